@@ -1,0 +1,41 @@
+# Two commands set everything up: `make lab` to read, `make test` to check.
+PYTHON ?= python3
+VENV := .venv
+LAB_VENV := .venv-lab
+FIRST_CHAPTER := 01_how_alembic_works.ipynb
+PYTEST_ARGS ?= -n 2
+
+.PHONY: lab test record serve clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -e .
+	touch $@
+
+$(LAB_VENV)/.installed: requirements.txt requirements-lab.txt pyproject.toml
+	test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LAB_VENV)/bin/python -m pip install --quiet -r requirements-lab.txt -e .
+	touch $@
+
+## open the course in JupyterLab, first chapter in front
+lab: $(LAB_VENV)/.installed
+	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab $(FIRST_CHAPTER) \
+		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+## run every test and re-execute every notebook, comparing stored outputs
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+## re-execute the notebooks and store their new outputs (review the diff before committing)
+record: $(VENV)/.installed
+	$(VENV)/bin/python -m course.record $(NOTEBOOKS)
+
+## serve the sample project's API on http://127.0.0.1:8000 (docs at /docs)
+serve: $(VENV)/.installed
+	cd sample_project && ../$(VENV)/bin/python -m alembic upgrade head \
+		&& ../$(VENV)/bin/python -m uvicorn app.main:app --reload
+
+clean:
+	rm -rf $(VENV) $(LAB_VENV)

@@ -1,0 +1,85 @@
+"""Which database server the course runs on, and scratch databases on it.
+
+One setting chooses: COURSE_DATABASE_URL. Unset, every workspace gets its own SQLite file
+(nothing to install). Set to a server URL (mysql+pymysql://root@127.0.0.1/test,
+postgresql+psycopg://postgres@127.0.0.1/test), every workspace gets a database of its own on
+that server, created with a unique name and dropped when the process ends.
+"""
+
+import atexit
+import os
+import secrets
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+SETTING = "COURSE_DATABASE_URL"
+
+
+class EngineSetupError(Exception):
+    """The configured server cannot be used; the message says what to change."""
+
+
+def server_url() -> URL | None:
+    """The configured server, or None for SQLite files."""
+    raw = os.environ.get(SETTING, "").strip()
+    if not raw or raw.startswith("sqlite"):
+        return None
+    try:
+        return make_url(raw)
+    except ArgumentError:
+        raise EngineSetupError(f"{SETTING}={raw!r} is not a database URL") from None
+
+
+def engine_name() -> str:
+    """'sqlite', 'mysql' (MariaDB too) or 'postgresql': what lessons branch on."""
+    url = server_url()
+    return "sqlite" if url is None else url.get_backend_name()
+
+
+def _admin_engine(url: URL):
+    try:
+        return create_engine(url, isolation_level="AUTOCOMMIT")
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise EngineSetupError(f"{SETTING} needs a driver that is not installed: {exc}") from None
+
+
+def _run_admin(url: URL, statement: str) -> None:
+    engine = _admin_engine(url)
+    shown = url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    except OperationalError as exc:
+        raise EngineSetupError(f"cannot reach {shown} ({exc.orig}); check {SETTING}") from None
+    finally:
+        engine.dispose()
+
+
+def _quote(url: URL, name: str) -> str:
+    return f"`{name}`" if url.get_backend_name() == "mysql" else f'"{name}"'
+
+
+def create_database(prefix: str, server: URL | None = None) -> URL:
+    """A new empty database on `server` (default: the configured one); dropped again at exit."""
+    server = server or server_url()
+    if server is None:
+        raise EngineSetupError(f"{SETTING} does not name a server")
+    name = f"mip_{prefix}_{secrets.token_hex(4)}".lower()[:63]
+    _run_admin(server, f"CREATE DATABASE {_quote(server, name)}")
+    url = server.set(database=name)
+    if server.get_backend_name() == "mysql":
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    atexit.register(drop_database, url, server)
+    return url
+
+
+def drop_database(url: URL, server: URL) -> None:
+    statement = f"DROP DATABASE IF EXISTS {_quote(server, url.database)}"
+    if server.get_backend_name() == "postgresql":
+        statement += " WITH (FORCE)"  # a notebook's kernel may still hold a connection
+    try:
+        _run_admin(server, statement)
+    except EngineSetupError:
+        pass  # the server went away first: nothing is left on it to clean

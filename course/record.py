@@ -1,0 +1,53 @@
+"""Re-execute notebooks and store their outputs, byte-stable: `python -m course.record [paths]`.
+
+Outputs are what strict nbval compares against, so they are recorded the way nbval reads
+them: timing metadata off, consecutive stream outputs of one name merged into one.
+"""
+
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from course import REPO
+
+
+def _merge_streams(outputs: list) -> list:
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if output.output_type == "stream" and last is not None and last.output_type == "stream" and last.name == output.name:
+            last.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
+def record(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=300, kernel_name="python3", record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
+            cell.metadata.pop("execution", None)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path.name
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a) for a in argv] or sorted((REPO / "notebooks").glob("*.ipynb"))
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        for name in pool.map(record, paths):
+            print(f"recorded {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

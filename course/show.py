@@ -1,0 +1,51 @@
+"""Small, stable displays for notebooks: a file, a table's schema, rows of a query."""
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, text
+
+
+def file(path: Path | str, start: int | None = None, end: int | None = None) -> None:
+    """Print a file (or lines start..end, 1-based, inclusive) under a header with its name."""
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    chosen = lines[(start or 1) - 1 : end]
+    print(f"# {path.name}" + (f", lines {start or 1}-{end or len(lines)}" if start or end else ""))
+    print("\n".join(chosen))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Print rows as an aligned plain-text table (what a reader would see in a SQL shell)."""
+    cells = [[str(h) for h in headers], *[["NULL" if v is None else str(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    print("\n".join(lines))
+
+
+def rows(engine: Engine, sql: str, **params: object) -> None:
+    """Run a query and print its result as a table."""
+    with engine.connect() as connection:
+        result = connection.execute(text(sql), params)
+        table(list(result.keys()), result.all())
+
+
+def tables(engine: Engine) -> list[str]:
+    """The table names in the database, sorted."""
+    return sorted(inspect(engine).get_table_names())
+
+
+def schema(engine: Engine, table_name: str) -> None:
+    """Print a table's columns and constraints as the database reports them."""
+    inspector = inspect(engine)
+    columns = inspector.get_columns(table_name)
+    table(
+        ["column", "type", "nullable", "comment"],
+        [(c["name"], c["type"], "yes" if c["nullable"] else "no", c.get("comment") or "") for c in columns],
+    )
+    for unique in inspector.get_unique_constraints(table_name):
+        print(f"unique {unique['name']} ({', '.join(unique['column_names'])})")
+    for fk in inspector.get_foreign_keys(table_name):
+        target = f"{fk['referred_table']}({', '.join(fk['referred_columns'])})"
+        print(f"foreign key {fk['name']} ({', '.join(fk['constrained_columns'])}) -> {target}")

@@ -1,0 +1,165 @@
+"""A private working copy of the sample project, with a database of its own.
+
+Every notebook and every exercise check starts from `fresh(name, stage)`: the copy lives in a
+fixed place (so the paths Alembic prints are the same on every run), is rebuilt from scratch
+each time (so a notebook runs twice in a row), and is named after its user (so notebooks run
+in parallel). The repository's own sample_project is never touched.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy.pool import NullPool
+
+from course import SAMPLE_PROJECT, engines
+
+ROOT = Path(os.environ.get("COURSE_WORKDIR") or tempfile.gettempdir()) / "migrations-in-practice"
+
+# The sample project is stored at its final state; earlier stages are derived from it.
+STAGES = ("no-alembic", "no-revisions", "0001", "0002")
+_ADDED_IN_0002 = "# since revision 0002"
+_REVISIONS = {"0001": "0001_init.py", "0002": "0002_add_email_column.py"}
+
+
+class CommandFailed(Exception):
+    """A command exited with a status other than the one the lesson expected."""
+
+
+@dataclass
+class Workspace:
+    name: str
+    path: Path
+    url: str
+
+    # -- the database ---------------------------------------------------------------
+    @cached_property
+    def engine(self) -> Engine:
+        # NullPool: nothing stays connected between cells, so SQLite files and server
+        # databases can be dropped or replaced at any time.
+        return create_engine(self.url, poolclass=NullPool)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def inspector(self):
+        return inspect(self.engine)
+
+    # -- Alembic on the command line, as a reader types it --------------------------------
+    def run(self, command_line: str, expect: int = 0) -> None:
+        """Run `alembic ...` (or `python ...`) in the project, print what a terminal shows.
+
+        The exit status is checked: a command that should succeed and fails raises, and a
+        command shown failing on purpose must fail with the status given in `expect`.
+        """
+        argv = command_line.split()
+        if argv[0] in ("alembic", "python"):
+            argv = [sys.executable, *(["-m", "alembic"] if argv[0] == "alembic" else []), *argv[1:]]
+        env = {**os.environ, "DATABASE_URL": self.url, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        result = subprocess.run(
+            argv, cwd=self.path, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        print(f"$ {command_line}")
+        print(result.stdout.replace("\r\n", "\n"), end="")
+        if result.returncode != 0:
+            print(f"[exit status {result.returncode}]")
+        if result.returncode != expect:
+            raise CommandFailed(f"`{command_line}` exited with {result.returncode}, expected {expect}")
+
+    # -- Alembic through its Python API: quiet and fast, for the steps around a lesson ---
+    def config(self) -> Config:
+        _forget_app_modules()
+        cfg = Config(str(self.path / "alembic.ini"))
+        cfg.attributes["configure_logger"] = False
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        command.upgrade(self.config(), revision)
+
+    def downgrade(self, revision: str) -> None:
+        command.downgrade(self.config(), revision)
+
+    def stamp(self, revision: str) -> None:
+        command.stamp(self.config(), revision)
+
+    def autogenerate(self, message: str, rev_id: str) -> Path:
+        """Write a revision from the models, as `alembic revision --autogenerate` does."""
+        script = command.revision(self.config(), message=message, autogenerate=True, rev_id=rev_id)
+        return Path(script.path)
+
+    def current(self) -> str | None:
+        from alembic.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    # -- files ----------------------------------------------------------------------
+    def file(self, relative: str) -> Path:
+        return self.path / relative
+
+    def revision_files(self) -> list[str]:
+        return sorted(p.name for p in (self.path / "alembic" / "versions").glob("*.py"))
+
+
+def _forget_app_modules() -> None:
+    """Drop the cached `app` package so the next import reads the files as they are now."""
+    for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+        del sys.modules[module]
+
+
+def _at_stage(project: Path, stage: str) -> None:
+    if stage == "0002":
+        return
+    user = project / "app" / "models" / "user.py"
+    user.write_text(
+        "".join(line for line in user.read_text().splitlines(keepends=True) if _ADDED_IN_0002 not in line)
+    )
+    versions = project / "alembic" / "versions"
+    if stage != "0001":
+        (versions / _REVISIONS["0001"]).unlink()
+    (versions / _REVISIONS["0002"]).unlink()
+    if stage == "no-alembic":
+        shutil.rmtree(project / "alembic")
+        (project / "alembic.ini").unlink()
+
+
+def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace:
+    """A new copy of the sample project at `stage`, with a new, empty database.
+
+    Stages: "no-alembic" (the app alone, before `alembic init`), "no-revisions" (Alembic
+    wired, no migration yet), "0001" (models and migrations up to the init revision),
+    "0002" (the finished chapter).
+    """
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"workspace name {name!r} must be letters, digits, '-' or '_'")
+    home = (root or ROOT) / name
+    shutil.rmtree(home, ignore_errors=True)
+    project = home / "project"
+    shutil.copytree(SAMPLE_PROJECT, project, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".env"))
+    _at_stage(project, stage)
+
+    if engines.server_url() is None:
+        url = f"sqlite:///{project / 'app.db'}"
+    else:
+        url = engines.create_database(name).render_as_string(hide_password=False)
+
+    sys.dont_write_bytecode = True  # edited modules must be re-read, never a stale .pyc
+    os.environ["DATABASE_URL"] = url  # what the app's settings and env.py read in this process
+    _forget_app_modules()
+    # Exactly one copy of `app` importable: the newest workspace's.
+    sys.path[:] = [p for p in sys.path if not p.startswith(str(ROOT)) and not p.endswith("/project")]
+    sys.path.insert(0, str(project))
+    return Workspace(name=name, path=project, url=url)

@@ -1,0 +1,1 @@
+"""The sample application every chapter of the course works against."""
