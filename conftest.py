@@ -1,5 +1,11 @@
 """Repository-wide pytest set-up."""
 
+import os
+import secrets
+
+import pytest
+from sqlalchemy.engine import make_url
+
 from course import engines
 
 
@@ -10,3 +16,27 @@ def pytest_configure(config):
     if engines.engine_name() != "sqlite" and config.option.nbval:
         config.option.nbval = False
         config.option.nbval_lax = True
+    # Set before xdist starts its workers and the kernels start, so all of them inherit it.
+    if not hasattr(config, "workerinput"):
+        os.environ.setdefault(engines.RUN_SETTING, secrets.token_hex(3))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # The cells of one notebook share one kernel: keep them on one xdist worker (loadgroup),
+    # while every other test is spread one by one.
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
+def pytest_unconfigure(config):
+    # Notebook kernels are killed, not shut down, at the end of a run, so their databases
+    # outlive them: drop whatever this run made on any server it used.
+    if hasattr(config, "workerinput"):
+        return
+    servers = {make_url(os.environ.get(var) or default) for var, default in engines.TEST_SERVERS.values()}
+    if engines.server_url() is not None:
+        servers.add(engines.server_url())
+    for server in servers:
+        engines.sweep(server, os.environ[engines.RUN_SETTING])

@@ -15,6 +15,17 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 SETTING = "COURSE_DATABASE_URL"
+# A test run sets this; every database made while it is set carries it in its name, so the
+# run can drop them all at the end, even those of notebook kernels that were killed.
+RUN_SETTING = "COURSE_RUN_ID"
+
+# The servers the test suite runs on: id -> (environment variable, default URL).
+TEST_SERVERS = {
+    "mariadb": ("COURSE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+    "postgresql": ("COURSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+}
+
+_pending: dict[str, URL] = {}  # databases this process made and has not dropped: name -> server
 
 
 class EngineSetupError(Exception):
@@ -52,30 +63,33 @@ def _run_admin(url: URL, statement: str) -> None:
         with engine.connect() as connection:
             connection.execute(text(statement))
     except OperationalError as exc:
-        raise EngineSetupError(f"cannot reach {shown} ({exc.orig}); check {SETTING}") from None
+        reason = " ".join(str(exc.orig).split())  # psycopg's message spans lines
+        raise EngineSetupError(f"cannot reach {shown} ({reason}); check {SETTING}") from None
     finally:
         engine.dispose()
 
 
-def _quote(url: URL, name: str) -> str:
-    return f"`{name}`" if url.get_backend_name() == "mysql" else f'"{name}"'
+def _quote(server: URL, name: str) -> str:
+    return f"`{name}`" if server.get_backend_name() == "mysql" else f'"{name}"'
 
 
 def create_database(prefix: str, server: URL | None = None) -> URL:
-    """A new empty database on `server` (default: the configured one); dropped again at exit."""
+    """A new empty database on `server` (default: the configured one); dropped at exit."""
     server = server or server_url()
     if server is None:
         raise EngineSetupError(f"{SETTING} does not name a server")
-    name = f"mip_{prefix}_{secrets.token_hex(4)}".lower()[:63]
+    run = os.environ.get(RUN_SETTING, "")
+    name = "_".join(filter(None, ("mip", run, prefix.lower()[:40], secrets.token_hex(4))))
     _run_admin(server, f"CREATE DATABASE {_quote(server, name)}")
+    _pending[name] = server
     url = server.set(database=name)
     if server.get_backend_name() == "mysql":
         url = url.update_query_dict({"charset": "utf8mb4"})
-    atexit.register(drop_database, url, server)
     return url
 
 
 def drop_database(url: URL, server: URL) -> None:
+    _pending.pop(url.database, None)
     statement = f"DROP DATABASE IF EXISTS {_quote(server, url.database)}"
     if server.get_backend_name() == "postgresql":
         statement += " WITH (FORCE)"  # a notebook's kernel may still hold a connection
@@ -83,3 +97,28 @@ def drop_database(url: URL, server: URL) -> None:
         _run_admin(server, statement)
     except EngineSetupError:
         pass  # the server went away first: nothing is left on it to clean
+
+
+@atexit.register
+def _drop_pending() -> None:
+    for name, server in list(_pending.items()):
+        drop_database(server.set(database=name), server)
+
+
+def sweep(server: URL, run: str) -> list[str]:
+    """Drop every database that the run `run` made on `server`; return their names."""
+    pattern = f"mip\\_{run}\\_%"
+    if server.get_backend_name() == "postgresql":
+        query = "SELECT datname FROM pg_database WHERE datname LIKE :pattern"
+    else:
+        query = "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :pattern"
+    try:
+        engine = _admin_engine(server)
+        with engine.connect() as connection:
+            names = list(connection.execute(text(query), {"pattern": pattern}).scalars())
+        engine.dispose()
+    except (EngineSetupError, OperationalError):
+        return []
+    for name in names:
+        drop_database(server.set(database=name), server)
+    return names

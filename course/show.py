@@ -49,3 +49,30 @@ def schema(engine: Engine, table_name: str) -> None:
     for fk in inspector.get_foreign_keys(table_name):
         target = f"{fk['referred_table']}({', '.join(fk['referred_columns'])})"
         print(f"foreign key {fk['name']} ({', '.join(fk['constrained_columns'])}) -> {target}")
+
+
+def excerpt(path: Path | str, first: str, last: str | None = None) -> None:
+    """Print the part of a file from the first line containing `first` to the next line
+    after it containing `last` (both inclusive; without `last`, `first`'s line alone), under
+    a header with the line numbers. Found by content, so the excerpt follows edits to the file."""
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines) if first in line), None)
+    if start is None:
+        raise ValueError(f"{path.name} has no line containing {first!r}")
+    end = start if last is None else next((i for i in range(start + 1, len(lines)) if last in lines[i]), None)
+    if end is None:
+        raise ValueError(f"{path.name} has no line containing {last!r} after line {start + 1}")
+    print(f"# {path.name}, " + (f"line {start + 1}" if end == start else f"lines {start + 1}-{end + 1}"))
+    print("\n".join(lines[start : end + 1]))
+
+
+def query(engine: Engine, statement) -> None:
+    """Run a SQLAlchemy Core statement and print its rows as a table.
+
+    Unlike `rows`, which takes raw SQL, the dialect quotes names for you: `user` is reserved
+    in PostgreSQL and needs backticks on MariaDB, and `sa.table("user", ...)` handles both.
+    """
+    with engine.connect() as connection:
+        result = connection.execute(statement)
+        table(list(result.keys()), result.all())

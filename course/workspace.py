@@ -8,6 +8,7 @@ in parallel). The repository's own sample_project is never touched.
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -56,16 +57,18 @@ class Workspace:
         return inspect(self.engine)
 
     # -- Alembic on the command line, as a reader types it --------------------------------
-    def run(self, command_line: str, expect: int = 0) -> None:
+    def run(self, command_line: str, expect: int = 0, env: dict[str, str] | None = None) -> None:
         """Run `alembic ...` (or `python ...`) in the project, print what a terminal shows.
 
         The exit status is checked: a command that should succeed and fails raises, and a
         command shown failing on purpose must fail with the status given in `expect`.
+        `env` adds or overrides environment variables for this command only (applied last,
+        so `env={"DATABASE_URL": ...}` replaces the workspace's database).
         """
-        argv = command_line.split()
+        argv = shlex.split(command_line)  # quoting as in a shell: -m "add email column"
         if argv[0] in ("alembic", "python"):
             argv = [sys.executable, *(["-m", "alembic"] if argv[0] == "alembic" else []), *argv[1:]]
-        env = {**os.environ, "DATABASE_URL": self.url, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, "DATABASE_URL": self.url, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
         result = subprocess.run(
             argv, cwd=self.path, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -76,6 +79,8 @@ class Workspace:
             print(f"[exit status {result.returncode}]")
         if result.returncode != expect:
             raise CommandFailed(f"`{command_line}` exited with {result.returncode}, expected {expect}")
+
+    run_quoted = run  # the name some notebooks were first written with
 
     # -- Alembic through its Python API: quiet and fast, for the steps around a lesson ---
     def config(self) -> Config:
@@ -118,6 +123,19 @@ def _forget_app_modules() -> None:
         del sys.modules[module]
 
 
+def _errors_without_tracebacks() -> None:
+    """In a notebook, show a failing cell's error as `Type: message`, without the traceback.
+
+    The error is the lesson; the traceback would print paths of this machine's
+    site-packages into the stored outputs, and formatting it costs up to seconds a cell.
+    """
+    try:
+        shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821 - IPython's builtin
+    except NameError:
+        return
+    shell.InteractiveTB.set_mode("Minimal")
+
+
 def _at_stage(project: Path, stage: str) -> None:
     if stage == "0002":
         return
@@ -156,6 +174,7 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
     else:
         url = engines.create_database(name).render_as_string(hide_password=False)
 
+    _errors_without_tracebacks()
     sys.dont_write_bytecode = True  # edited modules must be re-read, never a stale .pyc
     os.environ["DATABASE_URL"] = url  # what the app's settings and env.py read in this process
     _forget_app_modules()
@@ -163,3 +182,15 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
     sys.path[:] = [p for p in sys.path if not p.startswith(str(ROOT)) and not p.endswith("/project")]
     sys.path.insert(0, str(project))
     return Workspace(name=name, path=project, url=url)
+
+
+def import_fresh(module: str = "app.models"):
+    """Import a module of the newest workspace's app as its files are now.
+
+    Modules imported earlier (by the notebook or by env.py during an Alembic command) stay
+    cached in sys.modules; after editing a model file, this reads the edited version.
+    """
+    import importlib
+
+    _forget_app_modules()
+    return importlib.import_module(module)

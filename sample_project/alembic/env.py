@@ -64,7 +64,7 @@ def connect(engine: Engine) -> Connection:
     try:
         return engine.connect()
     except OperationalError as exc:
-        raise CommandError(f"cannot connect to {shown}: {exc.orig}. Check DATABASE_URL.") from None
+        raise CommandError(f"cannot connect to {shown}: {' '.join(str(exc.orig).split())}. Check DATABASE_URL.") from None
 
 
 def run_migrations_online() -> None:

@@ -1,0 +1,42 @@
+"""merge-heads: revision 0004 joins the two heads 0003a and 0003b into one."""
+
+from course.checks import Fail, listing
+
+USERS = [
+    {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},
+    {"id": 2, "username": "bob", "password_hash": "x", "email": "bob@example.com"},
+]
+
+
+def check(run):
+    heads = run.heads()
+    if len(heads) > 1:
+        raise Fail(
+            f"there are still {len(heads)} heads ({listing(heads)}): `alembic upgrade head` refuses "
+            "to choose between them. A merge revision names both heads in down_revision"
+        )
+    if heads != ["0004"]:
+        raise Fail(f"the head is {listing(heads) or 'missing'}, not your revision 0004")
+    down = run.script().get_revision("0004").down_revision
+    parents = set(down) if isinstance(down, (tuple, list)) else {down}
+    if parents != {"0003a", "0003b"}:
+        raise Fail(f"0004's down_revision is {down!r}; a merge of the two heads names both: ('0003a', '0003b')")
+
+    # Production already runs Alice's branch; Bob's revision arrives with the merge.
+    user = run.quote("user")
+    run.upgrade("0003a")
+    run.insert("user", USERS)
+    run.upgrade("head", doing="upgrading a database at 0003a to head")
+    if run.current() != "0004":
+        raise Fail(f"after `alembic upgrade head` the database is at {run.current()}, not 0004")
+    run.expect_matches_models("after upgrading to head")
+    if len(run.rows(f"SELECT id FROM {user}")) != len(USERS):
+        raise Fail("upgrading to head lost users")
+
+    run.downgrade("0002", doing="downgrading from the merge to 0002")
+    left = {"display_name", "last_login_at"} & set(run.columns("user"))
+    if left:
+        raise Fail(f"downgrading from the merge to 0002 left column user.{sorted(left)[0]} behind")
+    run.upgrade("heads", doing="upgrading a database at 0002 to head")
+    run.expect_matches_models("after upgrading from 0002 to head")
+    return "One head again: 0004 merges 0003a and 0003b, from any of the branch points."

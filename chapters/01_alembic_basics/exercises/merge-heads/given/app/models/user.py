@@ -1,0 +1,20 @@
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+
+class User(Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(128))
+    email: Mapped[str] = mapped_column(String(120), comment="用户邮箱")
+    display_name: Mapped[str | None] = mapped_column(String(100))  # Alice's branch: 0003a
+    last_login_at: Mapped[datetime | None]  # Bob's branch: 0003b
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"

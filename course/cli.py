@@ -1,0 +1,352 @@
+"""The `course` command (also `python -m course`): exercises, hints, progress, quizzes.
+
+    course list                 every exercise, done or not, per chapter
+    course show ID              the task, and the file you edit
+    course check ID             check your file (exit 0: passed, 1: not yet)
+    course hint ID              the next hint
+    course solution ID          the reference solution
+    course reset ID [--yes]     start the exercise again (your file is kept as a backup)
+    course watch [ID]           check again whenever you save
+    course quiz CHAPTER         the chapter's quiz
+    course verify-all [ID...]   maintainers: solutions pass, starters fail (on copies)
+
+Exit status 2: an unknown exercise or chapter (the message lists the valid ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from course import exercises, progress
+from course.checks import shown
+from course.exercises import Exercise, UnknownExercise
+
+USAGE_ERROR = 2
+
+
+def _prog() -> str:
+    return "python -m course" if Path(sys.argv[0]).name == "__main__.py" else "course"
+
+
+# -- output ----------------------------------------------------------------------------------
+
+class Style:
+    """ANSI colour only for a terminal, and never when NO_COLOR is set (no-color.org)."""
+
+    CODES = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2"}
+
+    def __init__(self, stream) -> None:
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"\033[{self.CODES[style]}m{text}\033[0m" if self.enabled else text
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _exercise(name: str) -> Exercise:
+    """An exercise by id, or by its number when that is unambiguous."""
+    try:
+        return exercises.get(name)
+    except UnknownExercise:
+        if name.isdigit():
+            matches = [e for e in exercises.all_exercises() if e.number == int(name)]
+            if len(matches) == 1:
+                return matches[0]
+        raise
+
+
+# -- commands -------------------------------------------------------------------------------
+
+def cmd_list(args, style: Style) -> int:
+    data = progress.load()
+    all_ = exercises.all_exercises()
+    done = 0
+    for chapter in exercises.chapters():
+        members = [e for e in all_ if e.chapter == chapter]
+        if not members:
+            continue
+        _out(style(exercises.chapter_title(chapter), "bold") + f"  ({chapter})")
+        width = max(len(e.id) for e in members)
+        for e in members:
+            finished = exercises.is_done(e.id, data)
+            done += finished
+            mark = style("[done]", "green") if finished else "[    ]"
+            _out(f"  {mark} {e.number:>2}. {e.id:<{width}}  {e.title}")
+        _out()
+    following = exercises.next_unfinished()
+    summary = f"{done}/{len(all_)} done."
+    if following is not None:
+        summary += f" Next: {_prog()} show {following.id}"
+    _out(summary)
+    return 0
+
+
+def _describe_files(exercise: Exercise) -> list[str]:
+    return [
+        f"Your file: {shown(exercise.learner_path(f))}  (it is {f.path} in the project)"
+        for f in exercise.files
+    ]
+
+
+def cmd_show(args, style: Style) -> int:
+    exercise = _exercise(args.id)
+    exercises.ensure_learner_files(exercise)
+    status = style("done", "green") if exercises.is_done(exercise.id) else "not done yet"
+    _out(style(f"{exercise.number}. {exercise.title}", "bold") + f"  [{exercise.id}, {status}]")
+    notebook = exercise.notebook_path()
+    read = f"notebooks/{exercise.notebook}" + ("" if notebook.exists() else " (not written yet)")
+    _out(f"Read first: {read}")
+    _out()
+    _out(exercise.task)
+    _out()
+    for line in _describe_files(exercise):
+        _out(line)
+    _out(f"Check it: {_prog()} check {exercise.id}    Stuck? {_prog()} hint {exercise.id}")
+    return 0
+
+
+def _print_result(result: exercises.Result, style: Style) -> None:
+    exercise = result.exercise
+    if result.ok:
+        _out(f"{exercise.id}: " + style("passed", "green") + f" ({result.seconds:.1f} s)")
+        if result.message:
+            _out(f"  {result.message}")
+        following = exercises.next_unfinished(after=exercise)
+        if following is None:
+            _out("  Every exercise is done.")
+        else:
+            _out(f"  Next: {_prog()} show {following.id}")
+        return
+    _out(f"{exercise.id}: " + style("not yet", "red"))
+    for line in result.message.splitlines():
+        _out(f"  {line}")
+    for path in exercise.learner_paths():
+        _out(f"  Your file: {shown(path)}")
+    shown_hints = int(progress.load()["exercises"].get(exercise.id, {}).get("hints_shown", 0))
+    if shown_hints < len(exercise.hints):
+        _out(f"  Stuck? {_prog()} hint {exercise.id}  ({len(exercise.hints) - shown_hints} hints left)")
+
+
+def _check_and_report(exercise: Exercise, style: Style) -> exercises.Result:
+    result = exercises.run_check(exercise)
+    exercises.record(result)
+    _print_result(result, style)
+    return result
+
+
+def cmd_check(args, style: Style) -> int:
+    exercise = _exercise(args.id)
+    return 0 if _check_and_report(exercise, style).ok else 1
+
+
+def cmd_hint(args, style: Style) -> int:
+    exercise = _exercise(args.id)
+    _out(exercises.next_hint(exercise).replace("course solution", f"{_prog()} solution"))
+    return 0
+
+
+def cmd_solution(args, style: Style) -> int:
+    exercise = _exercise(args.id)
+    progress.update("exercises", exercise.id, {"solution_seen": True})
+    for file in exercise.files:
+        _out(style(f"# {file.path}  (reference solution of {exercise.id})", "bold"))
+        _out(file.solution.read_text(encoding="utf-8").rstrip("\n"))
+    return 0
+
+
+def _backup_name(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.{stamp}.bak")
+    counter = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.{stamp}-{counter}.bak")
+        counter += 1
+    return candidate
+
+
+def cmd_reset(args, style: Style, ask: Callable[[str], str] = input) -> int:
+    exercise = _exercise(args.id)
+    changed = [
+        (f, exercise.learner_path(f)) for f in exercise.files
+        if exercise.learner_path(f).exists()
+        and exercise.learner_path(f).read_bytes() != f.starter.read_bytes()
+    ]
+    if changed and not args.yes:
+        names = ", ".join(shown(p) for _, p in changed)
+        try:
+            answer = ask(f"Replace {names} with the starter? Your version is kept as a backup. [y/N] ")
+        except EOFError:
+            answer = ""
+        if not sys.stdin.isatty():
+            _out()  # the answer came from a pipe: end the prompt's line
+        if answer.strip().lower() not in ("y", "yes"):
+            _out(f"Nothing changed. ({_prog()} reset {exercise.id} --yes resets without asking.)")
+            return 1
+    for file, path in changed:
+        backup = _backup_name(path)
+        shutil.copyfile(path, backup)
+        _out(f"Kept your version as {shown(backup)}")
+    for file in exercise.files:
+        path = exercise.learner_path(file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(file.starter, path)
+    progress.update("exercises", exercise.id, {"done": False})
+    _out(f"{exercise.id}: back to the starter in {', '.join(shown(p) for p in exercise.learner_paths())}")
+    return 0
+
+
+def _mtimes(exercise: Exercise) -> tuple:
+    stamps = []
+    for path in exercise.learner_paths():
+        try:
+            info = path.stat()
+            stamps.append((info.st_mtime_ns, info.st_size))
+        except FileNotFoundError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+def cmd_watch(args, style: Style) -> int:
+    follow = args.id is None  # without an id, move on to the next unfinished exercise
+    exercise = _exercise(args.id) if args.id else exercises.next_unfinished()
+    if exercise is None:
+        _out("Every exercise is done.")
+        return 0
+    limit = 0 if args.once else args.max_iterations
+    polls = 0
+    try:
+        while True:
+            exercises.ensure_learner_files(exercise)
+            _out(style(f"== {exercise.number}. {exercise.title} ({exercise.id})", "bold"))
+            _out(f"Watching {', '.join(shown(p) for p in exercise.learner_paths())}: save to check again. Ctrl-C stops.")
+            stamps = _mtimes(exercise)
+            result = _check_and_report(exercise, style)
+            while not (result.ok and follow):
+                if limit is not None and polls >= limit:
+                    return 0 if result.ok else 1
+                time.sleep(args.interval)
+                polls += 1
+                now = _mtimes(exercise)
+                if now != stamps:
+                    stamps = now
+                    _out()
+                    result = _check_and_report(exercise, style)
+            following = exercises.next_unfinished(after=exercise)
+            if following is None:
+                _out("Every exercise is done.")
+                return 0
+            exercise = following
+            _out()
+    except KeyboardInterrupt:
+        _out("\nStopped watching.")
+        return 0
+
+
+def cmd_quiz(args, style: Style) -> int:
+    chapter = exercises.find_chapter(args.chapter)
+    try:
+        from course import quiz
+    except ModuleNotFoundError as exc:
+        if exc.name != "course.quiz":
+            raise
+        _err(f"The quizzes are not available yet (course/quiz.py is missing); {chapter}'s quiz will be here soon.")
+        return 1
+    return int(quiz.run(chapter) or 0)
+
+
+def cmd_verify_all(args, style: Style) -> int:
+    chosen = [_exercise(i) for i in args.ids] if args.ids else exercises.all_exercises()
+    failures = 0
+    for exercise in chosen:
+        started = time.perf_counter()
+        problems = _structure_problems(exercise) or exercises.verify(exercise)
+        seconds = time.perf_counter() - started
+        if problems:
+            failures += 1
+            _out(f"{style('FAIL', 'red')} {exercise.id} ({seconds:.1f} s)")
+            for problem in problems:
+                _out(f"  {problem}")
+        else:
+            tried = 2 + sum(1 for a in exercise.wrong if a.applies())
+            _out(f"{style('ok', 'green')}   {exercise.id} ({seconds:.1f} s, {tried} versions checked)")
+    _out(f"{len(chosen) - failures}/{len(chosen)} exercises verified.")
+    return 1 if failures else 0
+
+
+def _structure_problems(exercise: Exercise) -> list[str]:
+    problems = []
+    for file in exercise.files:
+        for label, path in (("starter", file.starter), ("solution", file.solution)):
+            if not path.is_file():
+                problems.append(f"{label} file missing: {path}")
+    for attempt in exercise.wrong:
+        problems += [f"wrong attempt file missing: {p}" for p in attempt.files.values() if not p.is_file()]
+    if not exercise.hints:
+        problems.append("no hints")
+    if not (exercise.directory / "check.py").is_file():
+        problems.append("no check.py")
+    return problems
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog=_prog(), description="Exercises of Migrations in Practice: check, hints, progress.",
+    )
+    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    commands.add_parser("list", help="every exercise, done or not").set_defaults(run=cmd_list)
+    for name, run, text in (
+        ("show", cmd_show, "the task, and the file you edit"),
+        ("check", cmd_check, "check your file (exit 0: passed, 1: not yet)"),
+        ("hint", cmd_hint, "the next hint"),
+        ("solution", cmd_solution, "the reference solution"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("id", metavar="ID", help="the exercise (see `list`)")
+        command.set_defaults(run=run)
+    reset = commands.add_parser("reset", help="start an exercise again; your file is kept as a backup")
+    reset.add_argument("id", metavar="ID")
+    reset.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    reset.set_defaults(run=cmd_reset)
+    watch = commands.add_parser("watch", help="check again whenever you save")
+    watch.add_argument("id", metavar="ID", nargs="?", help="default: the first exercise not done")
+    watch.add_argument("--interval", type=float, default=0.5, help="seconds between looks (default 0.5)")
+    watch.add_argument("--max-iterations", type=int, default=None, metavar="N", help="stop after N looks")
+    watch.add_argument("--once", action="store_true", help="check once and stop")
+    watch.set_defaults(run=cmd_watch)
+    quiz = commands.add_parser("quiz", help="a chapter's quiz")
+    quiz.add_argument("chapter", metavar="CHAPTER", help="e.g. 01_alembic_basics or 1")
+    quiz.set_defaults(run=cmd_quiz)
+    verify = commands.add_parser("verify-all", help="maintainers: every solution passes, every starter fails")
+    verify.add_argument("ids", metavar="ID", nargs="*")
+    verify.set_defaults(run=cmd_verify_all)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    style = Style(sys.stdout)
+    try:
+        return args.run(args, style)
+    except UnknownExercise as exc:
+        _err(str(exc))
+        return USAGE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,408 @@
+"""Exercises: what they are, where the learner's files live, and how they are checked.
+
+An exercise is a folder chapters/<chapter>/exercises/<id>/ holding
+  exercise.toml   id, title, notebook, stage, the learner's file(s), task, hints, expectations
+  starter/        the file(s) the learner starts from
+  solution/       the reference solution (or a file of the sample project, named in the toml)
+  given/          files laid over the workspace before the learner's (a new model, a revision)
+  wrong/          plausible wrong attempts, each failing with the message named in the toml
+  check.py        `check(run)`: the steps, using course.checks
+
+The learner edits copies in the learner area (.course/work/<id>/, git-ignored, or
+COURSE_LEARNER_DIR), made from the starter the first time they are needed and never
+overwritten after that. A check copies them into a throwaway workspace, runs Alembic there
+and reports the first thing wrong.
+
+In a notebook: `from course import exercises; exercises.check("add-email")`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from course import REPO, engines, progress, workspace
+from course.checks import Fail, Run, shown
+
+CHAPTERS = REPO / "chapters"
+
+
+class UnknownExercise(LookupError):
+    """No exercise (or chapter) by that id; the message lists the valid ones."""
+
+
+@dataclass(frozen=True)
+class LearnerFile:
+    path: str          # where it lives in the project ("alembic/versions/0002_add_email_column.py")
+    name: str          # its name in the learner area
+    starter: Path
+    solution: Path
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Files that must fail the check: the untouched starter, or a plausible wrong attempt."""
+
+    name: str
+    files: dict[str, Path]  # learner-area name -> file
+    expects: dict[str, str]  # "expect" (every engine) and "expect_<engine>" overrides
+    why: str = ""
+    only: tuple[str, ...] = ()  # the engines on which it must fail; empty: all of them
+
+    def applies(self) -> bool:
+        return not self.only or engines.engine_name() in self.only
+
+    def expected(self) -> str:
+        """The fragment the failure message must contain on the configured engine."""
+        return self.expects.get(f"expect_{engines.engine_name()}", self.expects["expect"])
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    number: int
+    title: str
+    chapter: str
+    notebook: str
+    stage: str
+    task: str
+    hints: tuple[str, ...]
+    files: tuple[LearnerFile, ...]
+    directory: Path
+    starter: Attempt
+    wrong: tuple[Attempt, ...] = field(default=())
+
+    def learner_dir(self) -> Path:
+        return learner_root() / self.id
+
+    def learner_path(self, file: LearnerFile) -> Path:
+        return self.learner_dir() / file.name
+
+    def learner_paths(self) -> list[Path]:
+        return [self.learner_path(f) for f in self.files]
+
+    def solution_files(self) -> dict[str, Path]:
+        return {f.name: f.solution for f in self.files}
+
+    def notebook_path(self) -> Path:
+        return REPO / "notebooks" / self.notebook
+
+
+@dataclass(frozen=True)
+class Result:
+    exercise: Exercise
+    ok: bool
+    message: str
+    seconds: float
+
+    def report(self) -> str:
+        if self.ok:
+            return f"{self.exercise.id}: passed. {self.message}".rstrip()
+        return f"{self.exercise.id}: not yet. {self.message}"
+
+
+# -- where things are ---------------------------------------------------------------------
+
+def learner_root() -> Path:
+    return Path(os.environ.get("COURSE_LEARNER_DIR") or REPO / ".course" / "work")
+
+
+def _load(directory: Path, chapter: str) -> Exercise:
+    data = tomllib.loads((directory / "exercise.toml").read_text(encoding="utf-8"))
+    files = []
+    for entry in data["files"]:
+        name = entry.get("name") or Path(entry["path"]).name
+        solution = REPO / entry["solution"] if "solution" in entry else directory / "solution" / name
+        files.append(LearnerFile(entry["path"], name, directory / "starter" / name, solution))
+    wrong = []
+    for entry in data.get("wrong", []):
+        if len(files) == 1:
+            attempt = {files[0].name: directory / "wrong" / f"{entry['name']}{Path(files[0].name).suffix}"}
+        else:
+            attempt = {f.name: directory / "wrong" / entry["name"] / f.name for f in files}
+        wrong.append(Attempt(entry["name"], attempt, _expects(entry), entry.get("why", ""), tuple(entry.get("only", ()))))
+    if data["id"] != directory.name:
+        raise ValueError(f"{directory}: id {data['id']!r} differs from the folder name")
+    return Exercise(
+        id=data["id"], number=int(data["number"]), title=data["title"], chapter=chapter,
+        notebook=data["notebook"], stage=data["stage"], task=data["task"].strip(),
+        hints=tuple(data["hints"]), files=tuple(files), directory=directory,
+        starter=Attempt("starter", {f.name: f.starter for f in files}, _expects(data["starter"])),
+        wrong=tuple(wrong),
+    )
+
+
+def _expects(entry: dict) -> dict[str, str]:
+    return {k: v for k, v in entry.items() if k == "expect" or k.startswith("expect_")}
+
+
+@cache
+def _all() -> tuple[Exercise, ...]:
+    found = []
+    for toml in sorted(CHAPTERS.glob("*/exercises/*/exercise.toml")):
+        found.append(_load(toml.parent, toml.parent.parent.parent.name))
+    return tuple(sorted(found, key=lambda e: (e.chapter, e.number, e.id)))
+
+
+def all_exercises() -> list[Exercise]:
+    return list(_all())
+
+
+def chapters() -> list[str]:
+    return sorted(p.name for p in CHAPTERS.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def chapter_title(chapter: str) -> str:
+    readme = CHAPTERS / chapter / "README.md"
+    if readme.exists():
+        for line in readme.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return chapter
+
+
+def find_chapter(name: str) -> str:
+    """A chapter by its folder name, its number ("1", "01") or the rest of its name."""
+    known = chapters()
+    for chapter in known:
+        number, _, rest = chapter.partition("_")
+        if name in (chapter, rest) or (name.isdigit() and number.isdigit() and int(name) == int(number)):
+            return chapter
+    raise UnknownExercise(f"no chapter {name!r}; chapters: {', '.join(known)}")
+
+
+def get(exercise_id: str) -> Exercise:
+    for exercise in _all():
+        if exercise.id == exercise_id:
+            return exercise
+    ids = ", ".join(e.id for e in _all())
+    raise UnknownExercise(f"no exercise {exercise_id!r}; exercises: {ids}")
+
+
+# -- the learner's files --------------------------------------------------------------------
+
+def ensure_learner_files(exercise: Exercise) -> list[Path]:
+    """The learner's copies, made from the starter where missing; existing ones are left alone."""
+    paths = []
+    for file in exercise.files:
+        target = exercise.learner_path(file)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file.starter, target)
+        paths.append(target)
+    return paths
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+def _load_checker(exercise: Exercise):
+    name = f"course_exercise_check_{exercise.id.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, exercise.directory / "check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.check
+
+
+@contextlib.contextmanager
+def _isolated():
+    """Leave the calling process as it was: a notebook's own workspace keeps working."""
+    saved_path = sys.path[:]
+    saved_url = os.environ.get("DATABASE_URL")
+    saved_modules = {m: sys.modules[m] for m in list(sys.modules) if m == "app" or m.startswith("app.")}
+    saved_bytecode = sys.dont_write_bytecode
+    root_logger = logging.getLogger()
+    saved_root = (root_logger.level, root_logger.handlers[:])
+    saved_loggers = {
+        name: (lg.level, lg.handlers[:], lg.propagate, lg.disabled)
+        for name, lg in logging.Logger.manager.loggerDict.items() if isinstance(lg, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        if saved_url is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved_url
+        for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+            del sys.modules[module]
+        sys.modules.update(saved_modules)
+        sys.dont_write_bytecode = saved_bytecode
+        root_logger.setLevel(saved_root[0])
+        root_logger.handlers[:] = saved_root[1]
+        for name, lg in logging.Logger.manager.loggerDict.items():
+            if isinstance(lg, logging.Logger):
+                level, handlers, propagate, disabled = saved_loggers.get(name, (logging.NOTSET, [], True, False))
+                lg.setLevel(level)
+                lg.handlers[:] = handlers
+                lg.propagate, lg.disabled = propagate, disabled
+
+
+def syntax_error(paths: dict[str, Path]) -> str | None:
+    """file:line for the first Python file that does not compile, else None."""
+    for path in paths.values():
+        if path.suffix != ".py":
+            continue
+        try:
+            source = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            return f"{shown(path)}: not UTF-8 text ({exc.reason})"
+        try:
+            compile(source, str(path), "exec")
+        except SyntaxError as exc:
+            text = f"{shown(path)}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
+            if exc.text and exc.text.strip():
+                text += f"\n    {exc.text.rstrip()}"
+            return text
+    return None
+
+
+def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Result:
+    """Check `files` (learner-area name -> file; default: the learner's own copies).
+
+    Nothing the learner owns is changed: the files are copied into a throwaway workspace.
+    """
+    started = time.perf_counter()
+    if files is None:
+        ensure_learner_files(exercise)
+        files = {f.name: exercise.learner_path(f) for f in exercise.files}
+    problem = syntax_error(files)
+    if problem is not None:
+        return Result(exercise, False, problem, time.perf_counter() - started)
+    with tempfile.TemporaryDirectory(prefix="course-check-", dir=_scratch()) as temporary, _isolated():
+        ws = None
+        try:
+            name = exercise.id.replace(".", "_")
+            ws = workspace.fresh(name, exercise.stage, root=Path(temporary))
+            given = exercise.directory / "given"
+            if given.is_dir():
+                shutil.copytree(given, ws.path, dirs_exist_ok=True)
+            mapping = {}
+            for file in exercise.files:
+                target = ws.path / file.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(files[file.name], target)
+                mapping[target] = files[file.name]
+            checker = _load_checker(exercise)
+            message = checker(Run(ws, mapping)) or ""
+            ok = True
+        except Fail as failure:
+            ok, message = False, str(failure)
+        except engines.EngineSetupError as exc:
+            ok, message = False, f"the course database is not usable: {exc}"
+        except Exception as exc:  # a bug in the check itself: still one line, never a traceback
+            ok = False
+            message = f"the check itself failed ({type(exc).__name__}: {exc}); please report this as a course bug"
+        finally:
+            if ws is not None:
+                _drop(ws)
+    return Result(exercise, ok, message, time.perf_counter() - started)
+
+
+def _scratch() -> str | None:
+    """Where throwaway workspaces go: memory-backed /dev/shm where there is one (a check on
+    SQLite spends half its time syncing the database file to disk otherwise)."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def _drop(ws) -> None:
+    if "engine" in ws.__dict__:
+        ws.engine.dispose()
+    server = engines.server_url()
+    if server is not None:
+        from sqlalchemy.engine import make_url
+
+        engines.drop_database(make_url(ws.url), server)
+
+
+def record(result: Result) -> None:
+    progress.update("exercises", result.exercise.id, {
+        "done": result.ok,
+        "checked_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    })
+
+
+def is_done(exercise_id: str, data: dict | None = None) -> bool:
+    data = data if data is not None else progress.load()
+    return bool(data["exercises"].get(exercise_id, {}).get("done"))
+
+
+def next_unfinished(after: Exercise | None = None) -> Exercise | None:
+    data = progress.load()
+    ordered = all_exercises()
+    if after is not None:
+        index = ordered.index(after)
+        ordered = ordered[index + 1:] + ordered[:index + 1]
+    for exercise in ordered:
+        if not is_done(exercise.id, data):
+            return exercise
+    return None
+
+
+# -- for notebooks ------------------------------------------------------------------------------
+
+def check(exercise_id: str) -> bool:
+    """Check the learner's files for an exercise, print the report, record progress."""
+    exercise = get(exercise_id)
+    result = run_check(exercise)
+    record(result)
+    print(result.report())
+    if not result.ok:
+        print(f"Your file: {', '.join(shown(p) for p in exercise.learner_paths())}")
+    return result.ok
+
+
+def hint(exercise_id: str) -> None:
+    """Print the next hint (notebook form of `course hint`)."""
+    exercise = get(exercise_id)
+    print(next_hint(exercise))
+
+
+def next_hint(exercise: Exercise) -> str:
+    data = progress.load()
+    shown_before = int(data["exercises"].get(exercise.id, {}).get("hints_shown", 0))
+    total = len(exercise.hints)
+    if shown_before >= total:
+        return f"No more hints ({total} shown). The reference solution: course solution {exercise.id}"
+    progress.update("exercises", exercise.id, {"hints_shown": shown_before + 1})
+    return f"Hint {shown_before + 1}/{total}: {exercise.hints[shown_before]}"
+
+
+def solution(exercise_id: str) -> None:
+    """Print the reference solution."""
+    exercise = get(exercise_id)
+    for file in exercise.files:
+        print(f"# {file.path}")
+        print(file.solution.read_text(encoding="utf-8"))
+
+
+# -- for maintainers ----------------------------------------------------------------------------
+
+def verify(exercise: Exercise) -> list[str]:
+    """Problems with an exercise: the solution must pass; the starter and each wrong attempt
+    must fail with the message the toml names for them."""
+    problems = []
+    result = run_check(exercise, exercise.solution_files())
+    if not result.ok:
+        problems.append(f"the solution fails: {result.message}")
+    for attempt in (exercise.starter, *exercise.wrong):
+        if not attempt.applies():
+            continue
+        result = run_check(exercise, attempt.files)
+        label = "the untouched starter" if attempt.name == "starter" else f"wrong attempt {attempt.name!r}"
+        if result.ok:
+            problems.append(f"{label} passes")
+        elif attempt.expected() not in result.message:
+            problems.append(f"{label} fails with {result.message!r}, expected {attempt.expected()!r}")
+    return problems

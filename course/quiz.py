@@ -1,0 +1,425 @@
+"""Chapter quizzes: one bank per chapter (chapters/<chapter>/quiz.toml), three ways to take it.
+
+- In a notebook: `question("version-table")` prints a question, `answer("version-table", "b")`
+  says whether "b" is right and why (and why the chosen wrong option is wrong).
+- In a terminal: `run("1")` asks every question of chapter 1, scores, records progress.
+  `python -m course.quiz 1` does the same.
+- On GitHub: chapters/<chapter>/QUIZ.md, generated from the bank with the answers folded away
+  (`python -m course.quiz --write-markdown`; a test fails when it is out of date).
+
+A bank is validated when it is loaded, so a question with no right answer or a wrong option
+left unexplained never reaches a reader: BankError names the file and the question.
+"""
+
+import difflib
+import re
+import sys
+import textwrap
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from course import REPO, progress
+
+CHAPTERS = REPO / "chapters"
+BANK_FILE = "quiz.toml"
+MARKDOWN_FILE = "QUIZ.md"
+WIDTH = 88
+FIELDS = ("id", "question", "options", "answer", "explanation", "why_not")
+LETTERS = "abcdefgh"  # never "q", which quits the terminal quiz
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+class BankError(Exception):
+    """A quiz bank is malformed; the message names the file and the question."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    options: dict[str, str]
+    answer: str
+    explanation: str
+    why_not: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Bank:
+    chapter: str  # the chapter's directory name, e.g. "01_alembic_basics"
+    title: str
+    path: Path
+    questions: tuple[Question, ...]
+
+    def get(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What answering a question gives back. correct is None when the answer was not understood
+    (an unknown question id, or a letter that is not an option)."""
+
+    correct: bool | None
+    text: str
+
+
+# -- loading and validating ---------------------------------------------------------------
+def load(path: Path | str, chapter: str | None = None) -> Bank:
+    """Read and validate one bank; raise BankError naming the file and the question."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BankError(f"{path}: cannot read the quiz bank ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BankError(f"{path}: not valid TOML ({exc})") from None
+
+    def fail(message: str) -> BankError:
+        return BankError(f"{path}: {message}")
+
+    unknown = sorted(set(data) - {"title", "questions"})
+    if unknown:
+        raise fail(f"unknown top-level key {unknown[0]!r} (expected title and [[questions]])")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise fail("needs a title, e.g. title = \"Chapter 1 quiz: ...\"")
+    entries = data.get("questions")
+    if not isinstance(entries, list) or not entries:
+        raise fail("has no questions (add [[questions]] tables)")
+
+    questions: list[Question] = []
+    first_seen: dict[str, int] = {}
+    for number, entry in enumerate(entries, 1):
+        question = _question(entry, lambda message, n=number, e=entry: fail(_where(n, e) + message))
+        if question.id in first_seen:
+            raise fail(f"question {number}: id {question.id!r} is already used by question {first_seen[question.id]}")
+        first_seen[question.id] = number
+        questions.append(question)
+    return Bank(chapter=chapter or path.parent.name, title=title.strip(), path=path, questions=tuple(questions))
+
+
+def _where(number: int, entry: object) -> str:
+    qid = entry.get("id") if isinstance(entry, dict) else None
+    return f"question {number} ({qid!r}): " if isinstance(qid, str) else f"question {number}: "
+
+
+def _question(entry: object, fail: Callable[[str], BankError]) -> Question:
+    if not isinstance(entry, dict):
+        raise fail("is not a table")
+    unknown = sorted(set(entry) - set(FIELDS))
+    if unknown:
+        raise fail(f"unknown field {unknown[0]!r} (fields: {', '.join(FIELDS)})")
+    missing = [name for name in FIELDS if name not in entry]
+    if missing:
+        raise fail(f"missing field {missing[0]!r}")
+    for name in ("id", "question", "answer", "explanation"):
+        if not isinstance(entry[name], str) or not entry[name].strip():
+            raise fail(f"{name} must be a non-empty string")
+    qid = entry["id"].strip()
+    if not SLUG.fullmatch(qid):
+        raise fail(f"id {qid!r} must be a short slug: lowercase letters, digits and '-'")
+
+    options = _letter_table(entry["options"], "options", fail)
+    if len(options) < 2:
+        raise fail("needs at least two options")
+    if list(options) != list(LETTERS[: len(options)]):
+        raise fail(f"options must be lettered {', '.join(LETTERS[: len(options)])} in order (got {', '.join(options)})")
+    right = entry["answer"].strip()
+    if right not in options:
+        raise fail(f"answer {right!r} is not one of the options {', '.join(options)}")
+
+    why_not = _letter_table(entry["why_not"], "why_not", fail)
+    if right in why_not:
+        raise fail(f"why_not explains {right!r}, which is the right answer (that goes in explanation)")
+    strays = [letter for letter in why_not if letter not in options]
+    if strays:
+        raise fail(f"why_not explains {strays[0]!r}, which is not an option")
+    unexplained = [letter for letter in options if letter != right and letter not in why_not]
+    if unexplained:
+        raise fail(f"wrong option {unexplained[0]!r} has no why_not entry: say why it is wrong")
+    return Question(
+        id=qid,
+        question=entry["question"].strip(),
+        options=options,
+        answer=right,
+        explanation=entry["explanation"].strip(),
+        why_not={letter: why_not[letter] for letter in options if letter in why_not},
+    )
+
+
+def _letter_table(value: object, name: str, fail: Callable[[str], BankError]) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise fail(f"{name} must be a table of letter = text")
+    table: dict[str, str] = {}
+    for letter, text in value.items():
+        if not isinstance(text, str) or not text.strip():
+            raise fail(f"{name}.{letter} must be a non-empty string")
+        table[letter] = text.strip()
+    return table
+
+
+# -- finding banks ----------------------------------------------------------------------------
+def chapters() -> list[str]:
+    """The chapters that have a quiz, by directory name, in order."""
+    if not CHAPTERS.is_dir():
+        return []
+    return sorted(d.name for d in CHAPTERS.iterdir() if (d / BANK_FILE).is_file())
+
+
+def resolve(chapter: str) -> str | None:
+    """'1', '01' or '01_alembic_basics' -> '01_alembic_basics'; None if there is no such quiz."""
+    text = str(chapter).strip()
+    for name in chapters():
+        number = name.split("_", 1)[0]
+        if text == name or (text.isdigit() and number.isdigit() and int(text) == int(number)):
+            return name
+    return None
+
+
+def _number(chapter: str) -> str:
+    prefix = chapter.split("_", 1)[0]
+    return str(int(prefix)) if prefix.isdigit() else chapter
+
+
+def _valid_chapters() -> str:
+    names = chapters()
+    return ", ".join(f"{_number(n)} ({n})" for n in names) if names else "none"
+
+
+def load_chapter(chapter: str) -> Bank:
+    name = resolve(chapter)
+    if name is None:
+        raise BankError(f"no quiz for chapter {chapter!r}; chapters with a quiz: {_valid_chapters()}")
+    return load(CHAPTERS / name / BANK_FILE, chapter=name)
+
+
+def banks() -> list[Bank]:
+    """Every chapter's bank; question ids must be unique across all of them (answer() takes an id)."""
+    loaded = [load(CHAPTERS / name / BANK_FILE, chapter=name) for name in chapters()]
+    owner: dict[str, Bank] = {}
+    for bank in loaded:
+        for question in bank.questions:
+            if question.id in owner:
+                raise BankError(f"{bank.path}: question id {question.id!r} is also used in {owner[question.id].path}")
+            owner[question.id] = bank
+    return loaded
+
+
+# -- text ---------------------------------------------------------------------------------------
+def _paragraphs(text: str) -> list[str]:
+    """Split on blank lines; join the lines of each paragraph (authors may wrap them freely)."""
+    return [" ".join(line.strip() for line in block.splitlines()) for block in re.split(r"\n\s*\n", text.strip())]
+
+
+_KEEP = "\x00"  # stands for a space inside `code` while wrapping, so code is never split
+
+
+def _wrap(text: str, first: str = "", rest: str = "") -> str:
+    """Wrap every paragraph to WIDTH; `first` prefixes the first line, `rest` the others."""
+    out = []
+    for i, paragraph in enumerate(_paragraphs(text)):
+        kept = re.sub(r"`[^`]*`", lambda m: m.group().replace(" ", _KEEP), paragraph)
+        wrapped = textwrap.fill(
+            kept, WIDTH, initial_indent=first if i == 0 else rest, subsequent_indent=rest,
+            break_long_words=False, break_on_hyphens=False,
+        )
+        out.append(wrapped.replace(_KEEP, " "))
+    return "\n\n".join(out)
+
+
+def format_question(question: Question, heading: str | None = None) -> str:
+    """The question and its options, as printed in a notebook or a terminal."""
+    lines = [_wrap(question.question, first=f"{heading or question.id}: ", rest="")]
+    for letter, text in question.options.items():
+        lines.append(_wrap(text, first=f"  {letter}) ", rest="     "))
+    return "\n".join(lines)
+
+
+def check(question: Question, letter: object) -> Feedback:
+    """Judge an answer to `question`. The letter is case-insensitive; anything else is explained."""
+    choice = str(letter).strip().lower()
+    options = question.options
+    right = f"{question.answer}) {options[question.answer]}"
+    if choice not in options:
+        valid = ", ".join(options)
+        return Feedback(None, f"{str(letter).strip()!r} is not an option of {question.id}: answer with one of {valid}.")
+    if choice == question.answer:
+        return Feedback(True, _wrap(f"Right: {right}") + "\n" + _wrap(question.explanation))
+    text = "\n".join([
+        _wrap(f"Not quite: {choice}) {options[choice]}"),
+        _wrap(question.why_not[choice]),
+        "",
+        _wrap(f"The answer is {right}"),
+        _wrap(question.explanation),
+    ])
+    return Feedback(False, text)
+
+
+# -- in a notebook ------------------------------------------------------------------------------
+def _lookup(question_id: object) -> tuple[Question | None, str]:
+    """The question with this id in any chapter's bank, or None and a message saying what exists."""
+    known = {q.id: q for bank in banks() for q in bank.questions}
+    qid = str(question_id).strip()
+    if qid in known:
+        return known[qid], ""
+    close = difflib.get_close_matches(qid, list(known), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    listing = _wrap(", ".join(known), first="Questions: ", rest="  ")
+    return None, f"There is no question {qid!r}.{hint}\n{listing}"
+
+
+def question(question_id: str) -> None:
+    """Print a question and its options (nothing is returned, so a notebook shows only the text)."""
+    found, message = _lookup(question_id)
+    print(format_question(found) if found else message)
+
+
+def answer(question_id: str, letter: str) -> None:
+    """Print whether `letter` answers the question, why, and why a wrong choice is wrong.
+
+    Mistyped ids and letters are explained, never raised: a notebook cell shows a message
+    instead of a traceback. Use check() when you need the verdict as a value.
+    """
+    found, message = _lookup(question_id)
+    print(check(found, letter).text if found else message)
+
+
+# -- in a terminal ------------------------------------------------------------------------------
+def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], None] = print) -> int:
+    """Ask every question of a chapter's quiz, score the answers, record them in the progress file.
+
+    `ask` reads one answer (given the prompt), `out` prints one message: the defaults are the
+    terminal, tests pass scripted ones. An invalid letter is asked again; "q" (or end of input)
+    stops. Exit status: 0 when every question was answered, 1 when stopped early, 2 when the
+    chapter has no quiz (or its bank is broken).
+    """
+    name = resolve(chapter)
+    if name is None:
+        out(f"There is no quiz for chapter {str(chapter)!r}. Chapters with a quiz: {_valid_chapters()}.")
+        return 2
+    try:
+        bank = load(CHAPTERS / name / BANK_FILE, chapter=name)
+    except BankError as exc:
+        out(f"error: {exc}")
+        return 2
+
+    total = len(bank.questions)
+    out(f"{bank.title} ({total} questions). Answer each with its letter; q quits.")
+    score, missed, answered = 0, [], 0
+    for number, item in enumerate(bank.questions, 1):
+        out("")
+        out(format_question(item, heading=f"Question {number}/{total}"))
+        choice = _read_letter(item, ask, out)
+        if choice is None:
+            break
+        feedback = check(item, choice)
+        out("")
+        out(feedback.text)
+        answered += 1
+        if feedback.correct:
+            score += 1
+        else:
+            missed.append(item.id)
+
+    finished = answered == total
+    out("")
+    if finished:
+        out(f"Score: {score}/{total}.")
+    else:
+        out(f"Stopped after {answered} of {total} questions: {score} right.")
+    if missed:
+        out(_wrap(", ".join(missed), first="To read again: ", rest="  "))
+    if answered:
+        _record(name, score=score, total=total, answered=answered, finished=finished, missed=missed, out=out)
+    return 0 if finished else 1
+
+
+def _read_letter(item: Question, ask: Callable[[str], str], out: Callable[[str], None]) -> str | None:
+    letters = ", ".join(item.options)
+    while True:
+        try:
+            raw = ask(f"Your answer ({letters}; q to quit): ")
+        except (EOFError, KeyboardInterrupt):
+            out("")
+            return None
+        choice = raw.strip().lower()
+        if choice in ("q", "quit"):
+            return None
+        if choice in item.options:
+            return choice
+        out(f"{raw.strip()!r} is not an option: type one of {letters}, or q to quit.")
+
+
+def _record(chapter: str, *, score: int, total: int, answered: int, finished: bool, missed: list[str],
+            out: Callable[[str], None]) -> None:
+    try:
+        best = progress.load()["quizzes"].get(chapter, {}).get("best", 0)
+        result = {"score": score, "total": total, "answered": answered, "finished": finished, "missed": missed}
+        if finished:
+            result["best"] = max(score, best if isinstance(best, int) else 0)
+        progress.update("quizzes", chapter, result)
+    except OSError as exc:  # a read-only checkout must not end the quiz in a traceback
+        out(f"note: progress not saved ({exc})")
+
+
+# -- on GitHub ----------------------------------------------------------------------------------
+def markdown(bank: Bank) -> str:
+    """The bank as Markdown: questions readable as they are, answers folded in <details>."""
+    number = _number(bank.chapter)
+    lines = [
+        f"# {bank.title}",
+        "",
+        f"<!-- Generated from {BANK_FILE} by `python -m course.quiz --write-markdown`: "
+        "edit the bank, then regenerate. -->",
+        "",
+        f"{len(bank.questions)} questions. Each answer is folded away: decide first, then open it.",
+        f"To take the quiz in a terminal, with a score: `python -m course.quiz {number}`.",
+    ]
+    for index, item in enumerate(bank.questions, 1):
+        lines += ["", f"## {index}. `{item.id}`", "", *_md_paragraphs(item.question), ""]
+        lines += [f"- **{letter})** {' '.join(_paragraphs(text))}" for letter, text in item.options.items()]
+        lines += [
+            "", "<details>", "<summary>Answer</summary>", "",
+            f"**{item.answer})** {' '.join(_paragraphs(item.options[item.answer]))}", "",
+            *_md_paragraphs(item.explanation), "", "Why not the others:", "",
+        ]
+        for letter, text in item.why_not.items():
+            lines.append(f"- **{letter})** " + "\n\n  ".join(_paragraphs(text)))
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def _md_paragraphs(text: str) -> list[str]:
+    out: list[str] = []
+    for paragraph in _paragraphs(text):
+        out += [paragraph, ""]
+    return out[:-1]
+
+
+def write_markdown() -> list[Path]:
+    """Regenerate QUIZ.md next to every bank; returns the files written."""
+    written = []
+    for bank in banks():
+        target = bank.path.with_name(MARKDOWN_FILE)
+        target.write_text(markdown(bank), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--write-markdown"]:
+        for target in write_markdown():
+            print(f"wrote {target.relative_to(REPO)}")
+        return 0
+    if len(argv) == 1 and not argv[0].startswith("-"):
+        return run(argv[0])
+    print("usage: python -m course.quiz CHAPTER    (take a chapter's quiz, e.g. 1)\n"
+          "       python -m course.quiz --write-markdown    (regenerate every QUIZ.md)\n"
+          f"chapters with a quiz: {_valid_chapters()}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

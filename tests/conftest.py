@@ -1,0 +1,201 @@
+"""Fixtures for the sample project's tests: one database per engine, one copy of the project.
+
+Every database test runs on SQLite, MariaDB and PostgreSQL (ids "sqlite", "mariadb",
+"postgresql"). The servers come from COURSE_TEST_MYSQL_URL and COURSE_TEST_POSTGRES_URL
+(defaults: the local servers the course is written against). A server that cannot be reached
+skips its tests with one line saying which variable to set; under CI=true or
+COURSE_REQUIRE_SERVERS=1 it fails them instead, because there they must run.
+"""
+
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
+
+from course import SAMPLE_PROJECT, engines, workspace
+from course.workspace import Workspace
+
+ENGINES = ("sqlite", "mariadb", "postgresql")
+SERVERS = engines.TEST_SERVERS  # id -> (environment variable, default server URL)
+
+
+# -- servers ------------------------------------------------------------------------------
+def servers_required() -> bool:
+    truthy = {"1", "true", "yes"}
+    return (
+        os.environ.get("CI", "").strip().lower() in truthy
+        or os.environ.get("COURSE_REQUIRE_SERVERS", "").strip().lower() in truthy
+    )
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+def _probe(raw: str) -> tuple[URL | None, str | None]:
+    """(server URL, None) if the server answers within ~2 s, else (None, the reason)."""
+    try:
+        url = make_url(raw)
+    except Exception as exc:  # noqa: BLE001 - any reason is reported, not raised
+        return None, f"{raw!r} is not a database URL ({_one_line(exc)})"
+    shown = url.render_as_string(hide_password=True)
+    try:
+        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 2})
+    except Exception as exc:  # noqa: BLE001 - e.g. the driver is not installed
+        return None, f"cannot use {shown} ({_one_line(exc)})"
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        return None, f"cannot reach {shown}: {_one_line(getattr(exc, 'orig', None) or exc)}"
+    finally:
+        engine.dispose()
+    return url, None
+
+
+_probed: dict[str, tuple[URL | None, str | None]] = {}  # once per session (per xdist worker)
+
+
+def _unavailable(engine_id: str, reason: str) -> None:
+    variable = SERVERS[engine_id][0]
+    message = f"{engine_id} tests need a server: {reason}; set {variable} to a server URL"
+    if servers_required():
+        pytest.fail(f"{message} (servers are required: CI or COURSE_REQUIRE_SERVERS is set)", pytrace=False)
+    pytest.skip(message)
+
+
+def server(engine_id: str) -> URL:
+    """The reachable server for `engine_id`, or skip (fail in CI) with one line."""
+    if engine_id not in _probed:
+        variable, default = SERVERS[engine_id]
+        _probed[engine_id] = _probe(os.environ.get(variable, "").strip() or default)
+    url, reason = _probed[engine_id]
+    if url is None:
+        _unavailable(engine_id, reason)
+    return url
+
+
+def pytest_runtest_setup(item):
+    # Checked here rather than only in the fixtures: a skip raised from a fixture is reported
+    # at each test's own line, one summary line per test; raised here, every skipped test of
+    # a server folds into a single `SKIPPED [n] tests/conftest.py:...` line.
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    for name in ("engine_url", "module_engine_url", "server_url"):
+        if params.get(name) in SERVERS:
+            server(params[name])
+
+
+@contextmanager
+def scratch_database(engine_id: str, directory: Path, label: str) -> Iterator[str]:
+    """A new, empty database (a SQLite file in `directory`, or one on the server), dropped after."""
+    if engine_id == "sqlite":
+        yield f"sqlite:///{directory / 'test.db'}"
+        return
+    host = server(engine_id)
+    prefix = "t_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:30]
+    try:
+        url = engines.create_database(prefix, server=host)
+    except engines.EngineSetupError as exc:
+        _unavailable(engine_id, _one_line(exc))
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        engines.drop_database(url, host)
+
+
+@pytest.fixture(params=ENGINES)
+def engine_url(request, tmp_path) -> Iterator[str]:
+    """A database of the test's own on each engine."""
+    with scratch_database(request.param, tmp_path, request.node.name) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def module_engine_url(request, tmp_path_factory) -> Iterator[str]:
+    """One database per engine shared by a module's tests (where they need no isolation)."""
+    directory = tmp_path_factory.mktemp(f"db-{request.param}")
+    with scratch_database(request.param, directory, request.module.__name__.rpartition(".")[2]) as url:
+        yield url
+
+
+@pytest.fixture(params=list(SERVERS))
+def server_url(request) -> URL:
+    """A reachable server (MariaDB, PostgreSQL) to make scratch databases on."""
+    return server(request.param)
+
+
+# -- the sample project -------------------------------------------------------------------
+def forget_app_modules() -> None:
+    """Drop every cached `app` module, so the next import reads the copy first on sys.path."""
+    for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+        del sys.modules[name]
+
+
+@contextmanager
+def project_at(url: str, stage: str, root: Path, name: str = "sample") -> Iterator[Workspace]:
+    """A fresh copy of the sample project at `stage`, importable as `app`, using database `url`.
+
+    Everything course.workspace.fresh() changes in the process (DATABASE_URL, sys.path,
+    sys.dont_write_bytecode, cached `app` modules) is put back afterwards, so copies made for
+    one engine or stage never leak into the next test.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(engines.SETTING, raising=False)  # fresh() must not create a server database
+        mp.setenv("DATABASE_URL", url)  # registers the original value for restoring
+        mp.setattr(sys, "path", list(sys.path))  # Alembic's prepend_sys_path grows it too
+        mp.setattr(sys, "dont_write_bytecode", sys.dont_write_bytecode)
+        ws = dataclasses.replace(workspace.fresh(name, stage, root=root), url=url)
+        mp.setenv("DATABASE_URL", url)  # fresh() set its own SQLite file
+        try:
+            yield ws
+        finally:
+            if "engine" in ws.__dict__:
+                ws.engine.dispose()
+            forget_app_modules()
+
+
+@pytest.fixture(scope="session")
+def make_project():
+    """`make_project(url, stage, root)`: the project_at() context manager, for any fixture scope."""
+    return project_at
+
+
+@pytest.fixture
+def project(engine_url, tmp_path) -> Iterator[Workspace]:
+    """A copy of the finished sample project (head = 0002) with an empty database of its own."""
+    with project_at(engine_url, "0002", tmp_path) as ws:
+        yield ws
+
+
+@pytest.fixture(scope="session")
+def project_copy(tmp_path_factory) -> Path:
+    """A read-only copy of sample_project for subprocesses (the repository's stays untouched)."""
+    path = tmp_path_factory.mktemp("cli") / "project"
+    shutil.copytree(SAMPLE_PROJECT, path, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".env"))
+    return path
+
+
+def _run_python(cwd: Path, *args: str, database_url: str) -> subprocess.CompletedProcess:
+    """Run `python *args` in `cwd` as a reader would, with DATABASE_URL set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "ARGON2_"))}
+    env.update(DATABASE_URL=database_url, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+@pytest.fixture(scope="session")
+def run_python():
+    """`run_python(cwd, *args, database_url=...)` -> CompletedProcess (stdout, stderr apart)."""
+    return _run_python

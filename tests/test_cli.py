@@ -1,0 +1,356 @@
+"""The `course` command: list, show, check, hint, solution, reset, watch, quiz, verify-all.
+
+Most tests call cli.main() in-process (fast); one runs `python -m course` as a learner would.
+"""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import course
+from course import REPO, cli, exercises
+
+ALL = exercises.all_exercises()
+
+
+@pytest.fixture(autouse=True)
+def learner_area(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("COURSE_LEARNER_DIR", str(tmp_path / "work"))
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return tmp_path / "work"
+
+
+@pytest.fixture
+def progress_file(tmp_path) -> Path:
+    return tmp_path / "progress.json"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def solve(exercise_id: str) -> Path:
+    """Put the reference solution where the learner's file goes."""
+    exercise = exercises.get(exercise_id)
+    [path] = exercises.ensure_learner_files(exercise)
+    path.write_bytes(exercise.files[0].solution.read_bytes())
+    return path
+
+
+# -- list, show ---------------------------------------------------------------------------------
+
+def test_list_shows_every_exercise_per_chapter_and_progress(capsys):
+    status, out, _ = run(capsys, "list")
+    assert status == 0
+    assert out.startswith("Chapter 1: Alembic in a FastAPI project  (01_alembic_basics)\n")
+    for exercise in ALL:
+        assert f"{exercise.number:>2}. {exercise.id}" in out
+    assert f"0/{len(ALL)} done. Next: course show wire-env" in out
+    assert "[done]" not in out
+
+    solve("wire-env")
+    assert run(capsys, "check", "wire-env")[0] == 0
+    status, out, _ = run(capsys, "list")
+    assert "[done]  1. wire-env" in out
+    assert f"1/{len(ALL)} done. Next: course show init-migration" in out
+
+
+def test_show_prints_the_task_and_makes_the_learners_file(capsys, learner_area):
+    status, out, _ = run(capsys, "show", "add-email")
+    assert status == 0
+    exercise = exercises.get("add-email")
+    path = learner_area / "add-email" / "0002_add_email_column.py"
+    assert path.read_bytes() == exercise.files[0].starter.read_bytes()
+    assert out.startswith("3. Add a NOT NULL column to a table that has rows  [add-email, not done yet]\n")
+    assert "Read first: notebooks/06_add_email.ipynb\n" in out
+    assert exercise.task in out
+    assert f"Your file: {path}  (it is alembic/versions/0002_add_email_column.py in the project)" in out
+    assert "Check it: course check add-email" in out
+
+
+def test_an_exercise_can_be_named_by_its_number(capsys):
+    status, out, _ = run(capsys, "show", "4")
+    assert status == 0 and "[real-downgrade, " in out
+
+
+# -- check ----------------------------------------------------------------------------------------
+
+def test_check_fails_on_the_starter_says_why_and_records_it(capsys, progress_file, learner_area):
+    status, out, _ = run(capsys, "check", "add-email")
+    assert status == 1
+    assert out.splitlines()[0] == "add-email: not yet"
+    assert "upgrading to 0002 with 3 users in the table failed; the database said:" in out
+    assert f"Your file: {learner_area / 'add-email' / '0002_add_email_column.py'}" in out
+    assert "Stuck? course hint add-email  (4 hints left)" in out
+    assert json.loads(progress_file.read_text())["exercises"]["add-email"]["done"] is False
+
+
+def test_check_passes_on_the_solution_records_it_and_leaves_the_file_alone(capsys, progress_file):
+    path = solve("add-email")
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    status, out, _ = run(capsys, "check", "add-email")
+    assert status == 0
+    assert out.startswith("add-email: passed (")
+    assert "Next: course show real-downgrade" in out  # the next one not done yet
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert json.loads(progress_file.read_text())["exercises"]["add-email"]["done"] is True
+
+
+def test_syntax_error_gives_file_and_line_and_exit_1(capsys):
+    path = solve("merge-heads")
+    path.write_text(path.read_text().replace("down_revision: Union[str, Sequence[str], None] = (",
+                                             "down_revision: Union[str, Sequence[str], None] = (("))
+    status, out, _ = run(capsys, "check", "merge-heads")
+    assert status == 1
+    assert f"  {path}:" in out and ": SyntaxError: " in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("command", ["show", "check", "hint", "solution", "reset", "watch"])
+def test_unknown_exercise_exits_2_and_lists_the_valid_ids(capsys, command):
+    status, out, err = run(capsys, command, "no-such-exercise")
+    assert status == 2
+    assert err.startswith("no exercise 'no-such-exercise'; exercises: wire-env, init-migration")
+    assert all(e.id in err for e in ALL)
+
+
+# -- hints, solution --------------------------------------------------------------------------------
+
+def test_hint_reveals_the_next_hint_each_call_and_remembers(capsys, progress_file):
+    exercise = exercises.get("fk-orphans")
+    total = len(exercise.hints)
+    for number, text in enumerate(exercise.hints, 1):
+        status, out, _ = run(capsys, "hint", "fk-orphans")
+        assert status == 0
+        assert out == f"Hint {number}/{total}: {text}\n"
+        assert json.loads(progress_file.read_text())["exercises"]["fk-orphans"]["hints_shown"] == number
+    status, out, _ = run(capsys, "hint", "fk-orphans")
+    assert out == f"No more hints ({total} shown). The reference solution: course solution fk-orphans\n"
+    assert "hints left" not in run(capsys, "check", "fk-orphans")[1]
+
+
+def test_solution_prints_the_reference_file(capsys):
+    status, out, _ = run(capsys, "solution", "init-migration")
+    assert status == 0
+    reference = (REPO / "sample_project/alembic/versions/0001_init.py").read_text()
+    assert out == f"# alembic/versions/0001_init.py  (reference solution of init-migration)\n{reference}"
+
+
+# -- reset --------------------------------------------------------------------------------------------
+
+def edited(exercise_id: str) -> Path:
+    [path] = exercises.ensure_learner_files(exercises.get(exercise_id))
+    path.write_text("# my attempt\n")
+    return path
+
+
+def test_reset_asks_and_keeps_the_file_when_told_no(capsys):
+    path = edited("type-in-stages")
+    asked = []
+    status = cli.cmd_reset(cli.parser().parse_args(["reset", "type-in-stages"]), cli.Style(sys.stdout),
+                           ask=lambda prompt: asked.append(prompt) or "n")
+    out = capsys.readouterr().out
+    assert status == 1
+    assert asked == [f"Replace {path} with the starter? Your version is kept as a backup. [y/N] "]
+    assert "Nothing changed." in out
+    assert path.read_text() == "# my attempt\n"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_reset_without_a_terminal_and_without_yes_changes_nothing(capsys, monkeypatch):
+    path = edited("type-in-stages")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # input() meets end of file
+    status, out, _ = run(capsys, "reset", "type-in-stages")
+    assert status == 1 and "--yes resets without asking" in out
+    assert path.read_text() == "# my attempt\n"
+
+
+def test_reset_after_yes_restores_the_starter_and_keeps_a_backup(capsys, progress_file):
+    path = edited("type-in-stages")
+    status = cli.cmd_reset(cli.parser().parse_args(["reset", "type-in-stages"]), cli.Style(sys.stdout),
+                           ask=lambda prompt: "y")
+    out = capsys.readouterr().out
+    assert status == 0
+    assert path.read_bytes() == exercises.get("type-in-stages").files[0].starter.read_bytes()
+    [backup] = [p for p in path.parent.iterdir() if p != path]
+    assert backup.name.startswith("0004_price_in_cents.py.") and backup.suffix == ".bak"
+    assert backup.read_text() == "# my attempt\n"
+    assert f"Kept your version as {backup}" in out
+
+
+def test_reset_yes_does_not_ask_and_still_keeps_a_backup(capsys, monkeypatch, progress_file):
+    solve("wire-env")
+    run(capsys, "check", "wire-env")
+    path = edited("wire-env")
+    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("asked although --yes"))
+    status, out, _ = run(capsys, "reset", "wire-env", "--yes")
+    assert status == 0
+    assert path.read_bytes() == exercises.get("wire-env").files[0].starter.read_bytes()
+    assert [p.read_text() for p in path.parent.iterdir() if p != path] == ["# my attempt\n"]
+    assert json.loads(progress_file.read_text())["exercises"]["wire-env"]["done"] is False
+    # A second reset of an untouched file has nothing to back up.
+    status, out, _ = run(capsys, "reset", "wire-env", "--yes")
+    assert status == 0 and "Kept your version" not in out
+    assert len(list(path.parent.iterdir())) == 2
+
+
+# -- watch --------------------------------------------------------------------------------------------
+
+def test_watch_rechecks_when_the_file_is_saved(capsys, monkeypatch):
+    exercise = exercises.get("add-email")
+    [path] = exercises.ensure_learner_files(exercise)
+    saves = iter([exercise.files[0].solution.read_bytes()])
+
+    def sleep(seconds):  # the learner saves their fix while watch waits
+        for content in saves:
+            path.write_bytes(content)
+            os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    status, out, _ = run(capsys, "watch", "add-email", "--max-iterations", "3", "--interval", "0")
+    assert status == 0
+    assert out.count("add-email: not yet") == 1
+    assert out.count("add-email: passed") == 1  # checked again once, not on every look
+
+
+def test_watch_once_checks_the_first_unfinished_exercise(capsys):
+    status, out, _ = run(capsys, "watch", "--once")
+    assert status == 1
+    assert out.startswith("== 1. Let autogenerate see the models (wire-env)\n")
+    assert "wire-env: not yet" in out
+
+
+def test_watch_moves_on_to_the_next_exercise_after_a_pass(capsys, monkeypatch):
+    solve("wire-env")
+    monkeypatch.setattr(cli.time, "sleep", lambda seconds: None)
+    status, out, _ = run(capsys, "watch", "--max-iterations", "2")
+    assert status == 1
+    assert "wire-env: passed" in out
+    assert "== 2. Write the first revision (init-migration)" in out
+    assert out.count("init-migration: not yet") == 1
+
+
+def test_watch_stops_cleanly_on_ctrl_c(capsys, monkeypatch):
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", interrupt)
+    status, out, _ = run(capsys, "watch", "merge-heads")
+    assert status == 0 and out.endswith("Stopped watching.\n")
+
+
+# -- quiz ---------------------------------------------------------------------------------------------
+
+def test_quiz_calls_the_quiz_module_with_the_chapter(capsys, monkeypatch):
+    calls = []
+    fake = types.ModuleType("course.quiz")
+    fake.run = lambda chapter, ask=input, out=print: calls.append(chapter) or 0
+    monkeypatch.setitem(sys.modules, "course.quiz", fake)
+    monkeypatch.setattr(course, "quiz", fake, raising=False)
+    assert run(capsys, "quiz", "1")[0] == 0
+    assert run(capsys, "quiz", "alembic_basics")[0] == 0
+    assert calls == ["01_alembic_basics", "01_alembic_basics"]
+
+
+def test_quiz_without_the_quiz_module_says_so(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "course.quiz", None)  # import fails as if the file were missing
+    monkeypatch.delattr(course, "quiz", raising=False)
+    status, out, err = run(capsys, "quiz", "01_alembic_basics")
+    assert status == 1
+    assert "quizzes are not available yet (course/quiz.py is missing)" in err
+
+
+def test_unknown_chapter_exits_2_and_lists_the_chapters(capsys):
+    status, _, err = run(capsys, "quiz", "99")
+    assert status == 2
+    assert err == "no chapter '99'; chapters: 01_alembic_basics\n"
+
+
+# -- colour ---------------------------------------------------------------------------------------------
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    assert cli.Style(FakeTerminal())("passed", "green") == "\033[32mpassed\033[0m"
+    assert cli.Style(io.StringIO())("passed", "green") == "passed"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli.Style(FakeTerminal())("passed", "green") == "passed"
+
+
+@pytest.mark.parametrize("no_color", [None, "1"])
+def test_check_output_on_a_terminal(monkeypatch, no_color):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert cli.main(["check", "wire-env"]) == 1
+    assert ("\033[31mnot yet\033[0m" in terminal.getvalue()) is (no_color is None)
+    assert ("\033[" in terminal.getvalue()) is (no_color is None)
+
+
+# -- verify-all ---------------------------------------------------------------------------------------
+
+def test_verify_all_passes_for_every_exercise(capsys, learner_area, progress_file):
+    status, out, _ = run(capsys, "verify-all")
+    assert status == 0, out
+    assert out.splitlines()[-1] == f"{len(ALL)}/{len(ALL)} exercises verified."
+    for exercise in ALL:
+        assert f"ok   {exercise.id} (" in out
+    assert not learner_area.exists() and not progress_file.exists()  # copies only
+
+
+def test_verify_all_fails_for_a_broken_exercise(capsys, monkeypatch):
+    import dataclasses
+
+    exercise = exercises.get("real-downgrade")
+    [file] = exercise.files
+    broken = dataclasses.replace(exercise, files=(dataclasses.replace(file, solution=file.starter),))
+    monkeypatch.setattr(exercises, "all_exercises", lambda: [broken])
+    status, out, _ = run(capsys, "verify-all")
+    assert status == 1
+    assert "FAIL real-downgrade" in out
+    assert "the solution fails: downgrading to 0002 left column user.display_name behind" in out
+    assert out.splitlines()[-1] == "0/1 exercises verified."
+
+
+# -- as a learner types it ------------------------------------------------------------------------------
+
+def test_python_dash_m_course(tmp_path):
+    env = {**os.environ, "COURSE_LEARNER_DIR": str(tmp_path / "work"),
+           "COURSE_PROGRESS_FILE": str(tmp_path / "progress.json"), "NO_COLOR": "1"}
+    listed = subprocess.run([sys.executable, "-m", "course", "list"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and listed.stderr == ""
+    assert "Next: python -m course show wire-env" in listed.stdout
+    checked = subprocess.run([sys.executable, "-m", "course", "check", "wire-env"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 1 and checked.stderr == ""
+    assert checked.stdout.startswith("wire-env: not yet\n")
+    assert "Your file: work/wire-env/env.py" in checked.stdout  # short, relative to where you are
+    unknown = subprocess.run([sys.executable, "-m", "course", "check", "x"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "exercises: wire-env" in unknown.stderr
+
+
+def test_the_course_console_script(tmp_path):
+    script = shutil.which("course", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the `course` script is not installed: pip install -e . (pyproject's [project.scripts])")
+    env = {**os.environ, "COURSE_LEARNER_DIR": str(tmp_path / "work"),
+           "COURSE_PROGRESS_FILE": str(tmp_path / "progress.json")}
+    shown = subprocess.run([script, "show", "wire-env"], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "Check it: course check wire-env" in shown.stdout

@@ -1,0 +1,65 @@
+"""The engines table (chapters/01_alembic_basics/ENGINES.md) is true: every probe, re-run on
+every engine, gives the outcome stored in engines.json, and ENGINES.md shows exactly that file."""
+
+import pytest
+
+from course import engine_probes as ep
+
+STORED = ep.load()
+
+
+@pytest.mark.parametrize("probe", ep.PROBES, ids=lambda p: p.key)
+def test_probe_gives_the_stored_outcome(probe, engine_url, make_project, tmp_path):
+    with make_project(engine_url, "0002", tmp_path) as ws:
+        engine = ep.engine_key(ws.engine)
+        if engine not in STORED["results"]:
+            pytest.skip(f"engines.json has no {engine} column (measured: {', '.join(STORED['results'])})")
+        assert probe.run(ws) == STORED["results"][engine][probe.key]
+
+
+def test_every_engine_has_every_probe():
+    assert list(STORED["results"]) == list(ep.ENGINE_KEYS)
+    for outcomes in STORED["results"].values():
+        assert list(outcomes) == [p.key for p in ep.PROBES]
+    assert set(STORED["versions"]) == set(ep.ENGINE_KEYS)
+
+
+def test_engines_md_shows_the_stored_table():
+    assert ep.table_in() == ep.markdown_block(STORED)
+
+
+def test_markdown_table_layout():
+    results = {
+        "postgresql": {p.key: "b|c" for p in ep.PROBES},
+        "sqlite": {p.key: "FROM `user`" for p in ep.PROBES},
+    }
+    lines = ep.markdown_table(results).splitlines()
+    assert lines[0] == "| behaviour | SQLite | PostgreSQL |"
+    assert lines[1] == "|---|---|---|"
+    assert len(lines) == 2 + len(ep.PROBES)
+    assert lines[2] == f"| {ep.PROBES[0].title} | `` FROM `user` `` | b\\|c |"
+
+
+class _FakeDriverError(Exception):
+    pass
+
+
+def test_describe_error_is_short_and_stable():
+    import sqlite3
+
+    import psycopg.errors
+    import pymysql.err
+    from sqlalchemy.exc import DBAPIError
+
+    def wrapped(orig):
+        return DBAPIError("statement", {}, orig)
+
+    assert ep.describe_error(wrapped(psycopg.errors.NotNullViolation("null value in column"))) == "error: NotNullViolation"
+    mysql = pymysql.err.IntegrityError(1452, "Cannot add or update a child row: a foreign key constraint fails (`db_1`.`x`)")
+    assert ep.describe_error(wrapped(mysql)) == "error 1452: Cannot add or update a child row"
+    mysql = pymysql.err.IntegrityError(1062, "Duplicate entry 'alice' for key 'uq_user_username'")
+    assert ep.describe_error(wrapped(mysql)) == "error 1062: Duplicate entry"
+    assert ep.describe_error(wrapped(sqlite3.OperationalError("duplicate column name: nickname"))) == (
+        "error: duplicate column name"
+    )
+    assert ep.describe_error(_FakeDriverError("x")) == "error: _FakeDriverError"

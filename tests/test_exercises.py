@@ -1,0 +1,271 @@
+"""The exercise checkers proven: every reference solution passes, every untouched starter and
+every stored wrong attempt fails with the message its exercise.toml names, and a check never
+touches the learner's files nor leaves the calling process changed.
+
+Checks run on the engine COURSE_DATABASE_URL names (SQLite by default); the *_on_server tests
+run every solution on MariaDB and PostgreSQL too (skipped without a server, failed in CI).
+"""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from course import REPO, exercises, progress, workspace
+from course.checks import Fail, compare
+
+ALL = exercises.all_exercises()
+IDS = [e.id for e in ALL]
+WRONG = [pytest.param(e, a, id=f"{e.id}-{a.name}") for e in ALL for a in e.wrong]
+
+
+@pytest.fixture(autouse=True)
+def learner_area(tmp_path, monkeypatch) -> Path:
+    """The learner's files and progress in this test's own directory."""
+    monkeypatch.setenv("COURSE_LEARNER_DIR", str(tmp_path / "work"))
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
+    return tmp_path / "work"
+
+
+# -- the exercises' definitions --------------------------------------------------------------
+
+def test_there_are_at_least_eight_exercises_with_unique_ids_and_numbers():
+    assert len(ALL) >= 8
+    assert len(set(IDS)) == len(IDS)
+    for chapter in {e.chapter for e in ALL}:
+        numbers = sorted(e.number for e in ALL if e.chapter == chapter)
+        assert numbers == list(range(1, len(numbers) + 1)), f"{chapter}: numbers {numbers}"
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=IDS)
+def test_definition_is_complete(exercise):
+    assert re.fullmatch(r"[a-z0-9-]+", exercise.id)
+    assert exercise.stage in workspace.STAGES
+    assert exercise.notebook_path().is_file(), f"{exercise.notebook} does not exist"
+    assert exercise.task and exercise.title
+    assert len(exercise.hints) >= 2, "hints come in steps"
+    assert (exercise.directory / "check.py").is_file()
+    for file in exercise.files:
+        assert file.starter.is_file() and file.solution.is_file()
+        assert file.starter.read_bytes() != file.solution.read_bytes()
+    assert exercise.wrong, "at least one plausible wrong attempt per exercise"
+    for attempt in exercise.wrong:
+        assert all(p.is_file() for p in attempt.files.values()), attempt.name
+        assert attempt.expects["expect"] and attempt.why
+
+
+def test_the_chapter_readme_names_every_exercise_and_the_notebook_it_follows():
+    for chapter in {e.chapter for e in ALL}:
+        readme = (REPO / "chapters" / chapter / "README.md").read_text(encoding="utf-8")
+        for exercise in (e for e in ALL if e.chapter == chapter):
+            assert f"| {exercise.number} | `{exercise.id}` |" in readme
+            row = next(line for line in readme.splitlines() if f"notebooks/{exercise.notebook})" in line)
+            assert f"{exercise.number} `{exercise.id}`" in row, f"{exercise.id} not listed after {exercise.notebook}"
+
+
+def test_wire_env_starter_is_the_sample_env_without_the_models():
+    """The starter must follow the sample project's env.py, or the exercise teaches a stale file."""
+    sample = (REPO / "sample_project/alembic/env.py").read_text(encoding="utf-8")
+    starter = exercises.get("wire-env").files[0].starter.read_text(encoding="utf-8")
+    expected = sample.replace(
+        "from app.models import Base  # imports every model module, so autogenerate sees every table\n", ""
+    ).replace(
+        "target_metadata = Base.metadata\n",
+        "# add your model's MetaData object here\n# for 'autogenerate' support\n"
+        "# from myapp import mymodel\n# target_metadata = mymodel.Base.metadata\ntarget_metadata = None\n",
+    )
+    assert starter == expected
+
+
+def test_model_not_imported_starter_is_the_sample_models_package():
+    sample = (REPO / "sample_project/app/models/__init__.py").read_bytes()
+    assert exercises.get("model-not-imported").files[0].starter.read_bytes() == sample
+
+
+# -- solution, starter, wrong attempts --------------------------------------------------------
+
+@pytest.mark.parametrize("exercise", ALL, ids=IDS)
+def test_solution_passes(exercise):
+    result = exercises.run_check(exercise, exercise.solution_files())
+    assert result.ok, result.message
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=IDS)
+def test_untouched_starter_fails_with_the_expected_message(exercise):
+    result = exercises.run_check(exercise, exercise.starter.files)
+    assert not result.ok
+    assert exercise.starter.expected() in result.message
+    assert "Traceback" not in result.message
+
+
+@pytest.mark.parametrize(("exercise", "attempt"), WRONG)
+def test_wrong_attempt_fails_with_the_expected_message(exercise, attempt):
+    if not attempt.applies():
+        pytest.skip(f"fails only on {', '.join(attempt.only)}")
+    result = exercises.run_check(exercise, attempt.files)
+    assert not result.ok, f"{attempt.name} ({attempt.why}) passed"
+    assert attempt.expected() in result.message
+    assert "Traceback" not in result.message
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=IDS)
+def test_a_check_on_sqlite_takes_about_a_second_or_less(exercise):
+    exercises.run_check(exercise, exercise.solution_files())  # imports warmed up
+    result = exercises.run_check(exercise, exercise.solution_files())
+    assert result.seconds < 1.5, f"{exercise.id}: {result.seconds:.2f} s"
+
+
+SERVERS = {
+    "mariadb": ("COURSE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+    "postgresql": ("COURSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+}
+
+
+# `engine_url` is the parameter name tests/conftest.py probes before a test runs: an
+# unreachable server skips these tests (fails them under CI).
+@pytest.mark.parametrize("engine_url", list(SERVERS))
+@pytest.mark.parametrize("exercise", ALL, ids=IDS)
+def test_solution_passes_and_starter_fails_on_server(exercise, engine_url, monkeypatch):
+    variable, default = SERVERS[engine_url]
+    monkeypatch.setenv("COURSE_DATABASE_URL", os.environ.get(variable, "").strip() or default)
+    result = exercises.run_check(exercise, exercise.solution_files())
+    assert result.ok, result.message
+    for attempt in (exercise.starter, *[a for a in exercise.wrong if a.only and a.applies()]):
+        result = exercises.run_check(exercise, attempt.files)
+        assert not result.ok and attempt.expected() in result.message, (attempt.name, result.message)
+
+
+# -- the learner's files ------------------------------------------------------------------------
+
+def test_learner_files_come_from_the_starter_once_and_are_never_overwritten(learner_area):
+    exercise = exercises.get("add-email")
+    [path] = exercises.ensure_learner_files(exercise)
+    assert path == learner_area / "add-email" / "0002_add_email_column.py"
+    assert path.read_bytes() == exercise.files[0].starter.read_bytes()
+    path.write_text("# my work\n", encoding="utf-8")
+    exercises.ensure_learner_files(exercise)
+    exercises.run_check(exercise)
+    assert path.read_text(encoding="utf-8") == "# my work\n"
+
+
+def test_check_reads_the_learner_file_and_leaves_it_alone(learner_area, capsys):
+    exercise = exercises.get("merge-heads")
+    path = learner_area / "merge-heads" / "0004_merge.py"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(exercise.files[0].solution.read_bytes())
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    assert exercises.check("merge-heads") is True
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["0004_merge.py"]
+    assert "merge-heads: passed" in capsys.readouterr().out
+    assert progress.load()["exercises"]["merge-heads"]["done"] is True
+
+
+def test_notebook_check_prints_the_report_returns_false_and_records_it(capsys):
+    assert exercises.check("fk-orphans") is False
+    out = capsys.readouterr().out
+    assert "fk-orphans: not yet." in out and "2 posts still point to users that do not exist" in out
+    assert "Your file:" in out
+    assert progress.load()["exercises"]["fk-orphans"]["done"] is False
+
+
+def test_a_check_leaves_the_calling_process_as_it_was(tmp_path, monkeypatch):
+    """A notebook runs a check between its own cells: its workspace must keep working."""
+    ws = workspace.fresh("calling-notebook", "0002", root=tmp_path)
+    monkeypatch.setattr(sys, "path", sys.path)  # restored by monkeypatch after the test
+    import app.models  # noqa: F401 - the notebook's own models
+
+    url, path, models = os.environ["DATABASE_URL"], list(sys.path), sys.modules["app.models"]
+    exercises.check("add-email")
+    assert os.environ["DATABASE_URL"] == url == ws.url
+    assert sys.path == path
+    assert sys.modules["app.models"] is models
+    ws.upgrade("head")
+    assert ws.current() == "0002"
+    monkeypatch.delenv("DATABASE_URL")
+
+
+def test_syntax_error_is_reported_as_file_and_line(learner_area):
+    exercise = exercises.get("add-email")
+    [path] = exercises.ensure_learner_files(exercise)
+    text = path.read_text(encoding="utf-8").replace("def upgrade() -> None:", "def upgrade() -> None")
+    path.write_text(text, encoding="utf-8")  # the colon forgotten
+    line = text.splitlines().index("def upgrade() -> None") + 1
+    result = exercises.run_check(exercise)
+    assert not result.ok
+    assert result.message.startswith(f"{path}:{line}: SyntaxError: ")
+    assert result.message.endswith("\n    def upgrade() -> None")
+
+
+def test_an_error_raised_in_the_learners_code_names_its_line(learner_area):
+    exercise = exercises.get("add-email")
+    [path] = exercises.ensure_learner_files(exercise)
+    text = path.read_text(encoding="utf-8").replace(
+        "sa.Column('email', sa.String(length=120)", "sa.Column('email', String(120)"
+    )  # the article's NameError: a revision imports only `sa`
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "String(120)" in l)
+    result = exercises.run_check(exercise)
+    assert not result.ok
+    assert f"0002_add_email_column.py:{line}: NameError: name 'String' is not defined" in result.message
+    assert "Traceback" not in result.message
+
+
+def test_a_bug_in_a_check_is_one_line_not_a_traceback(monkeypatch):
+    exercise = exercises.get("wire-env")
+
+    def broken(run):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(exercises, "_load_checker", lambda e: broken)
+    result = exercises.run_check(exercise, exercise.solution_files())
+    assert not result.ok
+    assert result.message.startswith("the check itself failed (ZeroDivisionError")
+
+
+def test_unknown_exercise_lists_the_valid_ids():
+    with pytest.raises(exercises.UnknownExercise) as raised:
+        exercises.get("nope")
+    assert all(i in str(raised.value) for i in IDS)
+
+
+def test_hints_come_one_at_a_time_and_then_stop():
+    exercise = exercises.get("wire-env")
+    total = len(exercise.hints)
+    for number in range(1, total + 1):
+        assert exercises.next_hint(exercise).startswith(f"Hint {number}/{total}: ")
+    assert exercises.next_hint(exercise).startswith(f"No more hints ({total} shown)")
+    assert progress.load()["exercises"]["wire-env"]["hints_shown"] == total
+
+
+def test_verify_finds_a_solution_that_fails_and_a_starter_that_passes():
+    import dataclasses
+
+    exercise = exercises.get("init-migration")
+    [file] = exercise.files
+    swapped = dataclasses.replace(
+        exercise,
+        files=(dataclasses.replace(file, solution=file.starter),),
+        starter=dataclasses.replace(exercise.starter, files={file.name: file.solution}),
+        wrong=(),
+    )
+    problems = exercises.verify(swapped)
+    assert problems[0].startswith("the solution fails: after upgrading to 0001, there is no table user")
+    assert problems[1] == "the untouched starter passes"
+
+
+def test_schema_comparison_words():
+    before = {"user": {"columns": {"username": {"type": "VARCHAR(50)", "nullable": False, "comment": None}},
+                       "indexes": {}, "uniques": {}, "foreign_keys": {}}}
+    after = {"user": {"columns": {"username": {"type": "VARCHAR(80)", "nullable": True, "comment": None},
+                                  "display_name": {"type": "VARCHAR(100)", "nullable": True, "comment": None}},
+                      "indexes": {"ix_user_email": (("email",), True)}, "uniques": {}, "foreign_keys": {}}}
+    assert list(compare(before, after, what="downgrading to 0002")) == [
+        "downgrading to 0002 left column user.display_name behind",
+        "after downgrading to 0002, user.username is VARCHAR(80); it was VARCHAR(50)",
+        "after downgrading to 0002, user.username allows NULL; it was NOT NULL",
+        "downgrading to 0002 left index ix_user_email on user behind",
+    ]
+    assert issubclass(Fail, Exception)

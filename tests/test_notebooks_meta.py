@@ -1,0 +1,72 @@
+"""What strict nbval needs from a stored notebook, and what it cannot check by itself.
+
+A notebook stripped of outputs passes nbval trivially, a `raises-exception` tag does not check
+that the cell raised, and a stored traceback in a stream or a dated `Create Date:` makes the
+next run differ. Each notebook is checked on its own (the glob runs at collection time).
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from course import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+CREATE_DATE = re.compile(r"Create Date:\s*\d{4}-\d{2}-\d{2}")
+
+
+def text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def output_texts(output: dict) -> list[str]:
+    if output["output_type"] == "stream":
+        return [text(output["text"])]
+    if output["output_type"] == "error":
+        return [output["ename"], output["evalue"], *output.get("traceback", [])]
+    return [text(v) for v in output.get("data", {}).values() if isinstance(v, (str, list))]
+
+
+def code_cells(notebook: dict) -> list[tuple[int, dict]]:
+    return [(i, c) for i, c in enumerate(notebook["cells"]) if c["cell_type"] == "code"]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def notebook(request) -> dict:
+    path: Path = request.param
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/*.ipynb found nothing"
+
+
+def test_kernelspec_is_python3(notebook):
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_stored_outputs_and_execution_counts(notebook):
+    missing = [i for i, c in code_cells(notebook) if text(c["source"]).strip() and not isinstance(c.get("execution_count"), int)]
+    assert not missing, f"code cells without an execution_count (not executed before saving): {missing}"
+    assert any(c.get("outputs") for _, c in code_cells(notebook)), "no stored outputs: nbval would pass trivially"
+
+
+def test_raises_exception_tags_match_error_outputs(notebook):
+    for i, cell in code_cells(notebook):
+        tagged = "raises-exception" in cell.get("metadata", {}).get("tags", [])
+        raised = any(o["output_type"] == "error" for o in cell.get("outputs", []))
+        assert tagged == raised, (
+            f"cell {i}: tagged raises-exception but no stored error output" if tagged
+            else f"cell {i}: stored error output without the raises-exception tag"
+        )
+
+
+def test_no_unstable_or_misplaced_output(notebook):
+    for i, cell in code_cells(notebook):
+        for output in cell.get("outputs", []):
+            for piece in output_texts(output):
+                assert not CREATE_DATE.search(piece), f"cell {i}: a dated Create Date (leave it out of script.py.mako)"
+            if output["output_type"] == "stream":
+                assert "Traceback" not in text(output["text"]), f"cell {i}: a traceback in {output['name']}"

@@ -1,0 +1,288 @@
+"""The quiz banks, answer() for notebooks, the terminal quiz and the generated QUIZ.md."""
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+from course import quiz
+
+CHAPTER = "01_alembic_basics"
+
+
+@pytest.fixture
+def bank() -> quiz.Bank:
+    return quiz.load_chapter("1")
+
+
+@pytest.fixture
+def progress_file(tmp_path, monkeypatch) -> Path:
+    file = tmp_path / "progress.json"
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(file))
+    return file
+
+
+def scripted(*replies: str):
+    """An `ask` that gives `replies` in turn, and the prompts it was given."""
+    prompts: list[str] = []
+    pending = iter(replies)
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        try:
+            return next(pending)
+        except StopIteration:
+            raise EOFError from None  # like Ctrl-D in a terminal
+
+    return ask, prompts
+
+
+def wrong_letter(question: quiz.Question) -> str:
+    return next(letter for letter in question.options if letter != question.answer)
+
+
+# -- the bank ----------------------------------------------------------------------------------
+def test_chapter_1_bank_is_valid(bank):
+    assert len(bank.questions) >= 10
+    ids = [q.id for q in bank.questions]
+    assert ids[:2] == ["no-migration-script", "safest-rollback"]  # the article's two, corrected
+    for question in bank.questions:
+        assert list(question.options) == ["a", "b", "c", "d"]
+        assert set(question.why_not) == set(question.options) - {question.answer}
+
+
+def test_article_questions_are_corrected(bank):
+    q1, q2 = bank.get("no-migration-script"), bank.get("safest-rollback")
+    # Q1: "all of them" is not an option any more; the import cause is the answer.
+    assert not any("all of" in text.lower() for text in q1.options.values())
+    assert "imported" in q1.options[q1.answer]
+    # Q2: B stays, but the explanation says the data goes either way.
+    assert q2.options[q2.answer] == "`alembic downgrade 0001`"
+    assert "same `downgrade()`" in q2.explanation and "Back up" in q2.explanation
+
+
+def test_question_ids_are_unique_across_banks():
+    ids = [q.id for b in quiz.banks() for q in b.questions]
+    assert len(ids) == len(set(ids))
+
+
+GOOD = '''
+title = "A quiz"
+
+[[questions]]
+id = "first"
+question = "One?"
+answer = "a"
+explanation = "Because."
+[questions.options]
+a = "Yes"
+b = "No"
+[questions.why_not]
+b = "Not no."
+
+[[questions]]
+id = "second"
+question = "Two?"
+answer = "b"
+explanation = "Because."
+[questions.options]
+a = "Yes"
+b = "No"
+c = "Maybe"
+[questions.why_not]
+a = "Not yes."
+c = "Not maybe."
+'''
+
+BROKEN = {
+    "duplicate id": (GOOD.replace('id = "second"', 'id = "first"'),
+                     "question 2: id 'first' is already used by question 1"),
+    "answer not an option": (GOOD.replace('answer = "b"', 'answer = "e"'),
+                             "question 2 ('second'): answer 'e' is not one of the options a, b, c"),
+    "wrong option unexplained": (GOOD.replace('c = "Not maybe."', ''),
+                                 "question 2 ('second'): wrong option 'c' has no why_not entry"),
+    "right option explained in why_not": (GOOD.replace('a = "Not yes."', 'a = "Not yes."\nb = "?"'),
+                                          "why_not explains 'b', which is the right answer"),
+    "why_not for a letter that is no option": (GOOD.replace('b = "Not no."', 'b = "Not no."\nd = "?"'),
+                                               "question 1 ('first'): why_not explains 'd', which is not an option"),
+    "missing field": (GOOD.replace('explanation = "Because."\n[questions.options]\na = "Yes"\nb = "No"\nc',
+                                   '[questions.options]\na = "Yes"\nb = "No"\nc'),
+                      "question 2 ('second'): missing field 'explanation'"),
+    "misspelt field": (GOOD.replace('question = "One?"', 'question = "One?"\nexplaination = "x"'),
+                       "question 1 ('first'): unknown field 'explaination'"),
+    "letters out of order": (GOOD.replace('c = "Maybe"', 'd = "Maybe"').replace('c = "Not maybe."', 'd = "x"'),
+                             "options must be lettered a, b, c in order"),
+    "not TOML": (GOOD + "\n[[questions]\n", "not valid TOML"),
+    "no questions": ('title = "A quiz"\n', "has no questions"),
+}
+
+
+def test_a_good_bank_loads(tmp_path):
+    path = tmp_path / "quiz.toml"
+    path.write_text(GOOD)
+    loaded = quiz.load(path)
+    assert [q.id for q in loaded.questions] == ["first", "second"]
+    assert loaded.questions[1].why_not == {"a": "Not yes.", "c": "Not maybe."}
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_validation_names_file_and_question(tmp_path, case):
+    text, expected = BROKEN[case]
+    path = tmp_path / "quiz.toml"
+    path.write_text(text)
+    with pytest.raises(quiz.BankError) as raised:
+        quiz.load(path)
+    assert str(raised.value).startswith(f"{path}: ")
+    assert expected in str(raised.value)
+
+
+# -- answer() in a notebook --------------------------------------------------------------------
+def test_answer_right_case_insensitive(capsys):
+    assert quiz.answer("safest-rollback", " B ") is None  # nothing for a notebook to echo
+    out = capsys.readouterr().out
+    assert out.startswith("Right: b) `alembic downgrade 0001`\n")
+    assert "Back up" in out
+
+
+def test_answer_wrong_explains_the_choice_and_the_answer(capsys, bank):
+    question = bank.get("safest-rollback")
+    quiz.answer("safest-rollback", "d")
+    out = capsys.readouterr().out
+    assert out.startswith("Not quite: d) Delete `0002_add_email_column.py`")
+    assert "Can't locate revision identified by '0002'" in out  # why d is wrong
+    assert "The answer is b) `alembic downgrade 0001`" in out
+    assert out.index("Not quite") < out.index("The answer is")
+    assert quiz.check(question, "d").correct is False and quiz.check(question, "b").correct is True
+
+
+def test_answer_unknown_id_lists_the_questions(capsys, bank):
+    quiz.answer("safest-rolback", "b")
+    out = capsys.readouterr().out
+    assert out.startswith("There is no question 'safest-rolback'. Did you mean 'safest-rollback'?")
+    for question in bank.questions:
+        assert question.id in out
+
+
+def test_answer_bad_letter_lists_the_letters(capsys, bank):
+    quiz.answer("version-table", "e")
+    assert capsys.readouterr().out == "'e' is not an option of version-table: answer with one of a, b, c, d.\n"
+    assert quiz.check(bank.get("version-table"), 3).correct is None
+
+
+def test_question_prints_question_and_options(capsys):
+    quiz.question("version-table")
+    out = capsys.readouterr().out
+    assert out.startswith("version-table: How does Alembic know")
+    assert "\n  a) " in out and "\n  d) " in out
+
+
+def test_answer_output_is_deterministic(capsys):
+    quiz.answer("stamp-purpose", "b")
+    first = capsys.readouterr().out
+    quiz.answer("stamp-purpose", "b")
+    assert capsys.readouterr().out == first
+    assert max(len(line) for line in first.splitlines()) <= quiz.WIDTH
+
+
+# -- run() in a terminal -----------------------------------------------------------------------
+def test_run_keeps_the_signature_the_cli_calls():
+    assert list(inspect.signature(quiz.run).parameters) == ["chapter", "ask", "out"]
+
+
+@pytest.mark.parametrize("chapter", ["1", "01", "01_alembic_basics"])
+def test_run_all_right(progress_file, bank, chapter):
+    ask, prompts = scripted(*[q.answer.upper() for q in bank.questions])
+    lines: list[str] = []
+    assert quiz.run(chapter, ask=ask, out=lines.append) == 0
+    total = len(bank.questions)
+    assert len(prompts) == total
+    assert lines[-1] == f"Score: {total}/{total}."
+    saved = json.loads(progress_file.read_text())["quizzes"][CHAPTER]
+    assert saved == {"score": total, "total": total, "answered": total, "finished": True, "missed": [], "best": total}
+
+
+def test_run_scores_wrong_answers_and_keeps_the_best(progress_file, bank):
+    total = len(bank.questions)
+    quiz.run("1", ask=scripted(*[q.answer for q in bank.questions])[0], out=lambda line: None)
+    first, second = bank.questions[0], bank.questions[1]
+    replies = [wrong_letter(first), wrong_letter(second), *[q.answer for q in bank.questions[2:]]]
+    lines: list[str] = []
+    assert quiz.run("1", ask=scripted(*replies)[0], out=lines.append) == 0
+    assert f"Score: {total - 2}/{total}." in lines
+    assert f"To read again: {first.id}, {second.id}" in lines
+    saved = json.loads(progress_file.read_text())["quizzes"][CHAPTER]
+    assert saved["score"] == total - 2 and saved["missed"] == [first.id, second.id]
+    assert saved["best"] == total  # the earlier, better attempt is kept
+
+
+def test_run_asks_again_after_an_invalid_letter(progress_file, bank):
+    first = bank.questions[0]
+    ask, prompts = scripted("x", "", first.answer, "q")
+    lines: list[str] = []
+    assert quiz.run("1", ask=ask, out=lines.append) == 1  # stopped early
+    assert len(prompts) == 4  # x, empty, the answer, then q at question 2
+    assert "'x' is not an option: type one of a, b, c, d, or q to quit." in lines
+    assert lines[-1] == f"Stopped after 1 of {len(bank.questions)} questions: 1 right."
+    saved = json.loads(progress_file.read_text())["quizzes"][CHAPTER]
+    assert saved == {"score": 1, "total": len(bank.questions), "answered": 1, "finished": False, "missed": []}
+
+
+def test_run_quit_at_once_records_nothing(progress_file):
+    assert quiz.run("1", ask=scripted("q")[0], out=lambda line: None) == 1
+    assert not progress_file.exists()
+
+
+def test_run_end_of_input_stops_cleanly(progress_file):
+    assert quiz.run("1", ask=scripted()[0], out=lambda line: None) == 1
+
+
+def test_run_unknown_chapter(progress_file):
+    lines: list[str] = []
+    assert quiz.run("7", ask=scripted()[0], out=lines.append) == 2
+    assert lines == ["There is no quiz for chapter '7'. Chapters with a quiz: 1 (01_alembic_basics)."]
+    assert not progress_file.exists()
+
+
+def test_run_broken_bank_exits_2(tmp_path, monkeypatch):
+    (tmp_path / "01_x").mkdir()
+    (tmp_path / "01_x" / "quiz.toml").write_text(BROKEN["duplicate id"][0])
+    monkeypatch.setattr(quiz, "CHAPTERS", tmp_path)
+    lines: list[str] = []
+    assert quiz.run("1", ask=scripted()[0], out=lines.append) == 2
+    assert lines[0].startswith("error: ") and "already used" in lines[0]
+
+
+def test_run_survives_a_corrupt_progress_file(progress_file, bank, capsys):
+    progress_file.write_text("{not json")
+    answers = [q.answer for q in bank.questions]
+    assert quiz.run("1", ask=scripted(*answers)[0], out=lambda line: None) == 0
+    backup = progress_file.with_name("progress.json.corrupt")
+    assert backup.read_text() == "{not json"
+    assert json.loads(progress_file.read_text())["quizzes"][CHAPTER]["finished"] is True
+    assert "started afresh" in capsys.readouterr().err
+
+
+def test_run_when_progress_cannot_be_saved(tmp_path, monkeypatch, bank):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "a-file" / "progress.json"))
+    lines: list[str] = []
+    assert quiz.run("1", ask=scripted(*[q.answer for q in bank.questions])[0], out=lines.append) == 0
+    assert lines[-1].startswith("note: progress not saved")
+
+
+# -- QUIZ.md on GitHub -------------------------------------------------------------------------
+def test_quiz_md_is_up_to_date():
+    for bank in quiz.banks():
+        target = bank.path.with_name(quiz.MARKDOWN_FILE)
+        assert target.exists() and target.read_text(encoding="utf-8") == quiz.markdown(bank), (
+            f"{target} is out of date with {bank.path}: run `python -m course.quiz --write-markdown`"
+        )
+
+
+def test_quiz_md_folds_every_answer_away(bank):
+    text = quiz.markdown(bank)
+    assert text.count("<details>") == text.count("</details>") == len(bank.questions)
+    for section in text.split("\n## ")[1:]:
+        visible, _, folded = section.partition("<details>")
+        assert "Why not the others" not in visible and "Why not the others" in folded
