@@ -3,7 +3,6 @@
 import os
 import secrets
 
-import pytest
 from sqlalchemy.engine import make_url
 
 from course import engines
@@ -19,15 +18,6 @@ def pytest_configure(config):
     # Set before xdist starts its workers and the kernels start, so all of them inherit it.
     if not hasattr(config, "workerinput"):
         os.environ.setdefault(engines.RUN_SETTING, secrets.token_hex(3))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    # The cells of one notebook share one kernel: keep them on one xdist worker (loadgroup),
-    # while every other test is spread one by one.
-    for item in items:
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 def pytest_unconfigure(config):
