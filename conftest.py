@@ -2,6 +2,8 @@
 
 import os
 import secrets
+import shutil
+import tempfile
 
 from sqlalchemy.engine import make_url
 
@@ -18,6 +20,11 @@ def pytest_configure(config):
     # Set before xdist starts its workers and the kernels start, so all of them inherit it.
     if not hasattr(config, "workerinput"):
         os.environ.setdefault(engines.RUN_SETTING, secrets.token_hex(3))
+        # The notebooks' working copies go to a directory of this run's own, so a run never
+        # touches those of a notebook open in Jupyter, nor those of another run.
+        if "COURSE_WORKDIR" not in os.environ:
+            os.environ["COURSE_WORKDIR"] = tempfile.mkdtemp(prefix="mip-run-")
+            config._course_workdir = os.environ["COURSE_WORKDIR"]
 
 
 def pytest_unconfigure(config):
@@ -25,6 +32,8 @@ def pytest_unconfigure(config):
     # outlive them: drop whatever this run made on any server it used.
     if hasattr(config, "workerinput"):
         return
+    if hasattr(config, "_course_workdir"):
+        shutil.rmtree(config._course_workdir, ignore_errors=True)
     servers = {make_url(os.environ.get(var) or default) for var, default in engines.TEST_SERVERS.values()}
     if engines.server_url() is not None:
         servers.add(engines.server_url())

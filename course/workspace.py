@@ -24,7 +24,12 @@ from sqlalchemy.pool import NullPool
 
 from course import SAMPLE_PROJECT, engines
 
-ROOT = Path(os.environ.get("COURSE_WORKDIR") or tempfile.gettempdir()) / "migrations-in-practice"
+
+
+def workspaces_root() -> Path:
+    """<temp dir>/migrations-in-practice, or under COURSE_WORKDIR (a test run sets its own)."""
+    return Path(os.environ.get("COURSE_WORKDIR") or tempfile.gettempdir()) / "migrations-in-practice"
+
 
 # The sample project is stored at its final state; earlier stages are derived from it.
 STAGES = ("no-alembic", "no-revisions", "0001", "0002")
@@ -163,7 +168,7 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
         raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ValueError(f"workspace name {name!r} must be letters, digits, '-' or '_'")
-    home = (root or ROOT) / name
+    home = (root or workspaces_root()) / name
     shutil.rmtree(home, ignore_errors=True)
     project = home / "project"
     shutil.copytree(SAMPLE_PROJECT, project, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".env"))
@@ -179,7 +184,7 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
     os.environ["DATABASE_URL"] = url  # what the app's settings and env.py read in this process
     _forget_app_modules()
     # Exactly one copy of `app` importable: the newest workspace's.
-    sys.path[:] = [p for p in sys.path if not p.startswith(str(ROOT)) and not p.endswith("/project")]
+    sys.path[:] = [p for p in sys.path if not p.startswith(str(workspaces_root())) and not p.endswith("/project")]
     sys.path.insert(0, str(project))
     return Workspace(name=name, path=project, url=url)
 
