@@ -8,7 +8,9 @@ traceback. A check (chapters/<chapter>/exercises/<id>/check.py) receives a `Run`
     def check(run):
         run.upgrade("0001")
         run.insert("user", [...])
-        run.upgrade("0002", rows="3 users")
+        run.upgrade("0002", doing="upgrading to 0002 with 3 users in the table")
+        if run.columns("user")["email"]["nullable"]:
+            raise Fail("after upgrading to 0002, user.email is still nullable")
         ...
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import os
 import sys
 import traceback
 import warnings
@@ -66,7 +69,7 @@ class Run:
                     yield
             except Fail:
                 raise
-            except Exception as exc:  # anything from Alembic, the database or the learner's code
+            except (Exception, SystemExit) as exc:  # anything from Alembic, the database or the learner's code
                 # Alembic warns "Revision X referenced from Y is not present", then fails
                 # with a bare KeyError: the warning is the useful half.
                 missing = [str(w.message) for w in seen if "is not present" in str(w.message)]
@@ -167,7 +170,7 @@ class Run:
         try:
             with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
                 return importlib.import_module("app.models").Base.metadata
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise Fail(self.explain(exc, "importing app.models")) from None
 
     def differences(self) -> list[tuple]:
@@ -208,7 +211,11 @@ class Run:
 
     # -- errors, in words -------------------------------------------------------------
     def explain(self, exc: BaseException, doing: str) -> str:
-        return explain(exc, doing, self.learner_files)
+        # Paths inside the throwaway copy mean nothing to the learner: say them from its root.
+        text = explain(exc, doing, self.learner_files)
+        for root in {str(self.ws.path), str(self.ws.path.resolve())}:
+            text = text.replace(root + os.sep, "")
+        return text
 
 
 def compare(before: dict, after: dict, *, what: str) -> Iterator[str]:

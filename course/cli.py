@@ -7,6 +7,7 @@
     course solution ID          the reference solution
     course reset ID [--yes]     start the exercise again (your file is kept as a backup)
     course watch [ID]           check again whenever you save
+    course sandbox ID           a copy of the project with your file in it, to run Alembic by hand
     course quiz CHAPTER         the chapter's quiz
     course verify-all [ID...]   maintainers: solutions pass, starters fail (on copies)
 
@@ -30,8 +31,11 @@ from course.exercises import Exercise, UnknownExercise
 USAGE_ERROR = 2
 
 
+_PROG = ["course"]  # how the learner called us, for the commands we suggest
+
+
 def _prog() -> str:
-    return "python -m course" if Path(sys.argv[0]).name == "__main__.py" else "course"
+    return _PROG[0]
 
 
 # -- output ----------------------------------------------------------------------------------
@@ -208,6 +212,22 @@ def cmd_reset(args, style: Style, ask: Callable[[str], str] = input) -> int:
     return 0
 
 
+def cmd_sandbox(args, style: Style) -> int:
+    exercise = _exercise(args.id)
+    project = exercises.make_sandbox(exercise)
+    python = sys.executable
+    _out(f"A copy of the project at this exercise's stage, your file included, with a SQLite database of its own:")
+    _out(f"  {shown(project)}")
+    _out("Try Alembic there, for example:")
+    _out(f"  cd {shown(project)}")
+    _out(f"  {python} -m alembic upgrade head")
+    _out(f"  {python} -m alembic revision --autogenerate -m try --rev-id try")
+    for file in exercise.files:
+        _out(f"It holds a copy of your {exercise.learner_path(file).name} as {file.path}: edit your own file, "
+             f"then run `{_prog()} sandbox {exercise.id}` again for a fresh copy.")
+    return 0
+
+
 def _mtimes(exercise: Exercise) -> tuple:
     stamps = []
     for path in exercise.learner_paths():
@@ -323,6 +343,9 @@ def parser() -> argparse.ArgumentParser:
     reset.add_argument("id", metavar="ID")
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask")
     reset.set_defaults(run=cmd_reset)
+    sandbox = commands.add_parser("sandbox", help="a copy of the project with your file in it, to try Alembic by hand")
+    sandbox.add_argument("id", metavar="ID")
+    sandbox.set_defaults(run=cmd_sandbox)
     watch = commands.add_parser("watch", help="check again whenever you save")
     watch.add_argument("id", metavar="ID", nargs="?", help="default: the first exercise not done")
     watch.add_argument("--interval", type=float, default=0.5, help="seconds between looks (default 0.5)")
@@ -338,7 +361,8 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "course") -> int:
+    _PROG[0] = prog
     args = parser().parse_args(argv)
     style = Style(sys.stdout)
     try:
@@ -346,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     except UnknownExercise as exc:
         _err(str(exc))
         return USAGE_ERROR
+    except BrokenPipeError:  # `course list | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

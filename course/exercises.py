@@ -13,7 +13,9 @@ COURSE_LEARNER_DIR), made from the starter the first time they are needed and ne
 overwritten after that. A check copies them into a throwaway workspace, runs Alembic there
 and reports the first thing wrong.
 
-In a notebook: `from course import exercises; exercises.check("add-email")`.
+In a notebook: `from course import exercises`, then `exercises.show("add-email")`,
+`exercises.check("add-email")` (prints the report, returns True or False), `exercises.hint(...)`,
+`exercises.solution(...)`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from course import REPO, engines, progress, workspace
 from course.checks import Fail, Run, shown
@@ -203,6 +207,33 @@ def ensure_learner_files(exercise: Exercise) -> list[Path]:
     return paths
 
 
+def make_sandbox(exercise: Exercise) -> Path:
+    """A copy of the project at the exercise's stage, with the learner's file(s) in it, to try
+    Alembic by hand (`alembic upgrade head`, `alembic revision --autogenerate`).
+
+    It lives beside the learner's files (<learner area>/<id>/sandbox/project), uses a SQLite file
+    of its own (app.db, the app's default) whatever COURSE_DATABASE_URL says, and is made
+    afresh each time. The learner's own files are copied in, never linked or changed.
+    """
+    ensure_learner_files(exercise)
+    with _isolated():
+        saved = os.environ.pop(engines.SETTING, None)
+        try:
+            ws = workspace.fresh("sandbox", exercise.stage, root=exercise.learner_dir())
+        finally:
+            if saved is not None:
+                os.environ[engines.SETTING] = saved
+    given = exercise.directory / "given"
+    if given.is_dir():
+        shutil.copytree(given, ws.path, dirs_exist_ok=True)
+    for file in exercise.files:
+        target = ws.path / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(exercise.learner_path(file), target)
+    (ws.path / "app.db").unlink(missing_ok=True)
+    return ws.path
+
+
 # -- checking ---------------------------------------------------------------------------------
 
 def _load_checker(exercise: Exercise):
@@ -282,8 +313,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Resul
     with tempfile.TemporaryDirectory(prefix="course-check-", dir=_scratch()) as temporary, _isolated():
         ws = None
         try:
-            name = exercise.id.replace(".", "_")
-            ws = workspace.fresh(name, exercise.stage, root=Path(temporary))
+            ws = workspace.fresh(exercise.id, exercise.stage, root=Path(temporary))
             given = exercise.directory / "given"
             if given.is_dir():
                 shutil.copytree(given, ws.path, dirs_exist_ok=True)
@@ -321,8 +351,6 @@ def _drop(ws) -> None:
         ws.engine.dispose()
     server = engines.server_url()
     if server is not None:
-        from sqlalchemy.engine import make_url
-
         engines.drop_database(make_url(ws.url), server)
 
 
@@ -361,6 +389,17 @@ def check(exercise_id: str) -> bool:
     if not result.ok:
         print(f"Your file: {', '.join(shown(p) for p in exercise.learner_paths())}")
     return result.ok
+
+
+def show(exercise_id: str) -> None:
+    """Print the task and where the learner's file is (notebook form of `course show`)."""
+    exercise = get(exercise_id)
+    ensure_learner_files(exercise)
+    print(f"{exercise.number}. {exercise.title}  [{exercise.id}]\n")
+    print(exercise.task + "\n")
+    for file in exercise.files:
+        print(f"Your file: {shown(exercise.learner_path(file))}  (it is {file.path} in the project)")
+    print(f'Check it here with exercises.check("{exercise.id}"), or in a terminal: course check {exercise.id}')
 
 
 def hint(exercise_id: str) -> None:

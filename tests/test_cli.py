@@ -249,6 +249,26 @@ def test_watch_stops_cleanly_on_ctrl_c(capsys, monkeypatch):
     assert status == 0 and out.endswith("Stopped watching.\n")
 
 
+# -- sandbox ----------------------------------------------------------------------------------------
+
+def test_sandbox_is_a_project_copy_with_the_learners_file_where_alembic_runs(capsys, learner_area, tmp_path):
+    [path] = exercises.ensure_learner_files(exercises.get("fk-orphans"))
+    path.write_text(path.read_text() + "# mine\n")
+    status, out, _ = run(capsys, "sandbox", "fk-orphans")
+    assert status == 0
+    project = learner_area / "fk-orphans" / "sandbox" / "project"
+    assert f"  cd {project}\n" in out
+    assert (project / "alembic/versions/0004_post_author_fk.py").read_text().endswith("# mine\n")
+    assert (project / "alembic/versions/0003_add_post_table.py").is_file()  # the exercise's given files
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "COURSE_DATABASE_URL")}
+    upgraded = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "0003"], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "Running upgrade 0002 -> 0003, add post table" in upgraded.stderr
+    assert (project / "app.db").is_file()
+    assert path.read_text().endswith("# mine\n")  # the learner's own file untouched
+
+
 # -- quiz ---------------------------------------------------------------------------------------------
 
 def test_quiz_calls_the_quiz_module_with_the_chapter(capsys, monkeypatch):
