@@ -85,14 +85,32 @@ def server(engine_id: str) -> URL:
     return url
 
 
+def _engine_params(item) -> set[str]:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return {params[name] for name in ("engine_url", "module_engine_url", "server_url") if name in params}
+
+
+def pytest_collection_modifyitems(config, items):
+    # COURSE_TEST_ENGINES=sqlite runs the quick SQLite suite only (the others are deselected,
+    # not skipped: nothing was meant to run there).
+    wanted = {e.strip() for e in os.environ.get("COURSE_TEST_ENGINES", ",".join(ENGINES)).split(",") if e.strip()}
+    unknown = wanted - set(ENGINES)
+    if unknown:
+        raise pytest.UsageError(f"COURSE_TEST_ENGINES: unknown {', '.join(sorted(unknown))}; choose from {', '.join(ENGINES)}")
+    selected, deselected = [], []
+    for item in items:
+        (deselected if _engine_params(item) - wanted else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
 def pytest_runtest_setup(item):
     # Checked here rather than only in the fixtures: a skip raised from a fixture is reported
     # at each test's own line, one summary line per test; raised here, every skipped test of
     # a server folds into a single `SKIPPED [n] tests/conftest.py:...` line.
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    for name in ("engine_url", "module_engine_url", "server_url"):
-        if params.get(name) in SERVERS:
-            server(params[name])
+    for engine_id in _engine_params(item) & set(SERVERS):
+        server(engine_id)
 
 
 @contextmanager
