@@ -25,6 +25,9 @@ def pytest_configure(config):
         if "COURSE_WORKDIR" not in os.environ:
             os.environ["COURSE_WORKDIR"] = tempfile.mkdtemp(prefix="mip-run-")
             config._course_workdir = os.environ["COURSE_WORKDIR"]
+        # Exercise checks run from notebooks see untouched starters, never the reader's work.
+        os.environ.setdefault("COURSE_LEARNER_DIR", os.path.join(os.environ["COURSE_WORKDIR"], "learner"))
+        os.environ.setdefault("COURSE_PROGRESS_FILE", os.path.join(os.environ["COURSE_WORKDIR"], "progress.json"))
 
 
 def pytest_unconfigure(config):

@@ -387,7 +387,8 @@ def check(exercise_id: str) -> bool:
     record(result)
     print(result.report())
     if not result.ok:
-        print(f"Your file: {', '.join(shown(p) for p in exercise.learner_paths())}")
+        # Not the path itself: it differs per machine, and this output is stored in notebooks.
+        print(f"Edit your copy (`course show {exercise.id}` says where it is), then check again.")
     return result.ok
 
 

@@ -4,7 +4,9 @@ Outputs are what strict nbval compares against, so they are recorded the way nbv
 them: timing metadata off, consecutive stream outputs of one name merged into one.
 """
 
+import os
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -43,6 +45,10 @@ def record(path: Path) -> str:
 
 def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or sorted((REPO / "notebooks").glob("*.ipynb"))
+    # As in a test run: exercise checks in notebooks see the untouched starters.
+    scratch = tempfile.mkdtemp(prefix="mip-record-")
+    os.environ["COURSE_LEARNER_DIR"] = os.path.join(scratch, "learner")
+    os.environ["COURSE_PROGRESS_FILE"] = os.path.join(scratch, "progress.json")
     with ProcessPoolExecutor(max_workers=2) as pool:
         for name in pool.map(record, paths):
             print(f"recorded {name}")

@@ -85,8 +85,6 @@ class Workspace:
         if result.returncode != expect:
             raise CommandFailed(f"`{command_line}` exited with {result.returncode}, expected {expect}")
 
-    run_quoted = run  # the name some notebooks were first written with
-
     # -- Alembic through its Python API: quiet and fast, for the steps around a lesson ---
     def config(self) -> Config:
         _forget_app_modules()
