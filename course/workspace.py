@@ -10,7 +10,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, inspect
 from sqlalchemy.pool import NullPool
 
-from course import SAMPLE_PROJECT, engines
+from course import SAMPLE_PROJECT, engines, warm_python
 
 
 
@@ -71,19 +70,17 @@ class Workspace:
         so `env={"DATABASE_URL": ...}` replaces the workspace's database).
         """
         argv = shlex.split(command_line)  # quoting as in a shell: -m "add email column"
-        if argv[0] in ("alembic", "python"):
-            argv = [sys.executable, *(["-m", "alembic"] if argv[0] == "alembic" else []), *argv[1:]]
-        env = {**os.environ, "DATABASE_URL": self.url, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
-        result = subprocess.run(
-            argv, cwd=self.path, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+        if argv[0] not in ("alembic", "python"):
+            raise ValueError(f"run() takes `alembic ...` or `python ...`, not {argv[0]!r}")
+        argv = ["-m", "alembic", *argv[1:]] if argv[0] == "alembic" else argv[1:]
+        env = {**os.environ, "DATABASE_URL": self.url, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+        returncode, output = warm_python.run(argv, self.path, env)
         print(f"$ {command_line}")
-        print(result.stdout.replace("\r\n", "\n"), end="")
-        if result.returncode != 0:
-            print(f"[exit status {result.returncode}]")
-        if result.returncode != expect:
-            raise CommandFailed(f"`{command_line}` exited with {result.returncode}, expected {expect}")
+        print(output.replace("\r\n", "\n"), end="")
+        if returncode != 0:
+            print(f"[exit status {returncode}]")
+        if returncode != expect:
+            raise CommandFailed(f"`{command_line}` exited with {returncode}, expected {expect}")
 
     # -- Alembic through its Python API: quiet and fast, for the steps around a lesson ---
     def config(self) -> Config:
