@@ -5,6 +5,8 @@ import secrets
 import shutil
 import tempfile
 
+import pytest
+
 from sqlalchemy.engine import make_url
 
 from course import engines
@@ -14,7 +16,11 @@ def pytest_configure(config):
     # Stored outputs are the SQLite reading of each notebook. On MariaDB or PostgreSQL the
     # text legitimately differs (dialect names, error wording), so there the notebooks are
     # judged by their assertion cells, which check each lesson's facts on every engine.
-    if engines.engine_name() != "sqlite" and config.option.nbval:
+    try:
+        engine = engines.engine_name()
+    except engines.EngineSetupError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if engine != "sqlite" and config.option.nbval:
         config.option.nbval = False
         config.option.nbval_lax = True
     # Set before xdist starts its workers and the kernels start, so all of them inherit it.
@@ -33,12 +39,20 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     # Notebook kernels are killed, not shut down, at the end of a run, so their databases
     # outlive them: drop whatever this run made on any server it used.
-    if hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput") or engines.RUN_SETTING not in os.environ:
         return
     if hasattr(config, "_course_workdir"):
         shutil.rmtree(config._course_workdir, ignore_errors=True)
-    servers = {make_url(os.environ.get(var) or default) for var, default in engines.TEST_SERVERS.values()}
-    if engines.server_url() is not None:
+    servers = set()
+    for raw in [os.environ.get(var) or default for var, default in engines.TEST_SERVERS.values()]:
+        try:
+            servers.add(make_url(raw))
+        except ValueError:  # ArgumentError is one; the tests reported the bad URL already
+            pass
+    try:
         servers.add(engines.server_url())
+    except engines.EngineSetupError:
+        pass  # reported when the run started
+    servers.discard(None)
     for server in servers:
         engines.sweep(server, os.environ[engines.RUN_SETTING])

@@ -39,7 +39,7 @@ def server_url() -> URL | None:
         return None
     try:
         return make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise EngineSetupError(f"{SETTING}={raw!r} is not a database URL") from None
 
 

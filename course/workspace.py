@@ -159,6 +159,7 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
     wired, no migration yet), "0001" (models and migrations up to the init revision),
     "0002" (the finished chapter).
     """
+    _errors_without_tracebacks()
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
@@ -174,7 +175,6 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
     else:
         url = engines.create_database(name).render_as_string(hide_password=False)
 
-    _errors_without_tracebacks()
     sys.dont_write_bytecode = True  # edited modules must be re-read, never a stale .pyc
     os.environ["DATABASE_URL"] = url  # what the app's settings and env.py read in this process
     _forget_app_modules()
