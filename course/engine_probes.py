@@ -387,7 +387,7 @@ def scratch_workspace(name: str, url_or_none: str | URL | None, root: Path) -> I
             else:
                 os.environ[key] = value
         sys.path[:] = saved_path
-        workspace._forget_app_modules()
+        workspace.forget_app_modules()
 
 
 def run_probe(key: str, url_or_none: str | URL | None = None) -> str:

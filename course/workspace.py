@@ -84,7 +84,7 @@ class Workspace:
 
     # -- Alembic through its Python API: quiet and fast, for the steps around a lesson ---
     def config(self) -> Config:
-        _forget_app_modules()
+        forget_app_modules()
         cfg = Config(str(self.path / "alembic.ini"))
         cfg.attributes["configure_logger"] = False
         return cfg
@@ -117,7 +117,7 @@ class Workspace:
         return sorted(p.name for p in (self.path / "alembic" / "versions").glob("*.py"))
 
 
-def _forget_app_modules() -> None:
+def forget_app_modules() -> None:
     """Drop the cached `app` package so the next import reads the files as they are now."""
     for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
         del sys.modules[module]
@@ -177,7 +177,7 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
 
     sys.dont_write_bytecode = True  # edited modules must be re-read, never a stale .pyc
     os.environ["DATABASE_URL"] = url  # what the app's settings and env.py read in this process
-    _forget_app_modules()
+    forget_app_modules()
     # Exactly one copy of `app` importable: the newest workspace's.
     sys.path[:] = [p for p in sys.path if not p.startswith(str(workspaces_root())) and not p.endswith("/project")]
     sys.path.insert(0, str(project))
@@ -192,5 +192,5 @@ def import_fresh(module: str = "app.models"):
     """
     import importlib
 
-    _forget_app_modules()
+    forget_app_modules()
     return importlib.import_module(module)

@@ -153,12 +153,6 @@ def server_url(request) -> URL:
 
 
 # -- the sample project -------------------------------------------------------------------
-def forget_app_modules() -> None:
-    """Drop every cached `app` module, so the next import reads the copy first on sys.path."""
-    for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-        del sys.modules[name]
-
-
 @contextmanager
 def project_at(url: str, stage: str, root: Path, name: str = "sample") -> Iterator[Workspace]:
     """A fresh copy of the sample project at `stage`, importable as `app`, using database `url`.
@@ -179,7 +173,7 @@ def project_at(url: str, stage: str, root: Path, name: str = "sample") -> Iterat
         finally:
             if "engine" in ws.__dict__:
                 ws.engine.dispose()
-            forget_app_modules()
+            workspace.forget_app_modules()
 
 
 @pytest.fixture(scope="session")
