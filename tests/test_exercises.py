@@ -159,7 +159,7 @@ def test_notebook_check_prints_the_report_returns_false_and_records_it(capsys):
     assert exercises.check("fk-orphans") is False
     out = capsys.readouterr().out
     assert "fk-orphans: not yet." in out and "2 posts still point to users that do not exist" in out
-        assert "(`course show fk-orphans` says where it is)" in out
+    assert "(`course show fk-orphans` says where it is)" in out
     assert progress.load()["exercises"]["fk-orphans"]["done"] is False
 
 
