@@ -61,14 +61,24 @@ def _err(text: str) -> None:
 
 
 def _exercise(name: str) -> Exercise:
-    """An exercise by id, or by its number when that is unambiguous."""
+    """An exercise by id, by CHAPTER.NUMBER ("2.4"), or by its number when that is unambiguous."""
     try:
         return exercises.get(name)
     except UnknownExercise:
+        chapter, dot, number = name.rpartition(".")
+        if dot and chapter.isdigit() and number.isdigit():
+            matches = [e for e in exercises.all_exercises()
+                       if e.number == int(number) and e.chapter.split("_", 1)[0].isdigit()
+                       and int(e.chapter.split("_", 1)[0]) == int(chapter)]
+            if len(matches) == 1:
+                return matches[0]
         if name.isdigit():
             matches = [e for e in exercises.all_exercises() if e.number == int(name)]
             if len(matches) == 1:
                 return matches[0]
+            if matches:
+                choices = ", ".join(f"{int(e.chapter.split('_', 1)[0])}.{e.number} ({e.id})" for e in matches)
+                raise UnknownExercise(f"exercise {name} is ambiguous: say {choices}") from None
         raise
 
 

@@ -53,6 +53,7 @@ def test_list_shows_every_exercise_per_chapter_and_progress(capsys):
     status, out, _ = run(capsys, "list")
     assert status == 0
     assert out.startswith("Chapter 1: Alembic in a FastAPI project  (01_alembic_basics)\n")
+    assert "\nChapter 2: Migrations in production  (02_production)\n" in out
     for exercise in ALL:
         assert f"{exercise.number:>2}. {exercise.id}" in out
     assert f"0/{len(ALL)} done. Next: course show wire-env" in out
@@ -79,8 +80,15 @@ def test_show_prints_the_task_and_makes_the_learners_file(capsys, learner_area):
 
 
 def test_an_exercise_can_be_named_by_its_number(capsys):
-    status, out, _ = run(capsys, "show", "4")
+    status, out, _ = run(capsys, "show", "1.4")
     assert status == 0 and "[real-downgrade, " in out
+    status, out, _ = run(capsys, "show", "2.4")
+    assert status == 0 and "[rerunnable, " in out
+    status, out, _ = run(capsys, "show", "8")  # only chapter 1 has an 8th
+    assert status == 0 and "[merge-heads, " in out
+    status, _, err = run(capsys, "show", "4")
+    assert status == 2
+    assert err == "exercise 4 is ambiguous: say 1.4 (real-downgrade), 2.4 (rerunnable)\n"
 
 
 # -- check ----------------------------------------------------------------------------------------
@@ -279,7 +287,8 @@ def test_quiz_calls_the_quiz_module_with_the_chapter(capsys, monkeypatch):
     monkeypatch.setattr(course, "quiz", fake, raising=False)
     assert run(capsys, "quiz", "1")[0] == 0
     assert run(capsys, "quiz", "alembic_basics")[0] == 0
-    assert calls == ["01_alembic_basics", "01_alembic_basics"]
+    assert run(capsys, "quiz", "2")[0] == 0
+    assert calls == ["01_alembic_basics", "01_alembic_basics", "02_production"]
 
 
 def test_quiz_without_the_quiz_module_says_so(capsys, monkeypatch):
@@ -293,7 +302,7 @@ def test_quiz_without_the_quiz_module_says_so(capsys, monkeypatch):
 def test_unknown_chapter_exits_2_and_lists_the_chapters(capsys):
     status, _, err = run(capsys, "quiz", "99")
     assert status == 2
-    assert err == "no chapter '99'; chapters: 01_alembic_basics\n"
+    assert err == "no chapter '99'; chapters: 01_alembic_basics, 02_production\n"
 
 
 # -- colour ---------------------------------------------------------------------------------------------

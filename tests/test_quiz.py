@@ -62,6 +62,23 @@ def test_article_questions_are_corrected(bank):
     assert "same `downgrade()`" in q2.explanation and "Back up" in q2.explanation
 
 
+@pytest.mark.parametrize("chapter", quiz.chapters())
+def test_every_bank_has_ten_questions_each_wrong_option_explained(chapter):
+    bank = quiz.load_chapter(chapter)
+    assert len(bank.questions) >= 10
+    for question in bank.questions:
+        assert len(question.options) >= 4
+        assert set(question.why_not) == set(question.options) - {question.answer}
+
+
+def test_chapter_2_quiz_runs_all_right(progress_file):
+    bank = quiz.load_chapter("2")
+    assert bank.chapter == "02_production"
+    lines: list[str] = []
+    assert quiz.run("2", ask=scripted(*[q.answer for q in bank.questions])[0], out=lines.append) == 0
+    assert f"Score: {len(bank.questions)}/{len(bank.questions)}." in lines
+
+
 def test_question_ids_are_unique_across_banks():
     ids = [q.id for b in quiz.banks() for q in b.questions]
     assert len(ids) == len(set(ids))
@@ -240,7 +257,7 @@ def test_run_end_of_input_stops_cleanly(progress_file):
 def test_run_unknown_chapter(progress_file):
     lines: list[str] = []
     assert quiz.run("7", ask=scripted()[0], out=lines.append) == 2
-    assert lines == ["There is no quiz for chapter '7'. Chapters with a quiz: 1 (01_alembic_basics)."]
+    assert lines == ["There is no quiz for chapter '7'. Chapters with a quiz: 1 (01_alembic_basics), 2 (02_production)."]
     assert not progress_file.exists()
 
 

@@ -1,0 +1,26 @@
+"""expand: add user.login beside user.username
+
+Revision ID: 0003
+Revises: 0002
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0003'
+down_revision: Union[str, Sequence[str], None] = '0002'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    # TODO expand: add user.login next to user.username and copy every username into it.
+    # The release still running knows only `username`: it must keep working after this step.
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,30 @@
+"""add user.display_name, filled from username
+
+Revision ID: 0003
+Revises: 0002
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+from app.models import User
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0003'
+down_revision: Union[str, Sequence[str], None] = '0002'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('display_name', sa.String(length=100), nullable=True))
+    # Everyone starts with their username as display name.
+    op.execute(sa.update(User).values(display_name=User.username))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('display_name')
