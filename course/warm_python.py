@@ -70,7 +70,9 @@ def run(argv: list[str], cwd, env: dict) -> tuple[int, str]:
 def _child(argv: list[str], cwd: str, env: dict, output_fd: int) -> None:
     """In the forked child: become `python *argv` and never return."""
     import runpy
+    import signal
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     status = 0
     try:
         os.chdir(cwd)
@@ -114,6 +116,11 @@ def _child(argv: list[str], cwd: str, env: dict, output_fd: int) -> None:
 
 def _serve() -> None:
     import importlib
+    import signal
+
+    # The kernel's process group gets SIGINT on an interrupt or at shutdown: the helper
+    # should just end when its input closes, and each child restores Python's usual handler.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     for name in PRELOAD:
         importlib.import_module(name)
