@@ -36,6 +36,19 @@ def pytest_configure(config):
         os.environ.setdefault("COURSE_PROGRESS_FILE", os.path.join(os.environ["COURSE_WORKDIR"], "progress.json"))
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """Spread tests one by one over the xdist workers, but keep each notebook on one: the
+    cells of a notebook share one kernel and run in order."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebookScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.partition("::")[0]
+            return path if path.endswith(".ipynb") else nodeid
+
+    return NotebookScheduling(config, log)
+
+
 def pytest_unconfigure(config):
     # Notebook kernels are killed, not shut down, at the end of a run, so their databases
     # outlive them: drop whatever this run made on any server it used.

@@ -18,7 +18,6 @@ from course.checks import Fail, compare
 
 ALL = exercises.all_exercises()
 IDS = [e.id for e in ALL]
-WRONG = [pytest.param(e, a, id=f"{e.id}-{a.name}") for e in ALL for a in e.wrong]
 
 
 @pytest.fixture(autouse=True)
@@ -86,34 +85,16 @@ def test_model_not_imported_starter_is_the_sample_models_package():
 
 # -- solution, starter, wrong attempts --------------------------------------------------------
 
+# That every solution passes and every starter and wrong attempt fails with its message is
+# proven by `course verify-all`, run in full in tests/test_cli.py.
+
 @pytest.mark.parametrize("exercise", ALL, ids=IDS)
-def test_solution_passes_in_about_a_second_on_sqlite(exercise):
+def test_a_check_on_sqlite_takes_about_a_second_or_less(exercise):
+    assert exercise.wrong, f"{exercise.id} has no plausible wrong attempt"
     result = exercises.run_check(exercise, exercise.solution_files())
-    assert result.ok, result.message
-    again = exercises.run_check(exercise, exercise.solution_files())  # imports warmed up now
-    assert again.ok and again.seconds < 2.0, f"{exercise.id}: {again.seconds:.2f} s"  # ~0.1-0.3 s measured
+    assert result.ok and result.seconds < 2.0, f"{exercise.id}: {result.seconds:.2f} s"  # ~0.1-0.3 s warm
 
 
-@pytest.mark.parametrize("exercise", ALL, ids=IDS)
-def test_untouched_starter_fails_with_the_expected_message(exercise):
-    result = exercises.run_check(exercise, exercise.starter.files)
-    assert not result.ok
-    assert exercise.starter.expected() in result.message
-    assert "Traceback" not in result.message
-
-
-@pytest.mark.parametrize(("exercise", "attempt"), WRONG)
-def test_wrong_attempt_fails_with_the_expected_message(exercise, attempt):
-    if not attempt.applies():
-        pytest.skip(f"fails only on {', '.join(attempt.only)}")
-    result = exercises.run_check(exercise, attempt.files)
-    assert not result.ok, f"{attempt.name} ({attempt.why}) passed"
-    assert attempt.expected() in result.message
-    assert "Traceback" not in result.message
-
-
-# `server_url` (tests/conftest.py) is each reachable server in turn: MariaDB, PostgreSQL.
-# Without one these tests are skipped, in CI they fail.
 @pytest.mark.parametrize("exercise", ALL, ids=IDS)
 def test_solution_passes_and_starter_fails_on_server(exercise, server_url, monkeypatch):
     monkeypatch.setenv("COURSE_DATABASE_URL", server_url.render_as_string(hide_password=False))
