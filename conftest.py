@@ -9,7 +9,7 @@ import pytest
 
 from sqlalchemy.engine import make_url
 
-from course import engines
+from course import engines, warm_python
 
 
 def pytest_configure(config):
@@ -31,6 +31,11 @@ def pytest_configure(config):
         if "COURSE_WORKDIR" not in os.environ:
             os.environ["COURSE_WORKDIR"] = tempfile.mkdtemp(prefix="mip-run-")
             config._course_workdir = os.environ["COURSE_WORKDIR"]
+        # One warm interpreter for every notebook kernel and worker of the run (see
+        # course/warm_python.py), instead of one per kernel.
+        if hasattr(os, "fork") and warm_python.SOCKET_SETTING not in os.environ:
+            config._warm_python = warm_python.start_server(os.path.join(os.environ["COURSE_WORKDIR"], "warm.sock"))
+            os.environ[warm_python.SOCKET_SETTING] = config._warm_python.args[-1]
         # Exercise checks run from notebooks see untouched starters, never the reader's work.
         os.environ.setdefault("COURSE_LEARNER_DIR", os.path.join(os.environ["COURSE_WORKDIR"], "learner"))
         os.environ.setdefault("COURSE_PROGRESS_FILE", os.path.join(os.environ["COURSE_WORKDIR"], "progress.json"))
@@ -54,6 +59,9 @@ def pytest_unconfigure(config):
     # outlive them: drop whatever this run made on any server it used.
     if hasattr(config, "workerinput") or engines.RUN_SETTING not in os.environ:
         return
+    if hasattr(config, "_warm_python"):
+        config._warm_python.stdin.close()
+        config._warm_python.wait(timeout=10)
     if hasattr(config, "_course_workdir"):
         shutil.rmtree(config._course_workdir, ignore_errors=True)
     servers = set()

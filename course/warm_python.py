@@ -2,8 +2,9 @@
 
 A notebook shows Alembic's command line as a reader types it, so each `alembic ...` cell is a
 real process run by the kernel's own interpreter, with its exit status checked. Most of such a
-process's ~0.6 s is importing SQLAlchemy and Alembic. This module keeps one helper process per
-kernel that has imported those libraries once; for each command it forks a child, which sets
+process's ~0.6 s is importing SQLAlchemy and Alembic. This module keeps a helper process that
+has imported those libraries once (one per kernel, or one for a whole test run, listening on a
+Unix socket); for each command it forks a child, which sets
 the command's directory, environment and argv, runs it as `python` would (`-m module` or
 `-c code`), and exits with its status. Nothing of the project (`app`) is imported before the
 fork, so each command reads the project's files as they are at that moment.
@@ -15,9 +16,10 @@ subprocesses. tests/test_warm_python.py checks that both ways print the same thi
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
-import threading
+import tempfile
 
 PRELOAD = (
     "alembic.config", "alembic.command", "alembic.autogenerate", "alembic.runtime.migration",
@@ -35,35 +37,46 @@ def cold(argv: list[str], cwd, env: dict) -> tuple[int, str]:
     return result.returncode, result.stdout
 
 
-class _Server:
-    """The parent's handle on the warm helper process."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "course.warm_python"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        )
-        self.lock = threading.Lock()
-
-    def run(self, argv: list[str], cwd, env: dict) -> tuple[int, str]:
-        with self.lock:
-            self.process.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd), "env": env}) + "\n")
-            self.process.stdin.flush()
-            reply = json.loads(self.process.stdout.readline())
-        return reply["status"], reply["output"]
+# A test run starts one helper for all its notebooks and workers and names its socket here;
+# elsewhere (a notebook in Jupyter) each process starts its own on first use.
+SOCKET_SETTING = "COURSE_WARM_PYTHON_SOCKET"
 
 
-_server: _Server | None = None
+def start_server(socket_path: str) -> subprocess.Popen:
+    """Start a helper listening on `socket_path`; it ends when its stdin is closed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "course.warm_python", socket_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    if process.stdout.readline().strip() != "ready":
+        raise RuntimeError("the warm python helper did not start")
+    return process
+
+
+_own_server: subprocess.Popen | None = None
+
+
+def _socket_path() -> str:
+    global _own_server
+    shared = os.environ.get(SOCKET_SETTING)
+    if shared:
+        return shared
+    if _own_server is None or _own_server.poll() is not None:
+        _own_server = start_server(os.path.join(tempfile.mkdtemp(prefix="mip-warm-"), "warm.sock"))
+    return _own_server.args[-1]
 
 
 def run(argv: list[str], cwd, env: dict) -> tuple[int, str]:
     """Run `python *argv` in `cwd` with exactly `env`: (exit status, combined output)."""
-    global _server
     if not hasattr(os, "fork") or os.environ.get("COURSE_COLD_PYTHON") == "1":
         return cold(argv, cwd, env)
-    if _server is None or _server.process.poll() is not None:
-        _server = _Server()
-    return _server.run(argv, cwd, env)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(_socket_path())
+        with connection.makefile("rw", encoding="utf-8") as stream:
+            stream.write(json.dumps({"argv": argv, "cwd": str(cwd), "env": env}) + "\n")
+            stream.flush()
+            reply = json.loads(stream.readline())
+    return reply["status"], reply["output"]
 
 
 # -- the helper process ------------------------------------------------------------------------
@@ -114,18 +127,10 @@ def _child(argv: list[str], cwd: str, env: dict, output_fd: int) -> None:
         os._exit(status)
 
 
-def _serve() -> None:
-    import importlib
-    import signal
-
-    # The kernel's process group gets SIGINT on an interrupt or at shutdown: the helper
-    # should just end when its input closes, and each child restores Python's usual handler.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    for name in PRELOAD:
-        importlib.import_module(name)
-    for line in sys.stdin:
-        request = json.loads(line)
+def _handle(connection: socket.socket) -> None:
+    """In a forked handler: read one request, run it in a child of its own, reply."""
+    with connection, connection.makefile("rw", encoding="utf-8") as stream:
+        request = json.loads(stream.readline())
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -135,10 +140,47 @@ def _serve() -> None:
         with os.fdopen(read_fd, "rb") as pipe:
             output = pipe.read().decode("utf-8", errors="backslashreplace")
         _, wait_status = os.waitpid(pid, 0)
-        status = os.waitstatus_to_exitcode(wait_status)
-        sys.stdout.write(json.dumps({"status": status, "output": output}) + "\n")
-        sys.stdout.flush()
+        stream.write(json.dumps({"status": os.waitstatus_to_exitcode(wait_status), "output": output}) + "\n")
+
+
+def _serve(socket_path: str) -> None:
+    import importlib
+    import select
+    import signal
+
+    # The kernel's process group gets SIGINT on an interrupt or at shutdown: the helper
+    # ends when its stdin closes instead, and each child restores Python's usual handler.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in PRELOAD:
+        importlib.import_module(name)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(64)
+    print("ready", flush=True)
+    try:
+        while True:
+            readable, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
+            if sys.stdin in readable and not sys.stdin.readline():
+                return  # whoever started us is gone
+            if listener in readable:
+                connection, _ = listener.accept()
+                if os.fork() == 0:
+                    listener.close()
+                    try:
+                        _handle(connection)
+                    finally:
+                        os._exit(0)
+                connection.close()
+            while True:  # reap finished handlers
+                try:
+                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                        break
+                except ChildProcessError:
+                    break
+    finally:
+        listener.close()
+        os.unlink(socket_path)
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve(sys.argv[1])
