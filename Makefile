@@ -4,7 +4,8 @@ VENV := .venv
 LAB_VENV := .venv-lab
 BENCH_VENV := .venv-bench
 FIRST_CHAPTER := 01_how_alembic_works.ipynb
-PYTEST_ARGS ?= -n 2
+# Three workers on two cores: notebook kernels and subprocesses spend part of their time waiting.
+PYTEST_ARGS ?= -n 3
 
 .PHONY: lab test record serve bench clean
 
