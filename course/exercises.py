@@ -1,11 +1,12 @@
 """Exercises: what they are, where the learner's files live, and how they are checked.
 
 An exercise is a folder chapters/<chapter>/exercises/<id>/ holding
-  exercise.toml   id, title, notebook, stage, the learner's file(s), task, hints, expectations
+  exercise.toml   id, title, notebook, stage, the learner's file(s), task, hints, expectations,
+                  and plausible wrong attempts: edits of the solution (or starter), each
+                  failing with the message named beside it
   starter/        the file(s) the learner starts from
   solution/       the reference solution (or a file of the sample project, named in the toml)
   given/          files laid over the workspace before the learner's (a new model, a revision)
-  wrong/          plausible wrong attempts, each failing with the message named in the toml
   check.py        `check(run)`: the steps, using course.checks
 
 The learner edits copies in the learner area (.course/work/<id>/, git-ignored, or
@@ -130,10 +131,7 @@ def _load(directory: Path, chapter: str) -> Exercise:
         files.append(LearnerFile(entry["path"], name, directory / "starter" / name, solution))
     wrong = []
     for entry in data.get("wrong", []):
-        if len(files) == 1:
-            attempt = {files[0].name: directory / "wrong" / f"{entry['name']}{Path(files[0].name).suffix}"}
-        else:
-            attempt = {f.name: directory / "wrong" / entry["name"] / f.name for f in files}
+        attempt = _edited_attempt(data["id"], chapter, entry, files)
         wrong.append(Attempt(entry["name"], attempt, _expects(entry), entry.get("why", ""), tuple(entry.get("only", ()))))
     if data["id"] != directory.name:
         raise ValueError(f"{directory}: id {data['id']!r} differs from the folder name")
@@ -144,6 +142,37 @@ def _load(directory: Path, chapter: str) -> Exercise:
         starter=Attempt("starter", {f.name: f.starter for f in files}, _expects(data["starter"])),
         wrong=tuple(wrong),
     )
+
+
+def _edited_attempt(exercise_id: str, chapter: str, entry: dict, files: list[LearnerFile]) -> dict[str, Path]:
+    """A wrong attempt written as edits of the solution (or the starter): one copy of the
+    file to maintain, and the toml shows exactly what the attempt gets wrong.
+
+    Each edit replaces one exact, unique passage (`find`) of a file with `replace`. The
+    result is written once to a scratch folder, so checks and messages see a real file.
+    """
+    base = entry.get("base", "solution")
+    texts = {f.name: getattr(f, base).read_text(encoding="utf-8") for f in files}
+    for edit in entry["edits"]:
+        name = edit.get("file") or files[0].name
+        count = texts[name].count(edit["find"])
+        if count != 1:
+            raise ValueError(
+                f"{exercise_id}: wrong attempt {entry['name']!r}: the passage to replace occurs {count} times "
+                f"in the {base} {name} (it must occur once):\n{edit['find']}"
+            )
+        texts[name] = texts[name].replace(edit["find"], edit["replace"])
+    folder = Path(tempfile.gettempdir()) / "migrations-in-practice" / "attempts" / chapter / exercise_id / entry["name"]
+    folder.mkdir(parents=True, exist_ok=True)
+    attempt = {}
+    for name, text in texts.items():
+        path = folder / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            scratch = path.with_name(f".{name}.{os.getpid()}")
+            scratch.write_text(text, encoding="utf-8")
+            scratch.replace(path)  # atomic: parallel test workers may write the same file
+        attempt[name] = path
+    return attempt
 
 
 def _expects(entry: dict) -> dict[str, str]:
