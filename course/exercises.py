@@ -353,7 +353,8 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Resul
                 shutil.copyfile(files[file.name], target)
                 mapping[target] = files[file.name]
             checker = _load_checker(exercise)
-            message = checker(Run(ws, mapping)) or ""
+            with _time_limit():
+                message = checker(Run(ws, mapping)) or ""
             ok = True
         except Fail as failure:
             ok, message = False, str(failure)
@@ -366,6 +367,33 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Resul
             if ws is not None:
                 _drop(ws)
     return Result(exercise, ok, message, time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def _time_limit():
+    """Stop a check whose code never finishes (an endless loop in a migration) with a message.
+
+    SIGALRM exists only on Unix and only the main thread receives it; elsewhere checks run
+    without a limit.
+    """
+    import signal
+    import threading
+
+    seconds = float(os.environ.get("COURSE_CHECK_TIMEOUT", "60"))
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Fail(f"the check did not finish within {seconds:g} s: is there an endless loop in your code?")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _scratch() -> str | None:

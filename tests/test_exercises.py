@@ -250,3 +250,15 @@ def test_schema_comparison_words():
         "downgrading to 0002 left index ix_user_email on user behind",
     ]
     assert issubclass(Fail, Exception)
+
+
+def test_an_endless_loop_in_the_learners_code_is_stopped_with_a_message(learner_area, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECK_TIMEOUT", "1")
+    exercise = exercises.get("add-email")
+    exercises.ensure_learner_files(exercise)
+    [path] = exercise.learner_paths()
+    path.write_text(path.read_text().replace("def upgrade() -> None:\n", "def upgrade() -> None:\n    while True:\n        pass\n"))
+    result = exercises.run_check(exercise)
+    assert not result.ok
+    assert result.message == "the check did not finish within 1 s: is there an endless loop in your code?"
+    assert result.seconds < 5

@@ -55,3 +55,13 @@ def test_starting_the_app_with_a_bad_url_prints_one_line(project_copy, run_pytho
     assert "Traceback" not in bad.stderr
     assert len(bad.stderr.splitlines()) == 1, bad.stderr
     assert bad.stderr.startswith("error: DATABASE_URL='not a url' is invalid: ")
+
+
+def test_a_postgres_scheme_is_named_and_the_password_is_masked(config_module, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://app:s3cret@db.example/app")
+    with pytest.raises(config_module.SettingsError) as caught:
+        config_module.get_settings()
+    message = str(caught.value)
+    assert message.startswith("DATABASE_URL='postgres://app:***@db.example/app' is invalid: ")
+    assert "SQLAlchemy names this database postgresql" in message
+    assert "s3cret" not in message

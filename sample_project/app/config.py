@@ -26,9 +26,11 @@ class Settings(BaseSettings):
     @classmethod
     def _must_parse(cls, value: str) -> str:
         try:
-            make_url(value)
-        except ArgumentError:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
             raise ValueError("not a database URL") from None
+        if url.get_backend_name() == "postgres":  # the scheme many hosting providers hand out
+            raise ValueError("SQLAlchemy names this database postgresql, as in postgresql+psycopg://")
         return value
 
     @property
@@ -48,4 +50,12 @@ def get_settings() -> Settings:
             if name == "DATABASE_URL"
             else ""
         )
-        raise SettingsError(f"{name}={error['input']!r} is invalid: {error['msg']}{example}") from None
+        raise SettingsError(f"{name}={_without_password(error['input'])!r} is invalid: {error['msg']}{example}") from None
+
+
+def _without_password(value: object) -> object:
+    """The value to show in an error: a URL's password masked, anything else as it is."""
+    try:
+        return make_url(str(value)).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return value
