@@ -29,7 +29,7 @@ $(BENCH_VENV)/.installed: requirements.txt requirements-bench.txt pyproject.toml
 
 ## open the course in JupyterLab, first chapter in front
 lab: $(LAB_VENV)/.installed
-	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab $(FIRST_CHAPTER) \
+	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab --LabApp.default_url=/lab/tree/$(FIRST_CHAPTER) \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 ## run every test and re-execute every notebook, comparing stored outputs
