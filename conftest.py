@@ -41,6 +41,11 @@ def pytest_configure(config):
         os.environ.setdefault("COURSE_PROGRESS_FILE", os.path.join(os.environ["COURSE_WORKDIR"], "progress.json"))
 
 
+def pytest_collection_modifyitems(items):
+    # Long tests first, so that the xdist workers finish at about the same time.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def pytest_xdist_make_scheduler(config, log):
     """Spread tests one by one over the xdist workers, but keep each notebook on one: the
     cells of a notebook share one kernel and run in order."""

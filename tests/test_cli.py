@@ -332,6 +332,7 @@ def test_check_output_on_a_terminal(monkeypatch, no_color):
 
 # -- verify-all ---------------------------------------------------------------------------------------
 
+@pytest.mark.long
 def test_verify_all_passes_for_every_exercise(capsys, learner_area, progress_file):
     status, out, _ = run(capsys, "verify-all")
     assert status == 0, out

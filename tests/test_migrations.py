@@ -167,6 +167,7 @@ def test_a_workspace_at_stage_0001_matches_revision_0001(engine_url, tmp_path, m
 
 
 # -- the command line, as a reader types it (SQLite only: it is the same env.py) ----------------
+@pytest.mark.long
 def test_the_alembic_command_line(project_copy, run_python, tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
 
@@ -203,6 +204,7 @@ def bad_url_runs(project_copy, run_python):
         return {case: future.result() for case, future in futures.items()}
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("case", BAD_URLS)
 def test_a_bad_database_url_fails_in_one_line(case, bad_url_runs):
     result = bad_url_runs[case]

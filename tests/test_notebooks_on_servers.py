@@ -18,6 +18,7 @@ from course import REPO, engines
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs_on_server(server_url, notebook: Path, tmp_path):
     env = {

@@ -31,6 +31,7 @@ def _outcomes(runner, project, database: str) -> list[tuple[int, str]]:
     return outcomes
 
 
+@pytest.mark.long
 def test_warm_and_cold_runs_agree(project, tmp_path):
     warm = _outcomes(warm_python.run, project, f"sqlite:///{tmp_path / 'warm.db'}")
     cold = _outcomes(warm_python.cold, project, f"sqlite:///{tmp_path / 'cold.db'}")
