@@ -101,6 +101,20 @@ class Run:
         with self.quiet("reading the revision files"):
             return sorted(self.script().get_heads())
 
+    def expect_merge(self, merge: str, parents: set[str]) -> None:
+        """Fail unless revision `merge` is the one head and joins exactly `parents`."""
+        heads = self.heads()
+        if len(heads) > 1:
+            raise Fail(
+                f"there are still {len(heads)} heads ({listing(heads)}): `alembic upgrade head` refuses "
+                "to choose between them. A merge revision names every head in down_revision"
+            )
+        if heads != [merge]:
+            raise Fail(f"the head is {listing(heads) or 'missing'}, not your revision {merge}")
+        down = self.script().get_revision(merge).down_revision
+        if (set(down) if isinstance(down, (tuple, list)) else {down}) != parents:
+            raise Fail(f"{merge}'s down_revision is {down!r}; a merge of the heads names them all: {tuple(sorted(parents))!r}")
+
     def current(self) -> str | None:
         return self.ws.current()
 
