@@ -226,7 +226,7 @@ def cmd_sandbox(args, style: Style) -> int:
     exercise = _exercise(args.id)
     project = exercises.make_sandbox(exercise)
     python = sys.executable
-    _out(f"A copy of the project at this exercise's stage, your file included, with a SQLite database of its own:")
+    _out("A copy of the project at this exercise's stage, your file included, with a SQLite database of its own:")
     _out(f"  {shown(project)}")
     _out("Try Alembic there, for example:")
     _out(f"  cd {shown(project)}")

@@ -365,29 +365,24 @@ def scratch_workspace(name: str, url_or_none: str | URL | None, root: Path) -> I
     """A fresh workspace (stage 0002) on the engine of `url_or_none`, whatever
     COURSE_DATABASE_URL says; its database is dropped and the process state put back after."""
     server = _server(url_or_none)
-    saved_env = {k: os.environ.get(k) for k in (engines.SETTING, "DATABASE_URL")}
-    saved_path = list(sys.path)
+    saved_setting = os.environ.get(engines.SETTING)
     if server is None:
         os.environ.pop(engines.SETTING, None)
     else:
         os.environ[engines.SETTING] = server.render_as_string(hide_password=False)
     try:
-        ws = workspace.fresh(name, "0002", root=root)
-        try:
-            yield ws
-        finally:
-            ws.engine.dispose()
-            if server is not None:
-                engines.drop_database(make_url(ws.url), server)
-            shutil.rmtree(ws.path.parent, ignore_errors=True)
+        with workspace.isolated():
+            ws = workspace.fresh(name, "0002", root=root)
+            try:
+                yield ws
+            finally:
+                ws.discard()
+                shutil.rmtree(ws.path.parent, ignore_errors=True)
     finally:
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        sys.path[:] = saved_path
-        workspace.forget_app_modules()
+        if saved_setting is None:
+            os.environ.pop(engines.SETTING, None)
+        else:
+            os.environ[engines.SETTING] = saved_setting
 
 
 def run_probe(key: str, url_or_none: str | URL | None = None) -> str:

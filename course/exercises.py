@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 import tomllib
@@ -34,7 +32,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
 
 from course import REPO, engines, progress, workspace
 from course.checks import Fail, Run, shown
@@ -245,7 +242,7 @@ def make_sandbox(exercise: Exercise) -> Path:
     afresh each time. The learner's own files are copied in, never linked or changed.
     """
     ensure_learner_files(exercise)
-    with _isolated():
+    with workspace.isolated():
         saved = os.environ.pop(engines.SETTING, None)
         try:
             ws = workspace.fresh("sandbox", exercise.stage, root=exercise.learner_dir())
@@ -271,41 +268,6 @@ def _load_checker(exercise: Exercise):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.check
-
-
-@contextlib.contextmanager
-def _isolated():
-    """Leave the calling process as it was: a notebook's own workspace keeps working."""
-    saved_path = sys.path[:]
-    saved_url = os.environ.get("DATABASE_URL")
-    saved_modules = {m: sys.modules[m] for m in list(sys.modules) if m == "app" or m.startswith("app.")}
-    saved_bytecode = sys.dont_write_bytecode
-    root_logger = logging.getLogger()
-    saved_root = (root_logger.level, root_logger.handlers[:])
-    saved_loggers = {
-        name: (lg.level, lg.handlers[:], lg.propagate, lg.disabled)
-        for name, lg in logging.Logger.manager.loggerDict.items() if isinstance(lg, logging.Logger)
-    }
-    try:
-        yield
-    finally:
-        sys.path[:] = saved_path
-        if saved_url is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = saved_url
-        for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-            del sys.modules[module]
-        sys.modules.update(saved_modules)
-        sys.dont_write_bytecode = saved_bytecode
-        root_logger.setLevel(saved_root[0])
-        root_logger.handlers[:] = saved_root[1]
-        for name, lg in logging.Logger.manager.loggerDict.items():
-            if isinstance(lg, logging.Logger):
-                level, handlers, propagate, disabled = saved_loggers.get(name, (logging.NOTSET, [], True, False))
-                lg.setLevel(level)
-                lg.handlers[:] = handlers
-                lg.propagate, lg.disabled = propagate, disabled
 
 
 def syntax_error(paths: dict[str, Path]) -> str | None:
@@ -339,7 +301,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Resul
     problem = syntax_error(files)
     if problem is not None:
         return Result(exercise, False, problem, time.perf_counter() - started)
-    with tempfile.TemporaryDirectory(prefix="course-check-", dir=_scratch()) as temporary, _isolated():
+    with tempfile.TemporaryDirectory(prefix="course-check-", dir=_scratch()) as temporary, workspace.isolated():
         ws = None
         try:
             ws = workspace.fresh(exercise.id, exercise.stage, root=Path(temporary))
@@ -365,7 +327,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Resul
             message = f"the check itself failed ({type(exc).__name__}: {exc}); please report this as a course bug"
         finally:
             if ws is not None:
-                _drop(ws)
+                ws.discard()
     return Result(exercise, ok, message, time.perf_counter() - started)
 
 
@@ -401,14 +363,6 @@ def _scratch() -> str | None:
     SQLite spends half its time syncing the database file to disk otherwise)."""
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
-
-
-def _drop(ws) -> None:
-    if "engine" in ws.__dict__:
-        ws.engine.dispose()
-    server = engines.server_url()
-    if server is not None:
-        engines.drop_database(make_url(ws.url), server)
 
 
 def record(result: Result) -> None:

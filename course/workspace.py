@@ -6,12 +6,14 @@ each time (so a notebook runs twice in a row), and is named after its user (so n
 in parallel). The repository's own sample_project is never touched.
 """
 
+import logging
 import os
 import re
 import shlex
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from course import SAMPLE_PROJECT, engines, warm_python
@@ -45,6 +48,7 @@ class Workspace:
     name: str
     path: Path
     url: str
+    server: URL | None = None  # the server its database was created on; None for SQLite
 
     # -- the database ---------------------------------------------------------------
     @cached_property
@@ -52,6 +56,13 @@ class Workspace:
         # NullPool: nothing stays connected between cells, so SQLite files and server
         # databases can be dropped or replaced at any time.
         return create_engine(self.url, poolclass=NullPool)
+
+    def discard(self) -> None:
+        """Close the engine and drop the workspace's database from its server, if it has one."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+        if self.server is not None:
+            engines.drop_database(make_url(self.url), self.server)
 
     @property
     def dialect(self) -> str:
@@ -117,6 +128,43 @@ class Workspace:
         return sorted(p.name for p in (self.path / "alembic" / "versions").glob("*.py"))
 
 
+@contextmanager
+def isolated():
+    """Undo, on leaving, what fresh() does to this process (DATABASE_URL, sys.path, the cached
+    `app` modules, bytecode writing) and what env.py's fileConfig does to logging: a notebook's
+    own workspace keeps working after a scratch one was made and used inside."""
+    saved_path = sys.path[:]
+    saved_url = os.environ.get("DATABASE_URL")
+    saved_modules = {m: sys.modules[m] for m in list(sys.modules) if m == "app" or m.startswith("app.")}
+    saved_bytecode = sys.dont_write_bytecode
+    root_logger = logging.getLogger()
+    saved_root = (root_logger.level, root_logger.handlers[:])
+    saved_loggers = {
+        name: (lg.level, lg.handlers[:], lg.propagate, lg.disabled)
+        for name, lg in logging.Logger.manager.loggerDict.items() if isinstance(lg, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        if saved_url is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved_url
+        for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+            del sys.modules[module]
+        sys.modules.update(saved_modules)
+        sys.dont_write_bytecode = saved_bytecode
+        root_logger.setLevel(saved_root[0])
+        root_logger.handlers[:] = saved_root[1]
+        for name, lg in logging.Logger.manager.loggerDict.items():
+            if isinstance(lg, logging.Logger):
+                level, handlers, propagate, disabled = saved_loggers.get(name, (logging.NOTSET, [], True, False))
+                lg.setLevel(level)
+                lg.handlers[:] = handlers
+                lg.propagate, lg.disabled = propagate, disabled
+
+
 def forget_app_modules() -> None:
     """Drop the cached `app` package so the next import reads the files as they are now."""
     for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
@@ -170,10 +218,11 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
     shutil.copytree(SAMPLE_PROJECT, project, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".env"))
     _at_stage(project, stage)
 
-    if engines.server_url() is None:
+    server = engines.server_url()
+    if server is None:
         url = f"sqlite:///{project / 'app.db'}"
     else:
-        url = engines.create_database(name).render_as_string(hide_password=False)
+        url = engines.create_database(name, server).render_as_string(hide_password=False)
 
     sys.dont_write_bytecode = True  # edited modules must be re-read, never a stale .pyc
     os.environ["DATABASE_URL"] = url  # what the app's settings and env.py read in this process
@@ -181,7 +230,7 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
     # Exactly one copy of `app` importable: the newest workspace's.
     sys.path[:] = [p for p in sys.path if not p.startswith(str(workspaces_root())) and not p.endswith("/project")]
     sys.path.insert(0, str(project))
-    return Workspace(name=name, path=project, url=url)
+    return Workspace(name=name, path=project, url=url, server=server)
 
 
 def import_fresh(module: str = "app.models"):
