@@ -1,5 +1,10 @@
 """Reusable steps for exercise checks: run Alembic in a throwaway copy, describe what is wrong.
 
+The learner's code (revisions, env.py, models, the app) never runs in the checker's process:
+each step that runs it is done in a child process (course/learner_code.py), so it cannot
+change the checker, and nothing it does outlives the step. Inside revisions, `import app...`
+fails: a migration must not depend on the models of the day it runs.
+
 Every step either succeeds or raises `Fail` with one sentence a learner understands
 ("after upgrading to 0002, the 3 existing users are gone"). Errors from Alembic, the database
 or the learner's own code are turned into such sentences here, so a check never shows a
@@ -17,29 +22,37 @@ traceback. A check (chapters/<chapter>/exercises/<id>/check.py) receives a `Run`
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import os
-import sys
+import json
+import shutil
+import tempfile
 import traceback
-import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
+from course import warm_python
 from course.workspace import Workspace
 
 
 class Fail(Exception):
     """The first thing wrong, in words for the learner."""
+
+
+@dataclass(frozen=True)
+class AppStart:
+    """What happened when a check started the app: did it start, why not, the status of one
+    request, and what it logged (a warning at start-up, say)."""
+
+    started: bool
+    error: str
+    status: int | None
+    log: str
 
 
 @dataclass
@@ -53,53 +66,73 @@ class Run:
     ws: Workspace
     learner_files: Mapping[Path, Path]
 
-    # -- Alembic --------------------------------------------------------------------
-    def _alembic(self, doing: str, fn, *args, **kwargs):
-        with self.quiet(doing):
-            return fn(self.ws.config(), *args, **kwargs)
+    # -- the learner's code, run in a child process (course/learner_code.py) ---------------
+    def _child(self, op: str, doing: str, **request: Any) -> Any:
+        """Run one step that executes learner code in a process of its own; its value, or Fail."""
+        folder = Path(tempfile.mkdtemp(prefix="step-", dir=self.ws.path.parent))
+        try:
+            request.update(
+                op=op, doing=doing, project=str(self.ws.path), cwd=os.getcwd(), result=str(folder / "result.json"),
+                learner_files=[[str(k), str(v)] for k, v in self.learner_files.items()],
+                time_limit=float(os.environ.get("COURSE_CHECK_TIMEOUT", "60")),
+            )
+            (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
+            env = {**os.environ, "DATABASE_URL": self.ws.url, "PYTHONDONTWRITEBYTECODE": "1"}
+            status, output = warm_python.run(["-m", "course.learner_code", str(folder / "request.json")], self.ws.path, env)
+            try:
+                result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                last = _first_line("\n".join(reversed(output.strip().splitlines()))) if output.strip() else ""
+                raise Fail(f"{doing} failed: the process running your code ended without a result "
+                           f"(exit status {status}){': ' + last if last else ''}") from None
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if result.get("interrupted"):
+            raise KeyboardInterrupt
+        if not result["ok"]:
+            raise Fail(result["message"])
+        return result["value"]
+
+    def _alembic(self, doing: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._child("alembic", doing, command=name, args=list(args), kwargs=kwargs)
 
     @contextlib.contextmanager
     def quiet(self, doing: str):
-        """Run a step silently; anything it raises becomes a Fail saying what went wrong."""
+        """Run a step of the checker's own silently; anything it raises becomes a Fail saying
+        what went wrong (a database error while inserting rows, say)."""
         buffer = io.StringIO()
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            try:
-                with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-                    yield
-            except Fail:
-                raise
-            except (Exception, SystemExit) as exc:  # anything from Alembic, the database or the learner's code
-                # Alembic warns "Revision X referenced from Y is not present", then fails
-                # with a bare KeyError: the warning is the useful half.
-                missing = [str(w.message) for w in seen if "is not present" in str(w.message)]
-                if missing:
-                    raise Fail(f"{doing} failed: {' '.join(missing[0].split())}") from None
-                raise Fail(self.explain(exc, doing)) from None
+        try:
+            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+                yield
+        except Fail:
+            raise
+        except Exception as exc:
+            raise Fail(self.explain(exc, doing)) from None
 
     def upgrade(self, revision: str = "head", *, doing: str | None = None) -> None:
-        self._alembic(doing or f"upgrading to {revision}", command.upgrade, revision)
+        self._alembic(doing or f"upgrading to {revision}", "upgrade", revision)
 
     def downgrade(self, revision: str, *, doing: str | None = None) -> None:
-        self._alembic(doing or f"downgrading to {revision}", command.downgrade, revision)
+        self._alembic(doing or f"downgrading to {revision}", "downgrade", revision)
+
+    def stamp(self, revision: str, *, doing: str | None = None) -> None:
+        self._alembic(doing or f"stamping {revision}", "stamp", revision)
 
     def autogenerate(self, rev_id: str, message: str = "autogenerated") -> Path:
-        script = self._alembic(
-            "running `alembic revision --autogenerate`", command.revision,
+        return Path(self._alembic(
+            "running `alembic revision --autogenerate`", "revision",
             message=message, autogenerate=True, rev_id=rev_id,
-        )
-        return Path(script.path)
+        ))
 
-    def script(self) -> ScriptDirectory:
-        """The revision files, all loaded (so a broken one fails here, in words)."""
-        with self.quiet("reading the revision files"):
-            script = ScriptDirectory.from_config(self.ws.config())
-            script.revision_map.heads  # loads and links every revision
-        return script
+    def revisions(self) -> dict[str, tuple[str, ...]]:
+        """Every revision id -> the ids it follows (its down_revision), all files loaded."""
+        found = self._child("revisions", "reading the revision files")
+        return {revision: tuple(down) for revision, down in found.items()}
 
     def heads(self) -> list[str]:
-        with self.quiet("reading the revision files"):
-            return sorted(self.script().get_heads())
+        found = self.revisions()
+        parents = {p for down in found.values() for p in down}
+        return sorted(set(found) - parents)
 
     def expect_merge(self, merge: str, parents: set[str]) -> None:
         """Fail unless revision `merge` is the one head and joins exactly `parents`."""
@@ -111,9 +144,15 @@ class Run:
             )
         if heads != [merge]:
             raise Fail(f"the head is {listing(heads) or 'missing'}, not your revision {merge}")
-        down = self.script().get_revision(merge).down_revision
-        if (set(down) if isinstance(down, (tuple, list)) else {down}) != parents:
-            raise Fail(f"{merge}'s down_revision is {down!r}; a merge of the heads names them all: {tuple(sorted(parents))!r}")
+        down = self.revisions()[merge]
+        if set(down) != parents:
+            shown_down = down[0] if len(down) == 1 else (down or None)
+            raise Fail(f"{merge}'s down_revision is {shown_down!r}; a merge of the heads names them all: {tuple(sorted(parents))!r}")
+
+    def start_app(self, path: str = "/users") -> AppStart:
+        """Start the workspace's app (app.main:app, lifespan included) and GET `path`."""
+        found = self._child("start_app", "starting the app", path=path)
+        return AppStart(found["started"], found["error"], found["status"], found["log"])
 
     def current(self) -> str | None:
         return self.ws.current()
@@ -176,49 +215,19 @@ class Run:
         return shot
 
     # -- the models ---------------------------------------------------------------------
-    def models(self) -> sa.MetaData:
-        """The metadata of the workspace's models, imported afresh from its files."""
-        for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-            del sys.modules[module]
-        buffer = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-                return importlib.import_module("app.models").Base.metadata
-        except (Exception, SystemExit) as exc:
-            raise Fail(self.explain(exc, "importing app.models")) from None
+    def model_tables(self) -> set[str]:
+        """The tables in the workspace's Base.metadata, the models imported afresh (in a child)."""
+        return set(self._child("model_tables", "importing app.models"))
 
-    def differences(self) -> list[tuple]:
-        """What `alembic revision --autogenerate` would write now, as autogenerate's diff tuples."""
-        metadata = self.models()
-        with self.ws.engine.connect() as connection:
-            found = compare_metadata(MigrationContext.configure(connection), metadata)
-        flat: list[tuple] = []
-        for diff in found:
-            flat.extend(diff if isinstance(diff, list) else [diff])
-        return flat
+    def differences(self) -> list[str]:
+        """What `alembic revision --autogenerate` would change now, and the VARCHAR lengths it
+        lets pass, each as a sentence."""
+        return self._child("differences", "comparing the database with the models")
 
     def expect_matches_models(self, when: str) -> None:
         """Fail with the first difference between the database and the models."""
-        for diff in self.differences():
-            raise Fail(f"{when}, {self.describe(diff)}")
-        # Autogenerate lets VARCHAR pass for VARCHAR(50); a migration should not.
-        metadata = self.models()
-        inspector = sa.inspect(self.ws.engine)
-        existing = set(inspector.get_table_names())
-        for table in metadata.sorted_tables:
-            if table.name not in existing:
-                continue
-            found = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                wanted = getattr(column.type, "length", None)
-                if wanted is None or column.name not in found:
-                    continue
-                if getattr(found[column.name], "length", None) != wanted:
-                    dialect = self.ws.engine.dialect
-                    raise Fail(
-                        f"{when}, {table.name}.{column.name} is {found[column.name].compile(dialect=dialect)} "
-                        f"in the database, but the model says {column.type.compile(dialect=dialect)}"
-                    )
+        for problem in self.differences():
+            raise Fail(f"{when}, {problem}")
 
     def describe(self, diff: tuple) -> str:
         return describe(diff, self.ws.engine)

@@ -29,6 +29,7 @@ from course.checks import shown
 from course.exercises import Exercise, UnknownExercise
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
 
 _PROG = ["course"]  # how the learner called us, for the commands we suggest
@@ -380,6 +381,9 @@ def main(argv: list[str] | None = None, prog: str = "course") -> int:
     except UnknownExercise as exc:
         _err(str(exc))
         return USAGE_ERROR
+    except KeyboardInterrupt:  # Ctrl-C: the check's scratch copy and database are gone already
+        _err("\nInterrupted.")
+        return INTERRUPTED
     except BrokenPipeError:  # `course list | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -1,0 +1,241 @@
+"""Where a check runs the learner's code: a child process, never the checker's own.
+
+A revision, an env.py, a models module or an app's main.py is code the learner wrote. Run in
+the checker's process, it could change the checker (a patched function would then pass
+every check, and in a notebook the patch would stay in the kernel), or leave modules, logging
+and connections behind. So `course.checks.Run` asks for each step that runs learner code
+(`alembic upgrade`, loading the revision files, importing the models, starting the app) to be
+done here, in a process of its own, forked from the warm interpreter (course/warm_python.py),
+and reads back one JSON result.
+
+    python -m course.learner_code REQUEST.json
+
+The request names the step (`op`), the project directory, what the step is "doing" (for the
+message) and the learner's files (paths in the project -> the learner's own paths, so errors
+point at the file the learner edits). The result is {"ok": true, "value": ...} or
+{"ok": false, "message": "<one sentence>"}, written to the path in `request["result"]`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import json
+import os
+import signal
+import sys
+import warnings
+from pathlib import Path
+
+# What a revision sees if it imports the app: the reason, as the learner reads it.
+APP_IMPORT_REFUSED = (
+    "a revision must not import the app ({name}): the app's code describes today's schema, not "
+    "the schema at this revision, so the migration breaks once the models change. Describe the "
+    "tables the revision uses with sa.table() and sa.column()"
+)
+
+
+class TimeLimit(BaseException):
+    """The learner's code ran past the check's time limit (an endless loop, say)."""
+
+
+def _refuse_app_imports(versions: Path) -> None:
+    """Make `import app...` fail inside revision files, and only there.
+
+    env.py and the app import their own modules as usual; a revision that imports the app
+    fails every check at once, not only after the models change months later.
+    """
+    original = builtins.__import__
+    versions = versions.resolve()
+
+    def guarded(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and (name == "app" or name.startswith("app.")):
+            source = (globals or {}).get("__file__")
+            if source and Path(source).resolve().parent == versions:
+                raise ImportError(APP_IMPORT_REFUSED.format(name=name))
+        return original(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = guarded
+
+
+def _config(project: Path):
+    from alembic.config import Config
+
+    config = Config(str(project / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+# -- the steps -------------------------------------------------------------------------------
+
+def op_alembic(request: dict, project: Path):
+    """An Alembic command (upgrade, downgrade, revision, stamp) through its Python API."""
+    from alembic import command
+
+    _refuse_app_imports(project / "alembic" / "versions")
+    result = getattr(command, request["command"])(_config(project), *request.get("args", ()), **request.get("kwargs", {}))
+    if request["command"] == "revision":
+        return str(result.path)
+    return None
+
+
+def op_revisions(request: dict, project: Path) -> dict:
+    """Every revision and its parents, with every file loaded (a broken one fails here)."""
+    from alembic.script import ScriptDirectory
+
+    _refuse_app_imports(project / "alembic" / "versions")
+    script = ScriptDirectory.from_config(_config(project))
+    found = {}
+    for revision in script.walk_revisions():
+        down = revision.down_revision
+        found[revision.revision] = list(down) if isinstance(down, (tuple, list)) else ([down] if down else [])
+    return found
+
+
+def op_model_tables(request: dict, project: Path) -> list[str]:
+    import importlib
+
+    return sorted(importlib.import_module("app.models").Base.metadata.tables)
+
+
+def op_differences(request: dict, project: Path) -> list[str]:
+    """What autogenerate would write now, and lengths it lets pass, each as a sentence."""
+    import importlib
+
+    import sqlalchemy as sa
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.pool import NullPool
+
+    from course.checks import describe
+
+    metadata = importlib.import_module("app.models").Base.metadata
+    engine = sa.create_engine(os.environ["DATABASE_URL"], poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            found = compare_metadata(MigrationContext.configure(connection), metadata)
+        problems = []
+        for diff in found:
+            for one in (diff if isinstance(diff, list) else [diff]):
+                problems.append(describe(one, engine))
+        # Autogenerate lets VARCHAR pass for VARCHAR(50); a migration should not.
+        inspector = sa.inspect(engine)
+        existing = set(inspector.get_table_names())
+        for table in metadata.sorted_tables:
+            if table.name not in existing:
+                continue
+            types = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                wanted = getattr(column.type, "length", None)
+                if wanted is None or column.name not in types:
+                    continue
+                if getattr(types[column.name], "length", None) != wanted:
+                    dialect = engine.dialect
+                    problems.append(
+                        f"{table.name}.{column.name} is {types[column.name].compile(dialect=dialect)} in the "
+                        f"database, but the model says {column.type.compile(dialect=dialect)}"
+                    )
+        return problems
+    finally:
+        engine.dispose()
+
+
+def op_start_app(request: dict, project: Path) -> dict:
+    """Start app.main:app as uvicorn would (its lifespan runs), then GET one path."""
+    import importlib
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    log = io.StringIO()  # what the app logs at start-up (a warning, say) is part of its behaviour
+    handler = logging.StreamHandler(log)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    main = importlib.import_module("app.main")
+    client = TestClient(main.app)
+    try:
+        client.__enter__()  # start-up: the lifespan runs up to its yield
+    except (Exception, SystemExit) as exc:
+        return {"started": False, "error": " ".join(str(exc).split()) or type(exc).__name__,
+                "status": None, "log": log.getvalue()}
+    try:
+        status = client.get(request.get("path", "/users")).status_code
+    except Exception:  # the request failed inside the app (a missing column, say)
+        status = 500
+    client.__exit__(None, None, None)
+    return {"started": True, "error": "", "status": status, "log": log.getvalue()}
+
+
+OPS = {
+    "alembic": op_alembic,
+    "revisions": op_revisions,
+    "model_tables": op_model_tables,
+    "differences": op_differences,
+    "start_app": op_start_app,
+}
+
+
+# -- running one step ------------------------------------------------------------------------
+
+def _explain(exc: BaseException, request: dict, seen: list) -> str:
+    from course.checks import explain
+
+    doing = request["doing"]
+    # Alembic warns "Revision X referenced from Y is not present", then fails with a bare
+    # KeyError: the warning is the useful half.
+    missing = [str(w.message) for w in seen if "is not present" in str(w.message)]
+    if missing:
+        return f"{doing} failed: {' '.join(missing[0].split())}"
+    learner = {Path(k): Path(v) for k, v in request.get("learner_files", [])}
+    text = explain(exc, doing, learner)
+    # Paths inside the throwaway copy mean nothing to the learner: say them from its root;
+    # the learner's own files, from the directory the check was started in.
+    project = Path(request["project"])
+    for root in {str(project), str(project.resolve()), request["cwd"]}:
+        text = text.replace(root + os.sep, "")
+    return text
+
+
+def run(request: dict) -> dict:
+    project = Path(request["project"])
+    seconds = float(request.get("time_limit") or 0)
+
+    def stop(signum, frame):
+        raise TimeLimit()
+
+    if seconds and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    output = io.StringIO()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                value = OPS[request["op"]](request, project)
+            return {"ok": True, "value": value, "output": output.getvalue()}
+        except TimeLimit:
+            return {"ok": False, "message": f"{request['doing']} did not finish within {seconds:g} s: is there "
+                                            "an endless loop in your code?", "output": output.getvalue()}
+        except KeyboardInterrupt:
+            return {"ok": False, "message": "interrupted", "interrupted": True}
+        except (Exception, SystemExit) as exc:  # anything from Alembic, the database or the learner's code
+            return {"ok": False, "message": _explain(exc, request, seen), "output": output.getvalue()}
+        finally:
+            if hasattr(signal, "setitimer"):
+                signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main(argv: list[str]) -> int:
+    request_path = Path(argv[0])
+    request = json.loads(request_path.read_text(encoding="utf-8"))
+    sys.path.insert(0, request["project"])
+    result = run(request)
+    scratch = Path(request["result"] + ".part")
+    scratch.write_text(json.dumps(result, default=str), encoding="utf-8")
+    scratch.replace(request["result"])  # whole or absent: the checker never reads half a result
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
