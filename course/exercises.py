@@ -333,21 +333,25 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Resul
 
 @contextlib.contextmanager
 def _time_limit():
-    """Stop a check whose code never finishes (an endless loop in a migration) with a message.
+    """A backstop for a check that never finishes.
 
-    SIGALRM exists only on Unix and only the main thread receives it; elsewhere checks run
-    without a limit.
+    Each step that runs the learner's code has its own limit, COURSE_CHECK_TIMEOUT seconds
+    (course/learner_code.py), and says which step ran too long. This one covers the whole
+    check, at four times that plus ten seconds, in case a step hangs outside Python (a lock
+    held by the database, say). SIGALRM exists only on Unix and only the main thread
+    receives it; elsewhere checks run without this backstop.
     """
     import signal
     import threading
 
-    seconds = float(os.environ.get("COURSE_CHECK_TIMEOUT", "60"))
+    step = float(os.environ.get("COURSE_CHECK_TIMEOUT", "60"))
+    seconds = 4 * step + 10
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def stop(signum, frame):
-        raise Fail(f"the check did not finish within {seconds:g} s: is there an endless loop in your code?")
+        raise Fail(f"the check did not finish within {seconds:g} s: is a step of your code waiting for something?")
 
     previous = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -382,3 +382,38 @@ def test_the_course_console_script(tmp_path):
     shown = subprocess.run([script, "show", "wire-env"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0 and "Check it: course check wire-env" in shown.stdout
+
+
+def test_ctrl_c_during_a_check_prints_one_line_and_leaves_nothing_behind(tmp_path):
+    """Ctrl-C reaches the whole foreground process group, the learner's code included."""
+    import signal
+    import time
+
+    env = {**os.environ, "COURSE_LEARNER_DIR": str(tmp_path / "work"),
+           "COURSE_PROGRESS_FILE": str(tmp_path / "progress.json"), "NO_COLOR": "1"}
+    exercise = exercises.get("add-email")
+    learner = tmp_path / "work" / "add-email" / exercise.files[0].name
+    learner.parent.mkdir(parents=True)
+    started = tmp_path / "started"
+    learner.write_text(exercise.files[0].starter.read_text(encoding="utf-8").replace(
+        "def upgrade() -> None:\n",
+        # It says where its throwaway copy is, then never finishes.
+        f"def upgrade() -> None:\n    import os\n    open({str(started)!r}, 'w').write(os.getcwd())\n"
+        "    while True:\n        pass\n",
+    ), encoding="utf-8")
+    check = subprocess.Popen([sys.executable, "-m", "course", "check", "add-email"], env=env, cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        for _ in range(600):  # wait for the learner's code to run (an event, not a duration)
+            if (started.exists() and started.read_text()) or check.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert started.exists(), check.communicate(timeout=60)
+        os.killpg(check.pid, signal.SIGINT)
+        out, err = check.communicate(timeout=60)
+    finally:
+        if check.poll() is None:
+            os.killpg(check.pid, signal.SIGKILL)
+    assert check.returncode == cli.INTERRUPTED
+    assert err.strip() == "Interrupted." and "Traceback" not in out + err
+    assert not Path(started.read_text()).exists()  # the throwaway copy, its SQLite database inside

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from course import REPO, exercises, progress, workspace
+from course import checks
 from course.checks import Fail, compare
 
 ALL = exercises.all_exercises()
@@ -89,10 +90,12 @@ def test_model_not_imported_starter_is_the_sample_models_package():
 # proven by `course verify-all`, run in full in tests/test_cli.py.
 
 @pytest.mark.parametrize("exercise", ALL, ids=IDS)
-def test_a_check_on_sqlite_takes_about_a_second_or_less(exercise):
+def test_the_solution_passes_on_sqlite(exercise):
+    # How long a check takes is measured (pytest --durations), never asserted: on a loaded
+    # two-core machine any bound is either loose enough to mean nothing or flaky.
     assert exercise.wrong, f"{exercise.id} has no plausible wrong attempt"
     result = exercises.run_check(exercise, exercise.solution_files())
-    assert result.ok and result.seconds < 2.0, f"{exercise.id}: {result.seconds:.2f} s"  # ~0.1-0.3 s warm
+    assert result.ok, f"{exercise.id}: {result.message}"
 
 
 @pytest.mark.parametrize("exercise", ALL, ids=IDS)
@@ -260,5 +263,34 @@ def test_an_endless_loop_in_the_learners_code_is_stopped_with_a_message(learner_
     path.write_text(path.read_text().replace("def upgrade() -> None:\n", "def upgrade() -> None:\n    while True:\n        pass\n"))
     result = exercises.run_check(exercise)
     assert not result.ok
-    assert result.message == "the check did not finish within 1 s: is there an endless loop in your code?"
-    assert result.seconds < 5
+    assert result.message == (
+        "upgrading to 0002 with 3 users in the table did not finish within 1 s: is there an endless loop in your code?"
+    )
+
+
+def test_a_revision_that_imports_the_app_fails_with_the_reason(learner_area):
+    """Learner code runs in a child process where `import app` inside a revision is refused."""
+    exercise = exercises.get("add-email")
+    [path] = exercises.ensure_learner_files(exercise)
+    path.write_bytes(exercise.files[0].solution.read_bytes())
+    text = path.read_text(encoding="utf-8").replace("def upgrade() -> None:\n", "def upgrade() -> None:\n    from app.models import User\n", 1)
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("    from app.models import User") + 1
+    result = exercises.run_check(exercise)
+    assert not result.ok
+    assert f"0002_add_email_column.py:{line}: ImportError: a revision must not import the app (app.models)" in result.message
+
+
+def test_learner_code_cannot_change_the_checker(learner_area):
+    """A revision that patches the checker's module patches a copy in another process."""
+    exercise = exercises.get("add-email")
+    [path] = exercises.ensure_learner_files(exercise)  # the starter: it fails the check
+    text = path.read_text(encoding="utf-8") + (
+        "\nimport course.checks\ncourse.checks.Run.columns = lambda self, table: "
+        "{'email': {'nullable': False}, 'username': {}}\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    before = checks.Run.columns
+    result = exercises.run_check(exercise)
+    assert not result.ok
+    assert checks.Run.columns is before
