@@ -14,53 +14,102 @@ POSTS = [
     {"id": 5, "author_id": 9, "title": "Also orphan", "body": "So was this one's."},
     {"id": 6, "author_id": None, "title": "Anonymous", "body": "Never had an author."},
 ]
+# A second dataset, written after a downgrade: other ids, an orphan whose missing author lies
+# between living ones (11, with users 5 and 40 alive) and bob deleted while his post stays.
+# A fix written for the first dataset's orphans (7 and 9, or "above the highest user id") shows.
+MORE_USERS = [
+    {"id": 5, "username": "erin", "password_hash": "x", "email": "erin@example.com"},
+    {"id": 40, "username": "frank", "password_hash": "x", "email": "frank@example.com"},
+]
+MORE_POSTS = [
+    {"id": 20, "author_id": 40, "title": "Indexes", "body": "Measure first."},
+    {"id": 21, "author_id": 11, "title": "Locks", "body": "Its author left."},
+    {"id": 22, "author_id": 5, "title": "Batches", "body": "Small ones."},
+    {"id": 23, "author_id": 41, "title": "Replicas", "body": "Its author left too."},
+]
 
 
-def check(run):
-    post, user = run.quote("post"), run.quote("user")
-    run.upgrade("0003")
-    run.insert("user", USERS)
-    run.insert("post", POSTS)
-    run.upgrade("0004", doing="upgrading to 0004 with 2 posts whose author no longer exists")
+def _insert_with_ids(run, table: str, rows: list[dict]) -> None:
+    """Insert rows with their ids, as a data import does, and move PostgreSQL's sequence past
+    them (MariaDB and SQLite do that by themselves), so the app's inserts without an id work."""
+    run.insert(table, rows)
+    if run.ws.dialect == "postgresql":
+        run.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT max(id) FROM \"{table}\"))")
 
-    posts = {r[0]: r[1:] for r in run.rows(f"SELECT id, author_id, title, body FROM {post}")}
-    gone = [p["id"] for p in POSTS if p["id"] not in posts]
+
+def _expect_posts(run, users: dict[int, str], posts: list[dict], when: str) -> None:
+    """Every post kept with its content; a living author kept; a missing one NULL, nothing else."""
+    post = run.quote("post")
+    found = {r[0]: r[1:] for r in run.rows(f"SELECT id, author_id, title, body FROM {post}")}
+    gone = [p["id"] for p in posts if p["id"] not in found]
     if gone:
         raise Fail(
-            f"after upgrading to 0004, only {len(posts)} of the 6 posts are left: "
+            f"{when}, only {len(posts) - len(gone)} of the {len(posts)} posts are left: "
             f"post{'s' if len(gone) > 1 else ''} {listing(gone)} {'is' if len(gone) == 1 else 'are'} gone. "
             "A post whose author was deleted still holds content worth keeping"
         )
-    users = {r[0]: r[1] for r in run.rows(f"SELECT id, username FROM {user}")}
-    for u in USERS:
-        if users.get(u["id"]) != u["username"]:
-            raise Fail(f"after upgrading to 0004, user {u['username']} is gone")
-    for p in POSTS:
-        author, title, body = posts[p["id"]]
+    living = {r[0]: r[1] for r in run.rows(f"SELECT id, username FROM {run.quote('user')}")}
+    for i, name in users.items():
+        if living.get(i) != name:
+            raise Fail(f"{when}, user {name} is gone")
+    for p in posts:
+        author, title, body = found[p["id"]]
         if (title, body) != (p["title"], p["body"]):
-            raise Fail(f"after upgrading to 0004, post {p['id']} has different content")
+            raise Fail(f"{when}, post {p['id']} has different content")
         if p["author_id"] in users and author != p["author_id"]:
             raise Fail(
-                f"post {p['id']} lost its author: author_id was {p['author_id']} "
+                f"{when}, post {p['id']} lost its author: author_id was {p['author_id']} "
                 f"({users[p['author_id']]}), now {author if author is not None else 'NULL'}"
             )
         if p["author_id"] is None and author is not None:
-            raise Fail(f"post {p['id']} had no author; now it has author_id {author}")
-        if p["author_id"] not in users and author in {u["id"] for u in USERS}:
-            raise Fail(f"post {p['id']} now belongs to {users[author]}, who did not write it")
-    dangling = [(i, a) for i, (a, _, _) in sorted(posts.items()) if a is not None and a not in users]
+            raise Fail(f"{when}, post {p['id']} had no author; now it has author_id {author}")
+        if p["author_id"] not in users and author in users:
+            raise Fail(f"{when}, post {p['id']} now belongs to {users[author]}, who did not write it")
+    dangling = [(i, a) for i, (a, _, _) in sorted(found.items()) if a is not None and a not in living]
     if dangling:
         note = (" (SQLite checks foreign keys only with PRAGMA foreign_keys=ON; MariaDB and "
                 "PostgreSQL refuse this migration outright)") if run.ws.dialect == "sqlite" else ""
         pairs = ", ".join(f"post {i} -> user {a}" for i, a in dangling)
         raise Fail(
-            f"after upgrading to 0004, {plural(len(dangling), 'post')} still point{'s' if len(dangling) == 1 else ''} "
+            f"{when}, {plural(len(dangling), 'post')} still point{'s' if len(dangling) == 1 else ''} "
             f"to users that do not exist ({pairs}): the foreign key holds on paper only{note}"
         )
+
+
+def _expect_enforced(run, when: str) -> None:
+    """The app inserts a post for a user that does not exist: the database must refuse it.
+    SQLite enforces foreign keys only on a connection that turned them on, as the app should."""
+    post = run.quote("post")
+    refused = False
+    with run.ws.engine.connect() as connection:
+        if run.ws.dialect == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # outside a transaction, or it does nothing
+        try:
+            with connection.begin():
+                connection.exec_driver_sql(
+                    f"INSERT INTO {post} (author_id, title, body) VALUES (999999, 'Ghost', 'No such author.')")
+        except Exception:  # the database said no: that is the point
+            refused = True
+    if not refused:
+        raise Fail(f"{when}, the database accepted a post by user 999999, who does not exist: "
+                   "the foreign key from post.author_id to user.id is not enforced")
+
+
+def check(run):
+    post = run.quote("post")
+    run.upgrade("0003")
+    _insert_with_ids(run, "user", USERS)
+    _insert_with_ids(run, "post", POSTS)
+    run.upgrade("0004", doing="upgrading to 0004 with 2 posts whose author no longer exists")
+
+    when = "after upgrading to 0004"
+    users = {u["id"]: u["username"] for u in USERS}
+    _expect_posts(run, users, POSTS, when)
     if not any(fk["constrained_columns"] == ["author_id"] and fk["referred_table"] == "user"
                for fk in run.foreign_keys("post")):
-        raise Fail("after upgrading to 0004, there is no foreign key from post.author_id to user.id")
-    run.expect_matches_models("after upgrading to 0004")
+        raise Fail(f"{when}, there is no foreign key from post.author_id to user.id")
+    run.expect_matches_models(when)
+    _expect_enforced(run, when)
 
     run.downgrade("0003")
     if run.foreign_keys("post"):
@@ -68,5 +117,13 @@ def check(run):
     count = len(run.rows(f"SELECT id FROM {post}"))
     if count != 6:
         raise Fail(f"downgrading to 0003 kept {count} of the 6 posts")
-    run.upgrade("0004", doing="upgrading to 0004 again after the downgrade")
-    return "The foreign key is in place; every post kept, orphans no longer point at missing users."
+
+    # Without the constraint the app goes on as before: new users and posts, bob deleted.
+    _insert_with_ids(run, "user", MORE_USERS)
+    _insert_with_ids(run, "post", MORE_POSTS)
+    run.execute(f"DELETE FROM {run.quote('user')} WHERE id = 2")
+    run.upgrade("0004", doing="upgrading to 0004 again, with bob deleted and posts by users 11 and 41 who do not exist")
+    users = {1: "alice", **{u["id"]: u["username"] for u in MORE_USERS}}
+    _expect_posts(run, users, POSTS + MORE_POSTS,
+                  "after upgrading to 0004 again (bob deleted, posts by users 11 and 41 who do not exist)")
+    return "The foreign key is in place and enforced; every post kept, orphans no longer point at missing users."
