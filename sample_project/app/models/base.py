@@ -1,7 +1,9 @@
 """The declarative base, with a naming convention for every constraint.
 
-Without names, a unique constraint created on SQLite can never be dropped by a later
-migration ("Constraint must have a name"), so the convention is set before the first one.
+Without a convention, `unique=True` gives a constraint each database names its own way, and
+SQLite not at all: dropping it later then fails ("Constraint must have a name") unless the
+migration names it first (a naming_convention= passed to batch_alter_table). Set before the
+first migration, the convention gives every constraint the same name on every engine.
 """
 
 from sqlalchemy import MetaData
