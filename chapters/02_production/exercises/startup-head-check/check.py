@@ -1,57 +1,82 @@
-"""startup-head-check: the app refuses to start unless the database is at head, and only looks."""
+"""startup-head-check: the app refuses to start when the database is behind its code, starts
+with a warning when the database is ahead (a newer release migrated), and only looks."""
 
-import contextlib
-import importlib
-import io
-import sys
-import warnings
+import dataclasses
 
-from course.checks import Fail
+from sqlalchemy.engine import make_url
+
+from course.checks import Fail, Run
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com", "display_name": "Alice"},
     {"id": 2, "username": "bob", "password_hash": "x", "email": "bob@example.com", "display_name": "Bob"},
 ]
 
+# The next release's revision: an expand step (a nullable column) that the release checked
+# here, whose head is 0003, does not know but keeps working with.
+NEWER = '''"""add user.bio
 
-def _start(run) -> tuple[bool, str, int | None]:
-    """Start the app as uvicorn would (its lifespan runs); (started, why not, GET /users status)."""
-    for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-        del sys.modules[module]
-    buffer = io.StringIO()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
+Revision ID: 0004
+Revises: 0003
+"""
+from alembic import op
+import sqlalchemy as sa
 
-        try:
-            main = importlib.import_module("app.main")
-        except (Exception, SystemExit) as exc:
-            raise Fail(run.explain(exc, "importing app.main")) from None
-        client = TestClient(main.app)
-        try:
-            try:
-                client.__enter__()  # start-up: the lifespan runs up to its yield
-            except (Exception, SystemExit) as exc:
-                return False, " ".join(str(exc).split()) or type(exc).__name__, None
-            try:
-                status = client.get("/users").status_code
-            except Exception:  # the request failed inside the app (a missing column, say)
-                status = 500
-            client.__exit__(None, None, None)
-            return True, "", status
-        finally:
-            db = sys.modules.get("app.db")
-            if db is not None:  # the app's pooled connections must not outlive the check
-                db.get_engine().dispose()
-                db.get_engine.cache_clear()
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('user', sa.Column('bio', sa.String(length=200), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('user') as batch_op:
+        batch_op.drop_column('bio')
+'''
+
+# A second branch on 0003, as when two developers each added a revision (notebook 10).
+BRANCH = '''"""add login_event
+
+Revision ID: 0004b
+Revises: 0003
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0004b'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('login_event', sa.Column('id', sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table('login_event')
+'''
+
+
+def _unreachable(url: str) -> str:
+    """The same kind of database, somewhere nothing answers."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(database=parsed.database.rsplit("/", 1)[0] + "/no-such-directory/app.db").render_as_string()
+    return parsed.set(host="127.0.0.1", port=1).render_as_string(hide_password=False)
 
 
 def check(run):
+    versions = run.ws.path / "alembic" / "versions"
+
+    # Behind: the release step did not run.
     run.upgrade("0002")
     run.insert("user", [{k: v for k, v in u.items() if k != "display_name"} for u in USERS])
-
-    started, why, _ = _start(run)
-    if started:
+    app = run.start_app()
+    if app.started:
         if run.current() != "0002":
             raise Fail(
                 f"the app upgraded the database itself at start-up (0002 -> {run.current()}): with several "
@@ -60,25 +85,95 @@ def check(run):
             )
         raise Fail("the app started with the database at 0002 while the head is 0003: it serves requests "
                    "against a schema without user.display_name, and GET /users fails one request at a time")
-    if "0002" not in why or "0003" not in why:
-        raise Fail(f"the app refused to start, but its message ({why!r}) does not say the database's revision "
+    if "0002" not in app.error or "0003" not in app.error:
+        raise Fail(f"the app refused to start, but its message ({app.error!r}) does not say the database's revision "
                    "(0002) and the head (0003): the operator needs both to know what to run")
 
     run.downgrade("base", doing="downgrading to base")
-    started, why, _ = _start(run)
-    if started:
+    app = run.start_app()
+    if app.started:
         raise Fail("the app started on an empty database (no revision at all) while the head is 0003")
-    if "0003" not in why:
-        raise Fail(f"on an empty database the app refused to start, but its message ({why!r}) does not name "
+    if "0003" not in app.error:
+        raise Fail(f"on an empty database the app refused to start, but its message ({app.error!r}) does not name "
                    "the head (0003)")
 
+    # At head.
     run.upgrade("head", doing="upgrading to head")
     run.insert("user", USERS)
-    started, why, status = _start(run)
-    if not started:
-        raise Fail(f"the app refused to start with the database at head (0003): {why}")
-    if status != 200:
-        raise Fail(f"at head the app started, but GET /users answered {status}")
+    app = run.start_app()
+    if not app.started:
+        raise Fail(f"the app refused to start with the database at head (0003): {app.error}")
+    if app.status != 200:
+        raise Fail(f"at head the app started, but GET /users answered {app.status}")
     if run.current() != "0003":
         raise Fail(f"starting the app moved the database from 0003 to {run.current()}")
-    return "The app serves only at head, and says which revision it found and which it needs."
+
+    # Ahead: the next release migrated first (its expand step), and this release restarts.
+    newer = versions / "0004_add_bio.py"
+    newer.write_text(NEWER, encoding="utf-8")
+    run.upgrade("0004", doing="upgrading to the next release's 0004")
+    newer.unlink()
+    app = run.start_app()
+    if not app.started:
+        raise Fail(
+            f"the app refused to start with the database at 0004, a revision a newer release applied: {app.error!r}. "
+            "In a rollout that migrates first, every process of the running release that restarts then stays "
+            "down, and a rollback of the code cannot start at all; the expand step keeps this release working, "
+            "so start and log a warning"
+        )
+    if app.status != 200:
+        raise Fail(f"with the database ahead at 0004 the app started, but GET /users answered {app.status}")
+    if "0004" not in app.log:
+        raise Fail("the app started with the database ahead at 0004, a revision it does not know, without logging "
+                   "a warning that names it: log one (logging.getLogger(__name__).warning), so the operator sees "
+                   "that an older release is serving a newer schema")
+
+    # The code gets 0004 as well: a database at 0003 is now behind.
+    newer.write_text(NEWER, encoding="utf-8")
+    run.downgrade("0003", doing="downgrading to 0003")
+    app = run.start_app()
+    if app.started:
+        raise Fail("the app started with the database at 0003 after a new revision 0004 was added to the scripts: "
+                   "is the head written into your code? Read it from the revision scripts "
+                   "(ScriptDirectory.get_heads()), which move with every release")
+    if "0004" not in app.error:
+        raise Fail(f"with the scripts' head at 0004 and the database at 0003 the app refused to start, but its "
+                   f"message ({app.error!r}) does not name the head 0004")
+    run.upgrade("0004", doing="upgrading to 0004")
+    app = run.start_app()
+    if not app.started:
+        raise Fail(f"the app refused to start with the database at the new head 0004: {app.error}")
+
+    # Two heads: the database must be at both.
+    (versions / "0004b_add_login_event.py").write_text(BRANCH, encoding="utf-8")
+    app = run.start_app()
+    if app.started:
+        raise Fail("the app started with the database at 0004 while the scripts have two heads, 0004 and 0004b: "
+                   "the database lacks 0004b. Compare the sets of revisions, not one of them")
+    run.upgrade("heads", doing="upgrading to both heads")
+    app = run.start_app()
+    if not app.started:
+        raise Fail(f"the app refused to start with the database at both heads (0004 and 0004b): {app.error.rstrip('.')}. "
+                   "get_current_revision() and get_current_head() fail when there are two; use "
+                   "get_current_heads() and get_heads(), as sets")
+
+    # The check cannot run: it must stop the app, not let it serve unchecked.
+    ini = run.ws.path / "alembic.ini"
+    ini.rename(ini.with_name("alembic.ini.hidden"))
+    try:
+        app = run.start_app()
+    finally:
+        ini.with_name("alembic.ini.hidden").rename(ini)
+    if app.started:
+        raise Fail("the app started although alembic.ini was missing, so it could not know the head: a check that "
+                   "cannot run must stop the app, or it serves against a schema nobody checked")
+    if "alembic.ini" not in app.error:
+        raise Fail(f"with alembic.ini missing the app refused to start, but its message ({app.error!r}) does not "
+                   "name the missing file: Config() reads a missing file as an empty one, so check that it exists")
+
+    elsewhere = Run(dataclasses.replace(run.ws, url=_unreachable(run.ws.url)), run.learner_files)
+    app = elsewhere.start_app()
+    if app.started:
+        raise Fail("the app started although its database could not be reached, so it never read the database's "
+                   "revision: a check that cannot run must stop the app, not let it serve unchecked")
+    return "The app refuses to start behind its head, starts with a warning ahead of it, and only looks."
