@@ -27,6 +27,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy.engine import URL, Engine, make_url
@@ -66,7 +67,8 @@ def describe_error(exc: BaseException) -> str:
 
     PostgreSQL (psycopg): the error class (NotNullViolation). MariaDB (PyMySQL): the error
     number and the message up to its first quoted name or colon. SQLite: the message up to
-    its first colon (names after it vary).
+    its first colon (names after it vary), whole for a syntax error (there the name before the
+    colon says what was refused).
     """
     orig = getattr(exc, "orig", None) or exc
     module = type(orig).__module__
@@ -76,7 +78,10 @@ def describe_error(exc: BaseException) -> str:
         code, message = orig.args
         return f"error {code}: {_MYSQL_MESSAGE_END.split(message)[0].strip()}"
     if isinstance(orig, sqlite3.Error):
-        return f"error: {str(orig).split(':')[0].strip()}"
+        message = str(orig)
+        if message.endswith(": syntax error"):  # 'near "ALTER": syntax error': the name is the point
+            return f"error: {message}"
+        return f"error: {message.split(':')[0].strip()}"
     return f"error: {type(orig).__name__}"
 
 
@@ -102,6 +107,36 @@ def operations(ws: Workspace) -> Iterator[Operations]:
         yield Operations(MigrationContext.configure(connection))
 
 
+def engine_that_begins(url: str) -> Engine:
+    """An engine whose transactions really start with BEGIN, on SQLite too.
+
+    Python's sqlite3 driver, in its default "legacy transaction control", sends BEGIN only
+    before INSERT, UPDATE, DELETE and REPLACE: DDL runs outside any transaction and is committed
+    at once, whatever SQLAlchemy or Alembic call "a transaction". This is SQLAlchemy's documented
+    recipe for the pysqlite driver: take BEGIN away from the driver and send it ourselves.
+    Other engines get a plain engine (their drivers already begin a transaction).
+    """
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def do_connect(dbapi_connection, connection_record):
+            dbapi_connection.isolation_level = None  # the driver sends no BEGIN of its own
+
+        @sa.event.listens_for(engine, "begin")
+        def do_begin(connection):
+            connection.exec_driver_sql("BEGIN")  # COMMIT and ROLLBACK still go through the driver
+
+    return engine
+
+
+def upgrade_with(ws: Workspace, engine: Engine, revision: str = "head") -> None:
+    """`alembic upgrade` on `engine` (env.py takes an engine given in config.attributes)."""
+    config = ws.config()
+    config.attributes["connection"] = engine
+    command.upgrade(config, revision)
+
+
 def add_users(ws: Workspace, *usernames: str) -> None:
     with ws.engine.begin() as connection:
         connection.execute(sa.insert(USER), [{"username": u, "password_hash": "-"} for u in usernames])
@@ -116,7 +151,8 @@ def not_null_column(ws: Workspace) -> str:
         with operations(ws) as op, op.batch_alter_table("user") as batch:
             batch.add_column(sa.Column("email", sa.String(120), nullable=False))
     except DBAPIError as exc:
-        return describe_error(exc)
+        left = " (the column was added anyway)" if _has_column(ws, "user", "email") else ""
+        return describe_error(exc) + left
     filled = "ok, filled " + ", ".join(repr(v) for v in sorted(set(_values(ws, "email")), key=repr))
     if ws.dialect == "mysql":  # is it lax SQL mode? MariaDB's default is strict
         with ws.engine.connect() as connection:
@@ -185,13 +221,18 @@ def fix_revision_0003(ws: Workspace) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace(TYPO, FIXED), encoding="utf-8")
 
 
-def _fail_half_way(ws: Workspace) -> str:
+def fail_half_way(ws: Workspace, engine: Engine | None = None) -> str:
+    """Two users, revisions 0001 and 0002, then the failing 0003 (on `engine` if given):
+    "half applied" (its column stays, alembic_version says 0002) or "rolled back"."""
     ws.upgrade("0001")
     add_users(ws, "alice", "bob")
     ws.upgrade("0002")
     write_revision_0003(ws)
     try:
-        ws.upgrade("head")
+        if engine is None:
+            ws.upgrade("head")
+        else:
+            upgrade_with(ws, engine)
     except DBAPIError:
         pass
     else:
@@ -203,14 +244,130 @@ def _fail_half_way(ws: Workspace) -> str:
     return f"version {version}, column {'added' if column else 'absent'}"
 
 
+def describe_user_table(ws: Workspace) -> dict:
+    """The `user` table as the database reports it: columns (name, type, nullable, comment) and indexes."""
+    inspector = ws.inspector()
+    dialect = ws.engine.dialect
+    columns = [(c["name"], c["type"].compile(dialect=dialect), c["nullable"], c.get("comment"))
+               for c in inspector.get_columns("user")]
+    indexes = sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes("user"))
+    return {"columns": columns, "indexes": indexes}
+
+
+def user_table_at_0003(url_or_none: str | URL | None = None) -> dict:
+    """describe_user_table() of a database brought to 0003 (the fixed revision) in one clean run."""
+    root = Path(tempfile.mkdtemp(prefix="mip-probes-"))
+    try:
+        with scratch_workspace("reference_0003", url_or_none, root) as ws:
+            write_revision_0003(ws)
+            fix_revision_0003(ws)
+            ws.upgrade("0003")
+            return describe_user_table(ws)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def failed_migration(ws: Workspace) -> str:
     """Revision 0003 adds a column, then fails: what is left of it?"""
-    return _fail_half_way(ws)
+    return fail_half_way(ws)
+
+
+def failed_migration_with_begin(ws: Workspace) -> str:
+    """The same, with Alembic given an engine that really sends BEGIN (SQLite: the recipe)."""
+    engine = engine_that_begins(ws.url)
+    try:
+        return fail_half_way(ws, engine)
+    finally:
+        engine.dispose()
+
+
+def _create_table_then_rollback(engine: Engine) -> str:
+    with engine.connect() as connection:
+        connection.begin()
+        connection.exec_driver_sql("CREATE TABLE probe_rollback (id INTEGER)")
+        connection.rollback()
+    return "kept" if sa.inspect(engine).has_table("probe_rollback") else "rolled back"
+
+
+def ddl_rollback(ws: Workspace) -> str:
+    """BEGIN (as SQLAlchemy calls it), CREATE TABLE, ROLLBACK: is the table there?"""
+    return _create_table_then_rollback(ws.engine)
+
+
+def ddl_rollback_with_begin(ws: Workspace) -> str:
+    """The same through an engine that really sends BEGIN (SQLite: the pysqlite recipe)."""
+    engine = engine_that_begins(ws.url)
+    try:
+        return _create_table_then_rollback(engine)
+    finally:
+        engine.dispose()
+
+
+# Two pending revisions: 0003 is fine, 0004 adds a column and then fails.
+REVISION_0004 = '''"""add bio
+
+Revision ID: 0004
+Revises: 0003
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('user', sa.Column('bio', sa.String(length=200), nullable=True))
+    op.create_index(op.f('ix_user_bio'), 'user', ['bi_o'])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_user_bio'), table_name='user')
+    with op.batch_alter_table('user') as batch_op:
+        batch_op.drop_column('bio')
+'''
+_ONLINE_CONFIGURE = re.compile(r"^( *)connection=connection,\n", re.MULTILINE)  # env.py's context.configure(
+
+
+def transaction_per_migration(ws: Workspace) -> None:
+    """Add transaction_per_migration=True to the online context.configure() of the workspace's env.py."""
+    env_py = ws.file("alembic/env.py")
+    text, found = _ONLINE_CONFIGURE.subn(r"\g<0>\1transaction_per_migration=True,\n", env_py.read_text(encoding="utf-8"))
+    if found != 1:
+        raise RuntimeError("env.py has no single `connection=connection,` line to add transaction_per_migration to")
+    env_py.write_text(text, encoding="utf-8")
+
+
+def two_pending_revisions(ws: Workspace) -> str:
+    """From 0002, one `upgrade head` runs 0003 (fine) and 0004 (fails at its second step).
+    Where does alembic_version stop, and which new columns are left?"""
+    ws.upgrade("0001")
+    add_users(ws, "alice", "bob")
+    ws.upgrade("0002")
+    write_revision_0003(ws)
+    fix_revision_0003(ws)
+    ws.file("alembic/versions/0004_add_bio.py").write_text(REVISION_0004, encoding="utf-8")
+    try:
+        ws.upgrade("head")
+    except DBAPIError:
+        pass
+    else:
+        return "did not fail"
+    left = [c for c in ("nickname", "bio") if _has_column(ws, "user", c)]
+    return f"at {ws.current()}, columns left: {', '.join(left) or 'none'}"
+
+
+def two_pending_revisions_per_migration(ws: Workspace) -> str:
+    """The same with transaction_per_migration=True in env.py."""
+    transaction_per_migration(ws)
+    return two_pending_revisions(ws)
 
 
 def rerun_after_fix(ws: Workspace) -> str:
     """After that failure, fix the typo and run `upgrade head` again."""
-    _fail_half_way(ws)
+    fail_half_way(ws)
     fix_revision_0003(ws)
     try:
         ws.upgrade("head")
@@ -252,7 +409,7 @@ def fk_over_orphans(ws: Workspace) -> str:
     return "accepted, not enforced"
 
 
-def _string_to_integer(ws: Workspace, ages: list[str], using: str | None) -> str:
+def _string_to_integer(ws: Workspace, ages: list[str], using: str | None, batch: bool = True) -> str:
     ws.upgrade("0001")
     with operations(ws) as op:
         op.add_column("user", sa.Column("age", sa.String(10), nullable=True))
@@ -263,22 +420,42 @@ def _string_to_integer(ws: Workspace, ages: list[str], using: str | None) -> str
                                .where(sa.column("username") == f"user{i}").values(age=age))
     options = {"postgresql_using": using} if using else {}
     try:
-        with operations(ws) as op, op.batch_alter_table("user") as batch:
-            batch.alter_column("age", existing_type=sa.String(10), type_=sa.Integer(), **options)
+        with operations(ws) as op:
+            if batch:
+                with op.batch_alter_table("user") as batch_op:
+                    batch_op.alter_column("age", existing_type=sa.String(10), type_=sa.Integer(), **options)
+            else:
+                op.alter_column("user", "age", existing_type=sa.String(10), type_=sa.Integer(), **options)
     except DBAPIError as exc:
-        return describe_error(exc)
+        kept = isinstance(next(c["type"] for c in ws.inspector().get_columns("user") if c["name"] == "age"),
+                          sa.String)
+        return describe_error(exc) + ("" if kept else " (the type changed anyway)")
     changed = [f"{old!r} became {new!r}" for old, new in zip(ages, _values(ws, "age")) if str(new) != old]
     return "ok" if not changed else "ok, " + ", ".join(changed)
 
 
+NUMBERS = ["42", "7"]
+MIXED = ["42", "n/a", "12abc", "3.7", ""]  # what a free-text age column really holds
+
+
+def string_to_integer_plain(ws: Workspace) -> str:
+    """op.alter_column String -> Integer (no batch mode), every value numeric."""
+    return _string_to_integer(ws, NUMBERS, using=None, batch=False)
+
+
 def string_to_integer(ws: Workspace) -> str:
-    """alter_column String -> Integer as autogenerate writes it, every value numeric."""
-    return _string_to_integer(ws, ["42", "7"], using=None)
+    """The same change in batch mode (what autogenerate writes with render_as_batch)."""
+    return _string_to_integer(ws, NUMBERS, using=None)
+
+
+def string_to_integer_using(ws: Workspace) -> str:
+    """Batch mode with postgresql_using='age::integer', every value numeric."""
+    return _string_to_integer(ws, NUMBERS, using="age::integer")
 
 
 def string_to_integer_bad_data(ws: Workspace) -> str:
-    """The same change (with postgresql_using='age::integer') when one value is 'n/a'."""
-    return _string_to_integer(ws, ["42", "n/a"], using="age::integer")
+    """Batch mode with postgresql_using, when the values are not all numbers."""
+    return _string_to_integer(ws, MIXED, using="age::integer")
 
 
 def unique_case(ws: Workspace) -> str:
@@ -338,11 +515,24 @@ PROBES = (
     Probe("not_null_column", "add a NOT NULL column (no default) to a table with rows", not_null_column),
     Probe("comment_on_new_column", "column comment of a new column", comment_on_new_column),
     Probe("comment_after_alter", "comment after alter_column without existing_comment", comment_after_alter),
+    Probe("ddl_rollback", "CREATE TABLE in a transaction, then ROLLBACK", ddl_rollback),
+    Probe("ddl_rollback_with_begin", "the same, the SQLite driver made to send BEGIN (pysqlite recipe)",
+          ddl_rollback_with_begin),
     Probe("failed_migration", "migration failing at its second step", failed_migration),
+    Probe("failed_migration_with_begin", "the same, the SQLite driver made to send BEGIN (pysqlite recipe)",
+          failed_migration_with_begin),
     Probe("rerun_after_fix", "fix the error, run upgrade head again", rerun_after_fix),
+    Probe("two_pending_revisions", "one upgrade over 0003 (fine) and 0004 (fails at its second step)",
+          two_pending_revisions),
+    Probe("two_pending_revisions_per_migration", "the same with transaction_per_migration=True",
+          two_pending_revisions_per_migration),
     Probe("fk_over_orphans", "add a foreign key over orphan rows", fk_over_orphans),
-    Probe("string_to_integer", "String -> Integer as autogenerate writes it (numbers only)", string_to_integer),
-    Probe("string_to_integer_bad_data", "String -> Integer (with USING) when a value is 'n/a'",
+    Probe("string_to_integer_plain", "String -> Integer, plain alter_column (numbers only)", string_to_integer_plain),
+    Probe("string_to_integer", "String -> Integer in batch mode (numbers only)", string_to_integer),
+    Probe("string_to_integer_using", "String -> Integer in batch mode with postgresql_using (numbers only)",
+          string_to_integer_using),
+    Probe("string_to_integer_bad_data",
+          "String -> Integer in batch mode with postgresql_using, values " + ", ".join(map(repr, MIXED)),
           string_to_integer_bad_data),
     Probe("unique_case", "unique username: 'Alice', then 'alice'", unique_case),
     Probe("select_from_user", "raw SQL: SELECT * FROM user", select_from_user),

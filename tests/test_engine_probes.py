@@ -62,4 +62,7 @@ def test_describe_error_is_short_and_stable():
     assert ep.describe_error(wrapped(sqlite3.OperationalError("duplicate column name: nickname"))) == (
         "error: duplicate column name"
     )
+    assert ep.describe_error(wrapped(sqlite3.OperationalError('near "ALTER": syntax error'))) == (
+        'error: near "ALTER": syntax error'
+    )
     assert ep.describe_error(_FakeDriverError("x")) == "error: _FakeDriverError"
