@@ -38,7 +38,9 @@ def downgrade() -> None:
     # The same stages backwards: new (old) column, copy, drop.
     with op.batch_alter_table('product', schema=None) as batch_op:
         batch_op.add_column(sa.Column('price', sa.String(length=20), nullable=True))
-    op.execute(product.update().values(price=sa.cast(product.c.price_cents / 100, sa.String(20))))
+    # Cents back to text with two decimals on MariaDB and PostgreSQL ('12.50'); SQLite writes
+    # '12.5'. The division is exact decimal (a real one on SQLite, exact for two decimals).
+    op.execute(product.update().values(price=sa.cast(sa.cast(product.c.price_cents / 100, sa.Numeric(12, 2)), sa.String(20))))
     with op.batch_alter_table('product', schema=None) as batch_op:
         batch_op.alter_column('price', existing_type=sa.String(length=20), nullable=False)
         batch_op.drop_column('price_cents')
