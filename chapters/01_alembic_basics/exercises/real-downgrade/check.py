@@ -1,4 +1,4 @@
-"""real-downgrade: downgrade() of 0003 restores the schema of 0002 exactly, rows included."""
+"""real-downgrade: downgrade() of 0003 restores the schema of 0002 exactly, and never cuts a name."""
 
 from course.checks import Fail, compare
 
@@ -7,20 +7,89 @@ USERS = [
     {"id": 2, "username": "bob", "password_hash": "x", "email": "bob@example.com"},
     {"id": 3, "username": "carol", "password_hash": "x", "email": "carol@example.com"},
 ]
+# Written by the 0003 release, whose usernames may be 80 characters long. These two still fit
+# 0002's 50: exactly 50 characters, and 45 characters that take 57 bytes in UTF-8 (MariaDB's
+# LENGTH() counts bytes, CHAR_LENGTH() characters).
+FITS = [
+    {"username": "d" * 50, "password_hash": "x", "email": "fifty@example.com"},
+    {"username": "Éloïse Hélène Bézier-Dérôme Éloïse Hélène Béz", "password_hash": "x", "email": "eloise@example.com"},
+]
+# This one does not: a downgrade must refuse rather than cut it.
+LONG = {"username": "Maximilian Alexander Konstantin von Hohenzollern-Sigmaringen der Dritte",
+        "password_hash": "x", "email": "max@example.com"}
+
+
+def _insert_with_ids(run, rows: list[dict]) -> None:
+    """Insert rows with their ids, as a data import does, and move PostgreSQL's sequence past
+    them (MariaDB and SQLite do that by themselves), so the app's inserts without an id work."""
+    run.insert("user", rows)
+    if run.ws.dialect == "postgresql":
+        run.execute("SELECT setval(pg_get_serial_sequence('\"user\"', 'id'), (SELECT max(id) FROM \"user\"))")
+
+
+def _users(run) -> set[tuple]:
+    return set(run.rows(f"SELECT username, password_hash, email FROM {run.quote('user')}"))
+
+
+def _expect_refused(run, at_0003: dict, users: set[tuple]) -> None:
+    """With a username longer than 50 characters, the downgrade must fail and change nothing."""
+    name, size = LONG["username"], len(LONG["username"])
+    try:
+        run.downgrade("0002", doing=f"downgrading to 0002 with a username of {size} characters")
+    except Fail:
+        refused = True
+    else:
+        refused = False
+    kept = {u[0] for u in _users(run)}
+    if name not in kept:
+        cut = next((k for k in kept if name.startswith(k) and k != name), None)
+        raise Fail(
+            f"downgrading to 0002 cut the username {name!r} ({size} characters) to {cut!r}: a downgrade "
+            "must refuse while a value does not fit the older column, never shorten it"
+            if cut else f"downgrading to 0002 lost the user {name!r}"
+        )
+    if not refused:
+        raise Fail(
+            f"downgrading to 0002 went through with the username {name!r} ({size} characters) in a "
+            "column that 0002 says holds 50: check the lengths first and refuse the downgrade "
+            "(raise an error that names the users) before changing anything"
+        )
+    if run.current() != "0003":
+        raise Fail(f"after the refused downgrade, the database is at {run.current()}, not 0003")
+    for problem in compare(at_0003, run.snapshot(), what="the refused downgrade"):
+        raise Fail(f"{problem}: the database is half downgraded; check the lengths before the first change")
+    if _users(run) != users:
+        raise Fail("the refused downgrade changed the users")
 
 
 def check(run):
     user = run.quote("user")
     run.upgrade("0002")
-    run.insert("user", USERS)
-    before = run.snapshot()
+    _insert_with_ids(run, USERS)
+    at_0002 = run.snapshot()
     run.upgrade("0003")
     run.expect_matches_models("after upgrading to 0003 (change only downgrade())")
-    run.downgrade("0002")
-    for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
+
+    # The 0003 release at work: new users whose names fit 0002, a display name set.
+    run.insert("user", FITS)
+    run.execute(f"UPDATE {user} SET display_name = 'Alice A.' WHERE username = 'alice'")
+    users = _users(run)
+    run.downgrade("0002", doing="downgrading to 0002 with every username within 50 characters")
+    for problem in compare(at_0002, run.snapshot(), what="downgrading to 0002"):
         raise Fail(problem)
-    rows = run.rows(f"SELECT id, username, email FROM {user} ORDER BY id")
-    if rows != [(u["id"], u["username"], u["email"]) for u in USERS]:
-        raise Fail(f"downgrading to 0002 changed the users: {rows}")
+    if _users(run) != users:
+        changed = sorted(str(u[0]) for u in users ^ _users(run))
+        raise Fail(f"downgrading to 0002 changed the users ({', '.join(changed)})")
     run.upgrade("0003", doing="upgrading to 0003 again after the downgrade")
-    return "The downgrade restores the 0002 schema exactly; upgrading again works."
+
+    # A name that 0003 allows and 0002 cannot hold: the downgrade must refuse, whole.
+    run.insert("user", [LONG])
+    users = _users(run)
+    _expect_refused(run, run.snapshot(), users)
+
+    # Once the name is shortened, the same downgrade goes through.
+    run.execute(f"UPDATE {user} SET username = 'max' WHERE username = :name", {"name": LONG["username"]})
+    run.downgrade("0002", doing="downgrading to 0002 after the long username was shortened")
+    for problem in compare(at_0002, run.snapshot(), what="downgrading to 0002"):
+        raise Fail(problem)
+    return "The downgrade restores the 0002 schema exactly, keeps every user, and refuses to cut a name."
