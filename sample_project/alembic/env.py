@@ -5,8 +5,8 @@ Three decisions, each for a reason:
   truth, and no ConfigParser interpolation to trip over a '%' in a password.
 - A caller (a test, a notebook) may hand in an Engine or a Connection through
   config.attributes["connection"]; then this file opens nothing of its own.
-- SQLite cannot ALTER most things in place, so on SQLite autogenerate writes batch
-  operations (copy the table, change it, swap it in).
+- Autogenerate writes batch operations on every engine: SQLite needs them to ALTER, servers
+  get plain ALTERs from them, so a revision made against a server also runs on SQLite.
 """
 
 from logging.config import fileConfig
@@ -42,7 +42,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
-        render_as_batch=url.get_backend_name() == "sqlite",
+        render_as_batch=True,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -52,7 +52,7 @@ def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=True,
     )
     with context.begin_transaction():
         context.run_migrations()

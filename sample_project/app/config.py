@@ -1,6 +1,7 @@
 """Settings read from the environment, in one place (the app and Alembic both use them)."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,12 +13,16 @@ class SettingsError(Exception):
     """A setting has a value the app cannot use; the message names the variable."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+# The directory holding app/ and alembic.ini. Relative paths are taken from here, not from
+# wherever a command happens to be started, so the app and Alembic open the same SQLite file
+# and read the same .env from any directory.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-    # Relative to the directory the app or Alembic is started from, so each copy of the
-    # project has its own database file.
-    database_url: str = "sqlite:///./app.db"
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=PROJECT_DIR / ".env", extra="ignore", validate_default=True)
+
+    database_url: str = "sqlite:///./app.db"  # PROJECT_DIR/app.db, see _must_parse
     # Argon2 costs. The defaults are pwdlib's (about 0.2 s a hash); tests lower them.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -31,6 +36,8 @@ class Settings(BaseSettings):
             raise ValueError("not a database URL") from None
         if url.get_backend_name() == "postgres":  # the scheme many hosting providers hand out
             raise ValueError("SQLAlchemy names this database postgresql, as in postgresql+psycopg://")
+        if url.get_backend_name() == "sqlite" and _relative_file(url.database):
+            return url.set(database=str(PROJECT_DIR / url.database)).render_as_string(hide_password=False)
         return value
 
     @property
@@ -51,6 +58,11 @@ def get_settings() -> Settings:
             else ""
         )
         raise SettingsError(f"{name}={_without_password(error['input'])!r} is invalid: {error['msg']}{example}") from None
+
+
+def _relative_file(database: str | None) -> bool:
+    """A SQLite file path relative to the current directory (not :memory:, not a file: URI)."""
+    return bool(database) and database != ":memory:" and not database.startswith("file:") and not Path(database).is_absolute()
 
 
 def _without_password(value: object) -> object:
