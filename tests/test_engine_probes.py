@@ -66,3 +66,20 @@ def test_describe_error_is_short_and_stable():
         'error: near "ALTER": syntax error'
     )
     assert ep.describe_error(_FakeDriverError("x")) == "error: _FakeDriverError"
+
+
+def test_transaction_per_migration_needs_the_online_configure_line(make_project, tmp_path):
+    with make_project(f"sqlite:///{tmp_path / 'test.db'}", "0002", tmp_path) as ws:
+        ep.transaction_per_migration(ws)
+        assert ws.file("alembic/env.py").read_text().count("transaction_per_migration=True,") == 1
+        with pytest.raises(RuntimeError, match="connection=connection"):
+            env_py = ws.file("alembic/env.py")
+            env_py.write_text(env_py.read_text().replace("connection=connection,", "connection=given,"))
+            ep.transaction_per_migration(ws)
+
+
+def test_pages_name_mariadb_where_only_mariadb_was_measured():
+    assert "mysql" not in STORED["results"] and "mysql" not in STORED["versions"]
+    text = ep.TABLE_FILE.read_text(encoding="utf-8")
+    for vague in ("MySQL/MariaDB", "MySQL or MariaDB", "MySQL and MariaDB"):
+        assert vague not in text
