@@ -1,21 +1,29 @@
-"""model-not-imported: app/models/__init__.py must import every model module."""
+"""model-not-imported: app/models/__init__.py must import every model module, and do nothing else."""
 
 from course.checks import Fail
 
 
 def check(run):
-    run.upgrade("head")
-    metadata = run.models()
-    if "user" not in metadata.tables:
+    # Import the models as env.py does, into an empty database: importing must change nothing.
+    tables = run.model_tables()
+    made = sorted(run.tables())
+    if made:
+        raise Fail(
+            f"importing app.models created table {', '.join(made)} in the database: the models package "
+            "must not create tables (no create_all); only revisions change the schema, and "
+            "autogenerate finds nothing to write for a table that is already there"
+        )
+    if "user" not in tables:
         raise Fail(
             "the user table is no longer in Base.metadata: autogenerate would now propose "
             "op.drop_table('user') and take every user with it. Keep importing app.models.user."
         )
-    if "post" not in metadata.tables:
+    if "post" not in tables:
         raise Fail(
             "autogenerate still detects no changes: nothing imports app/models/post.py, so "
             "the post table never reaches Base.metadata"
         )
+    run.upgrade("head")
     script = run.autogenerate("0003", "add post table").read_text(encoding="utf-8")
     upgrade = script.split("def downgrade")[0]
     if "drop_table" in upgrade:
