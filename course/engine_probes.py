@@ -154,7 +154,7 @@ def not_null_column(ws: Workspace) -> str:
         left = " (the column was added anyway)" if _has_column(ws, "user", "email") else ""
         return describe_error(exc) + left
     filled = "ok, filled " + ", ".join(repr(v) for v in sorted(set(_values(ws, "email")), key=repr))
-    if ws.dialect == "mysql":  # is it lax SQL mode? MariaDB's default is strict
+    if ws.dialect == "mysql":  # strict or lax SQL mode? the outcome says which one it ran in
         with ws.engine.connect() as connection:
             mode = connection.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar()
         strict = {"STRICT_TRANS_TABLES", "STRICT_ALL_TABLES"} & set(mode.split(","))
