@@ -1,45 +1,122 @@
-"""rerunnable: 0003 finishes on a database where it failed half-way, and works on a clean one."""
+"""rerunnable: 0003 finishes wherever a failed run stopped, changes nothing when run again,
+and lets a real error stop it."""
 
 from course.checks import Fail, compare
 
-USERS = [
+# Two datasets, so that a revision that only works for ids 1..3 (or for these names) fails.
+FIRST = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},
     {"id": 2, "username": "bob", "password_hash": "x", "email": "bob@example.com"},
     {"id": 3, "username": "carol", "password_hash": "x", "email": "carol@example.com"},
 ]
+SECOND = [
+    {"id": 7, "username": "dana", "password_hash": "x", "email": "dana@example.com"},
+    {"id": 12, "username": "eve.smith", "password_hash": "x", "email": "eve@example.com"},
+    {"id": 40, "username": "Frank", "password_hash": "x", "email": "frank@example.com"},
+]
+CHOSEN = "Alice Liddell"  # a display_name a user set after 0003 had run
 
 
-def _copied(run, when: str) -> None:
-    rows = dict(run.rows(f"SELECT username, display_name FROM {run.quote('user')}"))
-    empty = [name for name, shown in rows.items() if shown is None]
+def _expect_names(run, when: str, wanted: dict[str, str]) -> None:
+    """Every user's display_name, compared by value."""
+    found = dict(run.rows(f"SELECT username, display_name FROM {run.quote('user')}"))
+    empty = sorted(name for name in wanted if found.get(name) is None)
     if empty:
-        raise Fail(f"{when}, display_name is NULL for {len(empty)} of the {len(USERS)} users: "
-                   "the copy must still run when the DDL steps are already done")
-    for u in USERS:
-        if rows.get(u["username"]) != u["username"]:
-            raise Fail(f"{when}, {u['username']}'s display_name is {rows.get(u['username'])!r}")
+        raise Fail(f"{when}, display_name is NULL for {', '.join(empty)}: the copy must fill every row "
+                   "still NULL, also when the DDL steps were already done")
+    for name, shown in wanted.items():
+        if found[name] != shown:
+            extra = " (a value set before the upgrade: copy only rows where display_name IS NULL)" if shown == CHOSEN else ""
+            raise Fail(f"{when}, {name}'s display_name is {found[name]!r}, not {shown!r}{extra}")
+
+
+def _at_0003(run, when: str, wanted: dict[str, str]) -> None:
+    if run.current() != "0003":
+        raise Fail(f"{when}, the database is at {run.current()}, not 0003")
+    _expect_names(run, when, wanted)
+    run.expect_matches_models(when)
+
+
+def _fresh_0002(run, users: list[dict]) -> None:
+    """Back to 0002 through the revision's own downgrade, with `users` in the table."""
+    if run.current() != "0002":
+        run.downgrade("0002", doing="downgrading 0003 to 0002")
+    run.execute(f"DELETE FROM {run.quote('user')}")
+    run.insert("user", users)
+
+
+def _inject_ddl_error(run) -> tuple[str, str]:
+    """Make one DDL step of 0003 fail for a reason other than 'it is already there'.
+    Returns what was done, and the words the database's error must contain."""
+    user = run.quote("user")
+    if run.ws.dialect == "sqlite":
+        # SQLite's index names share one namespace with tables.
+        run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
+        run.execute("CREATE TABLE ix_user_display_name (id INTEGER)")
+        return "a table named ix_user_display_name blocks the index", "already a table named"
+    if run.ws.dialect == "mysql":
+        # MariaDB refuses to ALTER a system-versioned table unless told to (error 4119).
+        run.execute(f"ALTER TABLE {user} ADD SYSTEM VERSIONING")
+        return "user is system-versioned, so MariaDB refuses to add the column", "(4119)"
+    # PostgreSQL: a child table whose display_name has another type blocks ADD COLUMN on its parent.
+    run.execute(f"CREATE TABLE user_archive (display_name INTEGER) INHERITS ({user})")
+    return "a child table with an INTEGER display_name blocks adding the column", "different type"
 
 
 def check(run):
     user = run.quote("user")
+    first = {u["username"]: u["username"] for u in FIRST}
+    second = {u["username"]: u["username"] for u in SECOND}
+
+    # 1. A clean database.
     clean = "after upgrading a clean database to 0003"
     run.upgrade("0002")
     before = run.snapshot()
-    run.insert("user", USERS)
+    run.insert("user", FIRST)
     run.upgrade("0003", doing="upgrading a clean database with 3 users to 0003")
-    _copied(run, clean)
-    run.expect_matches_models(clean)
+    _at_0003(run, clean, first)
     run.downgrade("0002", doing="downgrading to 0002")
     for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
         raise Fail(problem)
 
-    # What a failed run left behind on MariaDB: the DDL committed, the copy and the version did not.
+    # 2. A failed run stopped after its first step: the column is there, no index, nothing copied.
+    _fresh_0002(run, SECOND)
+    run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
+    half = "on a database where 0003 stopped after adding the column (no index, nothing copied)"
+    run.upgrade("0003", doing=f"upgrading to 0003 {half}")
+    _at_0003(run, f"after upgrading to 0003 {half}", second)
+
+    # 3. A failed run stopped during the copy: column and index there, 2 of the 3 users copied.
+    _fresh_0002(run, FIRST)
     run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
     run.execute(f"CREATE INDEX ix_user_display_name ON {user} (display_name)")
-    half = "on a database where its first steps already ran"
-    run.upgrade("0003", doing=f"upgrading to 0003 {half} (column and index there, nothing copied)")
-    if run.current() != "0003":
-        raise Fail(f"after upgrading to 0003 {half}, the database is at {run.current()}")
-    _copied(run, f"after upgrading to 0003 {half}")
-    run.expect_matches_models(f"after upgrading to 0003 {half}")
-    return "0003 looks before each step: it finishes a half-applied run and works on a clean database."
+    run.execute(f"UPDATE {user} SET display_name = username WHERE id IN (1, 2)")
+    half = "on a database where 0003 stopped during the copy (column and index there, 2 of the 3 users copied)"
+    run.upgrade("0003", doing=f"upgrading to 0003 {half}")
+    _at_0003(run, f"after upgrading to 0003 {half}", first)
+
+    # 4. Run again where it had already run completely, after a user chose a display_name:
+    #    nothing may change.
+    run.execute(f"UPDATE {user} SET display_name = :chosen WHERE id = 1", {"chosen": CHOSEN})
+    run.stamp("0002", doing="stamping 0002")
+    again = f"on a database where 0003 had already run and alice had set her display_name to {CHOSEN!r}"
+    run.upgrade("0003", doing=f"upgrading to 0003 again {again}")
+    _at_0003(run, f"after upgrading to 0003 again {again}", {**first, "alice": CHOSEN})
+
+    # 5. An error that is not "already there" must stop the migration, with the database's words.
+    _fresh_0002(run, SECOND)
+    injected, words = _inject_ddl_error(run)
+    doing = f"upgrading to 0003 while {injected}"
+    try:
+        run.upgrade("0003", doing=doing)
+    except Fail as failure:
+        if words not in str(failure):
+            raise Fail(f"{doing} failed with {str(failure).split(' failed', 1)[-1].strip(' :;')!r}, not with the "
+                       f"database's own error for that step ({words!r}): catching the error hid the real cause") from None
+    else:
+        raise Fail(f"{doing} did not fail (the database is at {run.current()}): a step that fails for any other "
+                   "reason than 'already there' must stop the migration, and an except clause that carries on hides it")
+    if run.current() != "0002":
+        raise Fail(f"after the failed upgrade (while {injected}), the database is at {run.current()}, not 0002")
+    return ("0003 finishes wherever a failed run stopped, changes nothing when run again, "
+            "and stops on a real error.")
