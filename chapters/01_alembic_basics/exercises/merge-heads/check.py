@@ -6,26 +6,60 @@ USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},
     {"id": 2, "username": "bob", "password_hash": "x", "email": "bob@example.com"},
 ]
+# The next revision anyone writes after the merge: `alembic revision` makes it follow 0004.
+NEXT = '''"""add bio (the first revision after the merge)"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('bio', sa.String(length=200), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('bio')
+'''
+
+
+def _names(run) -> dict:
+    return dict(run.rows(f"SELECT username, display_name FROM {run.quote('user')}"))
 
 
 def check(run):
     run.expect_merge("0004", {"0003a", "0003b"})
 
-    # Production already runs Alice's branch; Bob's revision arrives with the merge.
+    # Production already runs Alice's branch, and its users have display names; Bob's
+    # revision arrives with the merge.
     user = run.quote("user")
     run.upgrade("0003a")
     run.insert("user", USERS)
+    run.execute(f"UPDATE {user} SET display_name = 'Alice A.' WHERE username = 'alice'")
+    names = _names(run)
     run.upgrade("head", doing="upgrading a database at 0003a to head")
     if run.current() != "0004":
         raise Fail(f"after `alembic upgrade head` the database is at {run.current()}, not 0004")
     run.expect_matches_models("after upgrading to head")
-    if len(run.rows(f"SELECT id FROM {user}")) != len(USERS):
-        raise Fail("upgrading to head lost users")
+    if _names(run) != names:
+        raise Fail(f"upgrading a database at 0003a to head changed the users: {_names(run)}; they were {names}")
 
     run.downgrade("0002", doing="downgrading from the merge to 0002")
     left = {"display_name", "last_login_at"} & set(run.columns("user"))
     if left:
         raise Fail(f"downgrading from the merge to 0002 left column user.{sorted(left)[0]} behind")
-    run.upgrade("heads", doing="upgrading a database at 0002 to head")
-    run.expect_matches_models("after upgrading from 0002 to head")
-    return "One head again: 0004 merges 0003a and 0003b, from any of the branch points."
+    # Life goes on after the merge: the next revision follows it, and a database still at
+    # the branch point upgrades through both branches, the merge and the new revision.
+    (run.ws.path / "alembic" / "versions" / "0005_add_bio.py").write_text(NEXT, encoding="utf-8")
+    run.upgrade("head", doing="upgrading a database at 0002 to head, with a revision 0005 added after the merge")
+    if run.current() != "0005":
+        raise Fail(f"with revision 0005 added after the merge, `alembic upgrade head` from 0002 ends at {run.current()}, not 0005")
+    missing = {"display_name", "last_login_at", "bio"} - set(run.columns("user"))
+    if missing:
+        raise Fail(f"upgrading a database at 0002 to head left out column user.{sorted(missing)[0]}")
+    return "One head again: 0004 merges 0003a and 0003b, from any of the branch points, and the next revision follows it."
