@@ -1,11 +1,41 @@
 """merge-release-heads: revision 0004 joins the heads 0003a and 0003b, from every branch point."""
 
-from course.checks import Fail
+from course.checks import Fail, compare
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},
     {"id": 2, "username": "bob", "password_hash": "x", "email": "bob@example.com"},
 ]
+AUDIT = [
+    {"id": 1, "user_id": 1, "action": "login"},
+    {"id": 2, "user_id": 2, "action": "password reset"},
+]
+# The next revision after the merge (`alembic revision` makes it follow 0004).
+NEXT = '''"""add user.locale (the first revision after the merge)"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=10), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('locale')
+'''
+
+
+def _data(run) -> tuple[set, set]:
+    users = set(run.rows(f"SELECT id, username, email FROM {run.quote('user')}"))
+    audit = set(run.rows("SELECT id, user_id, action FROM audit_log")) if "audit_log" in run.tables() else set()
+    return users, audit
 
 
 def _index_on_email(run) -> bool:
@@ -14,34 +44,42 @@ def _index_on_email(run) -> bool:
     return any(i["name"] == "ix_user_email" for i in sa.inspect(run.ws.engine).get_indexes("user"))
 
 
-def _at_head(run, start: str) -> None:
+def _at_head(run, start: str, head: str = "0004") -> None:
+    data = _data(run)
     run.upgrade("head", doing=f"upgrading a database at {start} to head")
-    if run.current() != "0004":
-        raise Fail(f"after upgrading a database at {start} to head, it is at {run.current()}, not 0004")
-    run.expect_matches_models(f"after upgrading a database at {start} to head")
-    if len(run.rows(f"SELECT id FROM {run.quote('user')}")) != len(USERS):
-        raise Fail(f"upgrading a database at {start} to head lost users")
+    if run.current() != head:
+        raise Fail(f"after upgrading a database at {start} to head, it is at {run.current()}, not {head}")
+    after = _data(run)
+    if after[0] != data[0] or (data[1] and after[1] != data[1]):
+        raise Fail(f"upgrading a database at {start} to head changed the users or the audit log")
 
 
 def check(run):
     run.expect_merge("0004", {"0003a", "0003b"})
 
-    # Staging: the audit branch ran first.
+    # Staging: the audit branch ran first, and has written to its table.
     run.upgrade("0003a")
     run.insert("user", USERS)
-    run.insert("audit_log", [{"id": 1, "user_id": 1, "action": "login"}])
+    run.insert("audit_log", AUDIT)
     _at_head(run, "0003a")
+    run.expect_matches_models("after upgrading a database at 0003a to head")
+    at_head = run.snapshot()
 
     # Back below the merge: both branches are undone.
     run.downgrade("0002", doing="downgrading from the merge to 0002")
     if run.tables() != {"user"} or _index_on_email(run):
         raise Fail("downgrading from the merge to 0002 left a branch's change behind")
 
-    # The hotfix box: only the index branch ran.
+    # The hotfix box: only the index branch ran. Every path ends at the same schema.
     run.upgrade("0003b")
     _at_head(run, "0003b")
+    for problem in compare(at_head, run.snapshot(), what="upgrading a database at 0003b to head"):
+        raise Fail(problem)
 
-    # Production: neither branch yet.
+    # Production: neither branch yet, and by the time it upgrades, the next revision exists.
     run.downgrade("0002", doing="downgrading from the merge to 0002")
-    _at_head(run, "0002")
-    return "One head again: 0004 joins 0003a and 0003b, and every database reaches it."
+    (run.ws.path / "alembic" / "versions" / "0005_add_locale.py").write_text(NEXT, encoding="utf-8")
+    _at_head(run, "0002 (with a revision 0005 added after the merge)", head="0005")
+    if not _index_on_email(run) or "audit_log" not in run.tables():
+        raise Fail("upgrading a database at 0002 to head left out a branch's change")
+    return "One head again: 0004 joins 0003a and 0003b, every database reaches it, and the next revision follows."
