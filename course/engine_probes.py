@@ -365,6 +365,24 @@ def two_pending_revisions_per_migration(ws: Workspace) -> str:
     return two_pending_revisions(ws)
 
 
+def finish_by_hand_and_stamp(ws: Workspace) -> str:
+    """After that failure: fix the file, create by hand the index 0003 did not get to, `stamp 0003`.
+    Is the stamped schema what a clean run of 0003 makes (down to 0002 and up again)?"""
+    state = fail_half_way(ws)
+    fix_revision_0003(ws)
+    if state != "half applied":
+        return f"nothing to finish ({state})"
+    quoted = ws.engine.dialect.identifier_preparer.quote_identifier("user")
+    with ws.engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE INDEX ix_user_nickname ON {quoted} (nickname)")
+    ws.stamp("0003")
+    repaired = describe_user_table(ws)
+    ws.downgrade("0002")
+    ws.upgrade("0003")
+    same = describe_user_table(ws) == repaired
+    return f"stamped {ws.current()}, " + ("same schema as a clean run" if same else "differs from a clean run")
+
+
 def rerun_after_fix(ws: Workspace) -> str:
     """After that failure, fix the typo and run `upgrade head` again."""
     fail_half_way(ws)
@@ -522,6 +540,7 @@ PROBES = (
     Probe("failed_migration_with_begin", "the same, the SQLite driver made to send BEGIN (pysqlite recipe)",
           failed_migration_with_begin),
     Probe("rerun_after_fix", "fix the error, run upgrade head again", rerun_after_fix),
+    Probe("finish_by_hand_and_stamp", "fix the file, finish the DDL by hand, alembic stamp", finish_by_hand_and_stamp),
     Probe("two_pending_revisions", "one upgrade over 0003 (fine) and 0004 (fails at its second step)",
           two_pending_revisions),
     Probe("two_pending_revisions_per_migration", "the same with transaction_per_migration=True",
