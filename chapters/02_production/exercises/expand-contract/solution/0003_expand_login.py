@@ -15,19 +15,34 @@ down_revision: Union[str, Sequence[str], None] = '0002'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# The table as these revisions see it, frozen here (never import app.models in a migration).
-user = sa.table('user', sa.column('username', sa.String), sa.column('login', sa.String))
-
 
 def upgrade() -> None:
-    # Expand: the new column next to the old one. Nullable, because the release still
-    # running knows only `username` and inserts rows without a login.
     with op.batch_alter_table('user', schema=None) as batch_op:
+        # Nullable: release A, still serving, never writes it.
         batch_op.add_column(sa.Column('login', sa.String(length=50), nullable=True))
-    # Backfill the rows that exist now.
-    op.execute(user.update().where(user.c.login.is_(None)).values(login=user.c.username))
+        # Release C writes only login while username still exists.
+        batch_op.alter_column('username', existing_type=sa.String(length=50), nullable=True)
+    # Unique from the first login written: the app learns "taken" only from the database.
+    # Built without blocking the app's writes, each engine its own way.
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
+        with op.get_context().autocommit_block():  # CONCURRENTLY refuses a transaction
+            op.create_index(op.f('ix_user_login'), 'user', ['login'], unique=True,
+                            postgresql_concurrently=True)
+    elif dialect == 'mysql':
+        op.execute('ALTER TABLE `user` ADD UNIQUE INDEX ix_user_login (login), '
+                   'ALGORITHM=INPLACE, LOCK=NONE')
+    else:
+        op.create_index(op.f('ix_user_login'), 'user', ['login'], unique=True)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        with op.get_context().autocommit_block():
+            op.drop_index(op.f('ix_user_login'), table_name='user', postgresql_concurrently=True)
+    else:
+        op.drop_index(op.f('ix_user_login'), table_name='user')
     with op.batch_alter_table('user', schema=None) as batch_op:
+        # Every row has a username again: 0004's downgrade copied them back from login.
+        batch_op.alter_column('username', existing_type=sa.String(length=50), nullable=False)
         batch_op.drop_column('login')

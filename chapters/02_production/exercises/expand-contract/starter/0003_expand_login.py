@@ -17,8 +17,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    # TODO expand: add user.login next to user.username and copy every username into it.
-    # The release still running knows only `username`: it must keep working after this step.
+    # TODO expand, run while release A serves: add user.login (A never writes it), let
+    # username be NULL (release C will not write it), and make login unique from the start,
+    # built without blocking writes.
     pass
 
 

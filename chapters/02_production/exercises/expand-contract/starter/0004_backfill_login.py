@@ -1,4 +1,4 @@
-"""contract: drop user.username, login takes over
+"""backfill: copy username into login
 
 Revision ID: 0004
 Revises: 0003
@@ -17,10 +17,11 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    # TODO contract: make login what username was (NOT NULL, unique), then drop username.
-    # Runs once every app server runs the new release.
+    # TODO backfill, run once release B (dual write) serves alone: make every login equal
+    # its username, in batches, without importing app.models.
     pass
 
 
 def downgrade() -> None:
+    # TODO run once release C is rolled back to B, which reads username.
     pass

@@ -1,0 +1,26 @@
+"""contract: drop user.username, login takes over
+
+Revision ID: 0005
+Revises: 0004
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0005'
+down_revision: Union[str, Sequence[str], None] = '0004'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    # TODO contract, run once release C (login only) serves alone: login NOT NULL, then
+    # drop username and its unique constraint.
+    pass
+
+
+def downgrade() -> None:
+    pass
