@@ -38,6 +38,15 @@ def test_a_free_lock_is_taken_at_once_even_with_no_time_to_wait(engine):
     assert entered == [True]
 
 
+def test_locked_upgrade_gives_up_without_migrating_and_migrates_once_free(project):
+    with startup.migration_lock(project.engine, timeout=1):
+        with pytest.raises(startup.LockTimeout):
+            startup.locked_upgrade(project.config(), project.engine, timeout=1)
+        assert project.current() is None  # it gave up before Alembic read or wrote anything
+    startup.locked_upgrade(project.config(), project.engine, timeout=1)
+    assert project.current() == "0002"
+
+
 def test_the_default_timeout_is_the_same_on_every_engine():
     import inspect
 
