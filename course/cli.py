@@ -2,11 +2,11 @@
 
     course list                 every exercise, done or not, per chapter
     course show ID              the task, and the file you edit
-    course check ID             check your file (exit 0: passed, 1: not yet)
+    course check [ID]           check your file (exit 0: passed, 1: not yet); default: the last one
     course hint ID              the next hint
     course solution ID          the reference solution
     course reset ID [--yes]     start the exercise again (your file is kept as a backup)
-    course watch [ID]           check again whenever you save
+    course watch [ID]           check again whenever you save; default: the last one
     course sandbox ID           a copy of the project with your file in it, to run Alembic by hand
     course quiz CHAPTER         the chapter's quiz
     course verify-all [ID...]   maintainers: solutions pass, starters fail (on copies)
@@ -116,8 +116,31 @@ def _describe_files(exercise: Exercise) -> list[str]:
     ]
 
 
+def _current(args) -> Exercise | None:
+    """The exercise a command is about: the one named, else the one last shown, hinted or
+    checked, else the first not done. Says which when it was not named."""
+    if args.id:
+        exercise = _exercise(args.id)
+    else:
+        last = progress.load()["last_exercise"]
+        try:
+            exercise = exercises.get(last) if last else None
+            why = "the exercise you last worked on"
+        except UnknownExercise:  # renamed since, or edited by hand
+            exercise = None
+        if exercise is None:
+            exercise = exercises.next_unfinished()
+            why = "the first exercise not done yet"
+        if exercise is not None:
+            _out(f"{exercise.id}: {why} ({_prog()} {args.command} ID for another)")
+    if exercise is not None:
+        progress.remember_exercise(exercise.id)
+    return exercise
+
+
 def cmd_show(args, style: Style) -> int:
     exercise = _exercise(args.id)
+    progress.remember_exercise(exercise.id)
     exercises.ensure_learner_files(exercise)
     status = style("done", "green") if exercises.is_done(exercise.id) else "not done yet"
     _out(style(f"{exercise.number}. {exercise.title}", "bold") + f"  [{exercise.id}, {status}]")
@@ -163,12 +186,16 @@ def _check_and_report(exercise: Exercise, style: Style) -> exercises.Result:
 
 
 def cmd_check(args, style: Style) -> int:
-    exercise = _exercise(args.id)
+    exercise = _current(args)
+    if exercise is None:
+        _out("Every exercise is done.")
+        return 0
     return 0 if _check_and_report(exercise, style).ok else 1
 
 
 def cmd_hint(args, style: Style) -> int:
     exercise = _exercise(args.id)
+    progress.remember_exercise(exercise.id)
     _out(exercises.next_hint(exercise).replace("course solution", f"{_prog()} solution"))
     return 0
 
@@ -252,7 +279,7 @@ def _mtimes(exercise: Exercise) -> tuple:
 
 def cmd_watch(args, style: Style) -> int:
     follow = args.id is None  # without an id, move on to the next unfinished exercise
-    exercise = _exercise(args.id) if args.id else exercises.next_unfinished()
+    exercise = _current(args)
     if exercise is None:
         _out("Every exercise is done.")
         return 0
@@ -280,6 +307,7 @@ def cmd_watch(args, style: Style) -> int:
                 _out("Every exercise is done.")
                 return 0
             exercise = following
+            progress.remember_exercise(exercise.id)
             _out()
     except KeyboardInterrupt:
         _out("\nStopped watching.")
@@ -341,9 +369,11 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     commands.add_parser("list", help="every exercise, done or not").set_defaults(run=cmd_list)
+    check = commands.add_parser("check", help="check your file (exit 0: passed, 1: not yet)")
+    check.add_argument("id", metavar="ID", nargs="?", help="default: the exercise you last worked on")
+    check.set_defaults(run=cmd_check)
     for name, run, text in (
         ("show", cmd_show, "the task, and the file you edit"),
-        ("check", cmd_check, "check your file (exit 0: passed, 1: not yet)"),
         ("hint", cmd_hint, "the next hint"),
         ("solution", cmd_solution, "the reference solution"),
     ):
@@ -358,7 +388,7 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("id", metavar="ID")
     sandbox.set_defaults(run=cmd_sandbox)
     watch = commands.add_parser("watch", help="check again whenever you save")
-    watch.add_argument("id", metavar="ID", nargs="?", help="default: the first exercise not done")
+    watch.add_argument("id", metavar="ID", nargs="?", help="default: the exercise you last worked on")
     watch.add_argument("--interval", type=float, default=0.5, help="seconds between looks (default 0.5)")
     watch.add_argument("--max-iterations", type=int, default=None, metavar="N", help="stop after N looks")
     watch.add_argument("--once", action="store_true", help="check once and stop")

@@ -1,41 +1,93 @@
 """The learner's progress: which exercises pass and how quizzes went, in one local JSON file.
 
 The file is git-ignored (.course/progress.json, or COURSE_PROGRESS_FILE). It is only ever a
-convenience: a corrupt or unreadable file is moved aside as a backup and progress starts
-afresh, with a message, never a crash.
+convenience, and people edit it by hand: a file that is not JSON, or JSON of another shape,
+is kept aside as a backup (never overwritten), what can be read of it is kept, and a note
+says so. Never a crash.
 """
 
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from course import REPO
+
+# The shape of each entry: field -> the types it may have. Anything else is dropped.
+EXERCISE_FIELDS = {"done": (bool,), "checked_at": (str,), "hints_shown": (int,), "solution_seen": (bool,)}
+QUIZ_FIELDS = {
+    "score": (int,), "total": (int,), "answered": (int,), "finished": (bool,), "best": (int,),
+    "missed": (list,), "next": (int,),
+}
+SECTIONS = {"exercises": EXERCISE_FIELDS, "quizzes": QUIZ_FIELDS}
 
 
 def path() -> Path:
     return Path(os.environ.get("COURSE_PROGRESS_FILE") or REPO / ".course" / "progress.json")
 
 
+def _empty() -> dict:
+    return {"exercises": {}, "quizzes": {}, "last_exercise": None}
+
+
+def _valid(value: object, types: tuple) -> bool:
+    # bool is an int in Python: a count of True hints is not a count.
+    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+
+
+def _clean(data: object) -> tuple[dict, list[str]]:
+    """What can be kept of `data`, and what was not (each a short phrase)."""
+    if not isinstance(data, dict):
+        return _empty(), [f"it holds a JSON {type(data).__name__}, not an object"]
+    clean, dropped = _empty(), []
+    for section, fields in SECTIONS.items():
+        entries = data.get(section, {})
+        if not isinstance(entries, dict):
+            dropped.append(f"{section!r} is not an object")
+            continue
+        for key, entry in entries.items():
+            if not isinstance(entry, dict):
+                dropped.append(f"{section}.{key} is not an object")
+                continue
+            bad = [f for f, v in entry.items() if f in fields and not _valid(v, fields[f])]
+            dropped += [f"{section}.{key}.{f} = {entry[f]!r}" for f in bad]
+            clean[section][key] = {f: v for f, v in entry.items() if f in fields and f not in bad}
+    last = data.get("last_exercise")
+    if isinstance(last, str):
+        clean["last_exercise"] = last
+    elif last is not None:
+        dropped.append(f"last_exercise = {last!r}")
+    return clean, dropped
+
+
+def _keep_aside(file: Path, why: str) -> None:
+    backup = file.with_name(f"{file.name}.{time.strftime('%Y%m%d-%H%M%S')}.bad")
+    counter = 1
+    while backup.exists():
+        backup = file.with_name(f"{file.name}.{time.strftime('%Y%m%d-%H%M%S')}-{counter}.bad")
+        counter += 1
+    file.replace(backup)
+    print(f"note: {file} {why}; kept it as {backup.name}", file=sys.stderr)
+
+
 def load() -> dict:
-    """The stored progress: {"exercises": {id: {...}}, "quizzes": {chapter: {...}}}."""
+    """The stored progress: {"exercises": {id: {...}}, "quizzes": {chapter: {...}},
+    "last_exercise": id or None}."""
     file = path()
-    empty: dict = {"exercises": {}, "quizzes": {}}
     if not file.exists():
-        return empty
+        return _empty()
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
-        backup = file.with_name(file.name + ".corrupt")
-        file.replace(backup)
-        print(f"note: {file} was unreadable ({exc}); kept it as {backup.name} and started afresh", file=sys.stderr)
-        return empty
-    for key in empty:
-        if not isinstance(data.get(key), dict):
-            data[key] = {}
-    return data
+        _keep_aside(file, f"was unreadable ({exc}) and progress starts afresh")
+        return _empty()
+    clean, dropped = _clean(data)
+    if dropped:
+        listed = "; ".join(dropped[:3]) + (f"; and {len(dropped) - 3} more" if len(dropped) > 3 else "")
+        _keep_aside(file, f"had entries of the wrong kind ({listed}); the rest of your progress is kept")
+        save(clean)
+    return clean
 
 
 def save(data: dict) -> None:
@@ -50,4 +102,11 @@ def update(section: str, key: str, value: dict) -> None:
     """Merge `value` into progress[section][key] and save."""
     data = load()
     data[section].setdefault(key, {}).update(value)
+    save(data)
+
+
+def remember_exercise(exercise_id: str) -> None:
+    """The exercise the learner is on: `course check` and `course watch` default to it."""
+    data = load()
+    data["last_exercise"] = exercise_id
     save(data)

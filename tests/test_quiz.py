@@ -274,10 +274,36 @@ def test_run_survives_a_corrupt_progress_file(progress_file, bank, capsys):
     progress_file.write_text("{not json")
     answers = [q.answer for q in bank.questions]
     assert quiz.run("1", ask=scripted(*answers)[0], out=lambda line: None) == 0
-    backup = progress_file.with_name("progress.json.corrupt")
+    [backup] = progress_file.parent.glob("progress.json.*.bad")
     assert backup.read_text() == "{not json"
     assert json.loads(progress_file.read_text())["quizzes"][CHAPTER]["finished"] is True
-    assert "started afresh" in capsys.readouterr().err
+    assert "starts afresh" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", [
+    '[]', '{"quizzes": []}', '{"quizzes": {"01_alembic_basics": 3}}',
+    '{"quizzes": {"01_alembic_basics": {"best": "many", "score": true}}}',
+    '{"exercises": {"wire-env": {"done": "yes", "hints_shown": "2"}}, "last_exercise": 7}',
+])
+def test_a_progress_file_of_the_wrong_shape_is_kept_aside_and_the_rest_kept(progress_file, text, capsys):
+    from course import progress
+
+    good = {"add-email": {"done": True, "hints_shown": 2}}
+    data = json.loads(text)
+    if isinstance(data, dict):
+        data.setdefault("exercises", {}).update(good)
+    progress_file.write_text(json.dumps(data))
+    loaded = progress.load()
+    [backup] = progress_file.parent.glob("progress.json.*.bad")
+    assert json.loads(backup.read_text()) == data  # the learner's file, untouched
+    assert "kept it as" in capsys.readouterr().err
+    if isinstance(data, dict):
+        assert loaded["exercises"]["add-email"] == good["add-email"]  # what was valid survives
+    for entry in [*loaded["exercises"].values(), *loaded["quizzes"].values()]:
+        assert all(not isinstance(v, str) or k == "checked_at" for k, v in entry.items())
+    answers = [q.answer for q in quiz.load_chapter(CHAPTER).questions]
+    assert quiz.run("1", ask=scripted(*answers)[0], out=lambda line: None) == 0
+    assert json.loads(progress_file.read_text())["quizzes"][CHAPTER]["best"] == len(answers)
 
 
 def test_run_when_progress_cannot_be_saved(tmp_path, monkeypatch, bank):
