@@ -36,6 +36,9 @@ def pytest_configure(config):
         if hasattr(os, "fork") and warm_python.SOCKET_SETTING not in os.environ:
             config._warm_python = warm_python.start_server(os.path.join(os.environ["COURSE_WORKDIR"], "warm.sock"))
             os.environ[warm_python.SOCKET_SETTING] = config._warm_python.args[-1]
+        # A learner's check gives each step of their code 20 s; a test run on a loaded machine
+        # must never fail a correct solution for being slow, so it allows far more.
+        os.environ.setdefault("COURSE_CHECK_TIMEOUT", "120")
         # Exercise checks run from notebooks see untouched starters, never the reader's work.
         os.environ.setdefault("COURSE_LEARNER_DIR", os.path.join(os.environ["COURSE_WORKDIR"], "learner"))
         os.environ.setdefault("COURSE_PROGRESS_FILE", os.path.join(os.environ["COURSE_WORKDIR"], "progress.json"))

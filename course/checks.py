@@ -44,6 +44,17 @@ class Fail(Exception):
     """The first thing wrong, in words for the learner."""
 
 
+STEP_TIME_LIMIT = 20.0  # seconds; every step of every reference solution takes well under 2
+
+
+def step_time_limit() -> float:
+    """How long one step of the learner's code may run: COURSE_CHECK_TIMEOUT, default 20 s."""
+    try:
+        return float(os.environ.get("COURSE_CHECK_TIMEOUT") or STEP_TIME_LIMIT)
+    except ValueError:
+        return STEP_TIME_LIMIT
+
+
 @dataclass(frozen=True)
 class AppStart:
     """What happened when a check started the app: did it start, why not, the status of one
@@ -74,7 +85,7 @@ class Run:
             request.update(
                 op=op, doing=doing, project=str(self.ws.path), cwd=os.getcwd(), result=str(folder / "result.json"),
                 learner_files=[[str(k), str(v)] for k, v in self.learner_files.items()],
-                time_limit=float(os.environ.get("COURSE_CHECK_TIMEOUT", "60")),
+                time_limit=step_time_limit(),
             )
             (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
             env = {**os.environ, "DATABASE_URL": self.ws.url, "PYTHONDONTWRITEBYTECODE": "1"}

@@ -11,7 +11,8 @@
     course quiz CHAPTER         the chapter's quiz
     course verify-all [ID...]   maintainers: solutions pass, starters fail (on copies)
 
-Exit status 2: an unknown exercise or chapter (the message lists the valid ones).
+Exit status 2: an unknown exercise or chapter (the message lists the valid ones); 3: the
+course's database (COURSE_DATABASE_URL) is not usable, so nothing was checked; 130: Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course import exercises, progress
-from course.checks import shown
+from course import engines, exercises, progress
+from course.checks import shown, step_time_limit
 from course.exercises import Exercise, UnknownExercise
 
 USAGE_ERROR = 2
+SETUP_PROBLEM = 3  # the course's database is not usable: nothing was checked
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
 
@@ -158,6 +160,11 @@ def cmd_show(args, style: Style) -> int:
 
 def _print_result(result: exercises.Result, style: Style) -> None:
     exercise = result.exercise
+    if result.setup_problem:
+        _err(f"{exercise.id}: " + style("could not be checked", "yellow") + " (your work was not looked at)")
+        _err(f"  {result.message}")
+        _err(f"  Unset {engines.SETTING} to check on SQLite files, which need nothing set up.")
+        return
     if result.ok:
         _out(f"{exercise.id}: " + style("passed", "green") + f" ({result.seconds:.1f} s)")
         if result.message:
@@ -179,7 +186,11 @@ def _print_result(result: exercises.Result, style: Style) -> None:
 
 
 def _check_and_report(exercise: Exercise, style: Style) -> exercises.Result:
-    result = exercises.run_check(exercise)
+    def still_running(seconds: float) -> None:
+        _out(style(f"  still checking after {seconds:g} s (each step may take up to "
+                   f"{step_time_limit():g} s; Ctrl-C stops)", "dim"))
+
+    result = exercises.run_check(exercise, still_running=still_running)
     exercises.record(result)
     _print_result(result, style)
     return result
@@ -190,7 +201,8 @@ def cmd_check(args, style: Style) -> int:
     if exercise is None:
         _out("Every exercise is done.")
         return 0
-    return 0 if _check_and_report(exercise, style).ok else 1
+    result = _check_and_report(exercise, style)
+    return SETUP_PROBLEM if result.setup_problem else (0 if result.ok else 1)
 
 
 def cmd_hint(args, style: Style) -> int:
@@ -292,6 +304,8 @@ def cmd_watch(args, style: Style) -> int:
             _out(f"Watching {', '.join(shown(p) for p in exercise.learner_paths())}: save to check again. Ctrl-C stops.")
             stamps = _mtimes(exercise)
             result = _check_and_report(exercise, style)
+            if result.setup_problem:
+                return SETUP_PROBLEM
             while not (result.ok and follow):
                 if limit is not None and polls >= limit:
                     return 0 if result.ok else 1

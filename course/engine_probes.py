@@ -331,18 +331,23 @@ def downgrade() -> None:
 _ONLINE_CONFIGURE = re.compile(r"^( *)connection=connection,\n", re.MULTILINE)  # env.py's context.configure(
 
 
-def transaction_per_migration(ws: Workspace) -> None:
-    """Add transaction_per_migration=True to the online context.configure() of the workspace's env.py."""
+def configure_online(ws: Workspace, option: str) -> None:
+    """Add `option=True` to the online context.configure() of the workspace's env.py."""
     env_py = ws.file("alembic/env.py")
-    text, found = _ONLINE_CONFIGURE.subn(r"\g<0>\1transaction_per_migration=True,\n", env_py.read_text(encoding="utf-8"))
+    text, found = _ONLINE_CONFIGURE.subn(rf"\g<0>\1{option}=True,\n", env_py.read_text(encoding="utf-8"))
     if found != 1:
-        raise RuntimeError("env.py has no single `connection=connection,` line to add transaction_per_migration to")
+        raise RuntimeError(f"env.py has no single `connection=connection,` line to add {option} to")
     env_py.write_text(text, encoding="utf-8")
 
 
-def two_pending_revisions(ws: Workspace) -> str:
-    """From 0002, one `upgrade head` runs 0003 (fine) and 0004 (fails at its second step).
-    Where does alembic_version stop, and which new columns are left?"""
+def transaction_per_migration(ws: Workspace) -> None:
+    """transaction_per_migration=True in the workspace's env.py: one transaction per revision."""
+    configure_online(ws, "transaction_per_migration")
+
+
+def two_pending_revisions(ws: Workspace, engine: Engine | None = None) -> str:
+    """From 0002, one `upgrade head` runs 0003 (fine) and 0004 (fails at its second step),
+    on `engine` if given. Where does alembic_version stop, and which new columns are left?"""
     ws.upgrade("0001")
     add_users(ws, "alice", "bob")
     ws.upgrade("0002")
@@ -350,7 +355,10 @@ def two_pending_revisions(ws: Workspace) -> str:
     fix_revision_0003(ws)
     ws.file("alembic/versions/0004_add_bio.py").write_text(REVISION_0004, encoding="utf-8")
     try:
-        ws.upgrade("head")
+        if engine is None:
+            ws.upgrade("head")
+        else:
+            upgrade_with(ws, engine)
     except DBAPIError:
         pass
     else:
@@ -363,6 +371,17 @@ def two_pending_revisions_per_migration(ws: Workspace) -> str:
     """The same with transaction_per_migration=True in env.py."""
     transaction_per_migration(ws)
     return two_pending_revisions(ws)
+
+
+def two_pending_revisions_transactional(ws: Workspace) -> str:
+    """The same with transactional_ddl=True in env.py and an engine that really sends BEGIN:
+    on SQLite, both halves of the cause of "half applied" taken away."""
+    configure_online(ws, "transactional_ddl")
+    engine = engine_that_begins(ws.url)
+    try:
+        return two_pending_revisions(ws, engine)
+    finally:
+        engine.dispose()
 
 
 def finish_by_hand_and_stamp(ws: Workspace) -> str:
@@ -545,6 +564,9 @@ PROBES = (
           two_pending_revisions),
     Probe("two_pending_revisions_per_migration", "the same with transaction_per_migration=True",
           two_pending_revisions_per_migration),
+    Probe("two_pending_revisions_transactional",
+          "the same with transactional_ddl=True and the SQLite driver made to send BEGIN (pysqlite recipe)",
+          two_pending_revisions_transactional),
     Probe("fk_over_orphans", "add a foreign key over orphan rows", fk_over_orphans),
     Probe("string_to_integer_plain", "String -> Integer, plain alter_column (numbers only)", string_to_integer_plain),
     Probe("string_to_integer", "String -> Integer in batch mode (numbers only)", string_to_integer),

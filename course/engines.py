@@ -32,15 +32,33 @@ class EngineSetupError(Exception):
     """The configured server cannot be used; the message says what to change."""
 
 
+# The drivers the course installs, per backend: a URL without one (mysql://, postgres://)
+# would ask SQLAlchemy for another driver, which is not installed.
+DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mysql+pymysql", "postgresql": "postgresql+psycopg",
+           "postgres": "postgresql+psycopg"}
+
+
 def server_url() -> URL | None:
     """The configured server, or None for SQLite files."""
     raw = os.environ.get(SETTING, "").strip()
     if not raw or raw.startswith("sqlite"):
         return None
+    scheme = raw.partition("://")[0]
+    fixed = DRIVERS.get(scheme.split("+")[0])
+    if fixed and scheme not in ("mysql+pymysql", "postgresql+psycopg"):
+        shown = raw.replace(scheme + "://", fixed + "://", 1)
+        try:
+            shown = make_url(shown).render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            pass
+        raise EngineSetupError(
+            f"{SETTING} starts with {scheme}://, a driver the course does not install; "
+            f"write {fixed}:// instead, e.g. {shown}"
+        )
     try:
         return make_url(raw)
     except (ArgumentError, ValueError):
-        raise EngineSetupError(f"{SETTING}={raw!r} is not a database URL") from None
+        raise EngineSetupError(f"{SETTING} is not a database URL (e.g. postgresql+psycopg://user@host:5432/db)") from None
 
 
 def engine_name() -> str:

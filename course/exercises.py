@@ -34,7 +34,7 @@ from pathlib import Path
 
 
 from course import REPO, engines, progress, workspace
-from course.checks import Fail, Run, shown
+from course.checks import Fail, Run, shown, step_time_limit
 
 CHAPTERS = REPO / "chapters"
 
@@ -106,8 +106,13 @@ class Result:
     ok: bool
     message: str
     seconds: float
+    # The check could not run at all (the course's database is not usable): not a verdict
+    # on the learner's work, and nothing to record as progress.
+    setup_problem: bool = False
 
     def report(self) -> str:
+        if self.setup_problem:
+            return f"{self.exercise.id}: could not be checked. {self.message}"
         if self.ok:
             return f"{self.exercise.id}: passed. {self.message}".rstrip()
         return f"{self.exercise.id}: not yet. {self.message}"
@@ -289,12 +294,17 @@ def syntax_error(paths: dict[str, Path]) -> str | None:
     return None
 
 
-def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Result:
+def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_running=None) -> Result:
     """Check `files` (learner-area name -> file; default: the learner's own copies).
 
     Nothing the learner owns is changed: the files are copied into a throwaway workspace.
+    `still_running(seconds)`, if given, is called once when the check takes a while.
     """
     started = time.perf_counter()
+    try:
+        engines.server_url()
+    except engines.EngineSetupError as exc:
+        return Result(exercise, False, str(exc), time.perf_counter() - started, setup_problem=True)
     if files is None:
         ensure_learner_files(exercise)
         files = {f.name: exercise.learner_path(f) for f in exercise.files}
@@ -303,6 +313,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Resul
         return Result(exercise, False, problem, time.perf_counter() - started)
     with tempfile.TemporaryDirectory(prefix="course-check-", dir=_scratch()) as temporary, workspace.isolated():
         ws = None
+        setup_problem = False
         try:
             ws = workspace.fresh(exercise.id, exercise.stage, root=Path(temporary))
             given = exercise.directory / "given"
@@ -315,20 +326,42 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None) -> Resul
                 shutil.copyfile(files[file.name], target)
                 mapping[target] = files[file.name]
             checker = _load_checker(exercise)
-            with _time_limit():
+            with _time_limit(), _still_running(still_running):
                 message = checker(Run(ws, mapping)) or ""
             ok = True
         except Fail as failure:
             ok, message = False, str(failure)
         except engines.EngineSetupError as exc:
-            ok, message = False, f"the course database is not usable: {exc}"
+            ok, message, setup_problem = False, str(exc), True
         except Exception as exc:  # a bug in the check itself: still one line, never a traceback
             ok = False
             message = f"the check itself failed ({type(exc).__name__}: {exc}); please report this as a course bug"
         finally:
             if ws is not None:
                 ws.discard()
-    return Result(exercise, ok, message, time.perf_counter() - started)
+    return Result(exercise, ok, message, time.perf_counter() - started, setup_problem)
+
+
+STILL_RUNNING_AFTER = 5.0  # seconds before a terminal hears that a check is still running
+
+
+@contextlib.contextmanager
+def _still_running(note, after: float | None = None):
+    """Call `note(seconds)` once if the check is still running after `after` seconds, so a
+    terminal is not silent while an endless loop waits for its time limit."""
+    import threading
+
+    if note is None:
+        yield
+        return
+    after = STILL_RUNNING_AFTER if after is None else after
+    timer = threading.Timer(after, note, args=(after,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 @contextlib.contextmanager
@@ -344,7 +377,7 @@ def _time_limit():
     import signal
     import threading
 
-    step = float(os.environ.get("COURSE_CHECK_TIMEOUT", "60"))
+    step = step_time_limit()
     seconds = 4 * step + 10
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
@@ -370,6 +403,8 @@ def _scratch() -> str | None:
 
 
 def record(result: Result) -> None:
+    if result.setup_problem:
+        return
     progress.update("exercises", result.exercise.id, {
         "done": result.ok,
         "checked_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -401,7 +436,7 @@ def check(exercise_id: str) -> bool:
     result = run_check(exercise)
     record(result)
     print(result.report())
-    if not result.ok:
+    if not result.ok and not result.setup_problem:
         # Not the path itself: it differs per machine, and this output is stored in notebooks.
         print(f"Edit your copy (`course show {exercise.id}` says where it is), then check again.")
     return result.ok

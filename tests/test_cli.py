@@ -433,3 +433,20 @@ def test_ctrl_c_during_a_check_prints_one_line_and_leaves_nothing_behind(tmp_pat
     assert check.returncode == cli.INTERRUPTED
     assert err.strip() == "Interrupted." and "Traceback" not in out + err
     assert not Path(started.read_text()).exists()  # the throwaway copy, its SQLite database inside
+
+
+@pytest.mark.parametrize("url, fix", [
+    ("mysql://root@127.0.0.1:3306/test", "write mysql+pymysql:// instead, e.g. mysql+pymysql://root@127.0.0.1:3306/test"),
+    ("postgres://u:secret@db/x", "write postgresql+psycopg:// instead, e.g. postgresql+psycopg://u:***@db/x"),
+    ("postgresql+psycopg2://u@db/x", "write postgresql+psycopg:// instead"),
+    ("not a url", "COURSE_DATABASE_URL is not a database URL"),
+    ("postgresql+psycopg://postgres@127.0.0.1:9/x", "cannot reach postgresql+psycopg://postgres@127.0.0.1:9/x"),
+])
+def test_a_setup_problem_is_not_a_wrong_answer(capsys, monkeypatch, progress_file, url, fix):
+    monkeypatch.setenv("COURSE_DATABASE_URL", url)
+    status, out, err = run(capsys, "check", "add-email")
+    assert status == cli.SETUP_PROBLEM
+    assert out == "" and err.startswith("add-email: could not be checked (your work was not looked at)\n")
+    assert fix in err and "secret" not in err
+    assert "hint" not in err and "Your file" not in err
+    assert not progress_file.exists() or "add-email" not in json.loads(progress_file.read_text())["exercises"]

@@ -294,3 +294,24 @@ def test_learner_code_cannot_change_the_checker(learner_area):
     result = exercises.run_check(exercise)
     assert not result.ok
     assert checks.Run.columns is before
+
+
+def test_a_long_check_says_it_is_still_running(learner_area, monkeypatch, tmp_path):
+    """The learner's code waits until the note has been given: no race with a clock."""
+    monkeypatch.setattr(exercises, "STILL_RUNNING_AFTER", 0.1)
+    heard = tmp_path / "heard"
+    exercise = exercises.get("add-email")
+    [path] = exercises.ensure_learner_files(exercise)
+    path.write_text(path.read_text().replace(
+        "def upgrade() -> None:\n",
+        f"def upgrade() -> None:\n    import os\n    while not os.path.exists({str(heard)!r}):\n        pass\n",
+    ))
+    notes = []
+
+    def still_running(seconds):
+        notes.append(seconds)
+        heard.touch()
+
+    result = exercises.run_check(exercise, still_running=still_running)
+    assert notes == [0.1]
+    assert not result.ok and "the database said" in result.message  # the starter's own failure, after the wait
