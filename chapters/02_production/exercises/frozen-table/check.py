@@ -1,13 +1,21 @@
-"""frozen-table: the data migration 0003 works whatever the models say when it runs."""
+"""frozen-table: the data migration 0003 works whatever the models say when it runs.
+
+Every upgrade in a check refuses `import app...` inside a revision (course/learner_code.py),
+so a revision that imports the models fails at once. This check also runs 0003 with the models
+of a later release in place, which catches a revision that reaches the models another way
+(importlib, sys.modules), and scans the file for an import that never ran.
+"""
 
 import ast
 
-from course.checks import Fail
+from course.checks import Fail, compare
 
-USERS = [
-    {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},
-    {"id": 2, "username": "bob", "password_hash": "x", "email": "bob@example.com"},
-    {"id": 3, "username": "carol", "password_hash": "x", "email": "carol@example.com"},
+# Two datasets with different names and ids; the second has gaps in its ids and a quote in a
+# name, and is migrated with the models of a later release in place.
+FIRST = [{"username": n, "password_hash": "x", "email": f"{n}@example.com"} for n in ("alice", "bob", "carol")]
+SECOND = [
+    {"id": i, "username": n, "password_hash": "x", "email": f"user{i}@example.com"}
+    for i, n in ((7, "dmitri"), (8, "o'neil"), (12, "erin"), (30, "farid"), (31, "gwen"))
 ]
 
 # The User model of a later release: username became login (see the expand-contract exercise).
@@ -21,19 +29,22 @@ class User(Base):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(50), unique=True)
+    login: Mapped[str] = mapped_column(String(50), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(128))
     email: Mapped[str] = mapped_column(String(120), comment="用户邮箱")
     display_name: Mapped[str | None] = mapped_column(String(100))
 '''
 
 
-def _backfilled(run, when: str) -> None:
-    rows = dict(run.rows(f"SELECT username, display_name FROM {run.quote('user')}"))
-    for u in USERS:
-        if rows.get(u["username"]) != u["username"]:
-            raise Fail(f"{when}, {u['username']}'s display_name is {rows.get(u['username'])!r}, "
-                       f"not {u['username']!r}")
+def _backfilled(run, users: list[dict], when: str) -> None:
+    """Every user's display_name is their username, and their username is unchanged."""
+    found = {name: shown for name, shown in run.rows(f"SELECT username, display_name FROM {run.quote('user')}")}
+    for u in users:
+        name = u["username"]
+        if name not in found:
+            raise Fail(f"{when}, user {name!r} is gone")
+        if found[name] != name:
+            raise Fail(f"{when}, {name}'s display_name is {found[name]!r}, not {name!r}")
 
 
 def _imports_app(path) -> int | None:
@@ -46,24 +57,37 @@ def _imports_app(path) -> int | None:
 
 
 def check(run):
-    run.upgrade("0002")
-    run.insert("user", USERS)
-    run.upgrade("0003", doing="upgrading to 0003 with 3 users")
-    _backfilled(run, "after upgrading to 0003")
-    run.expect_matches_models("after upgrading to 0003")
+    found = run.revisions()
+    if found.get("0003") != ("0002",) or run.heads() != ["0003"]:
+        raise Fail("revision 0003 must follow 0002 and be the head")
+    user = run.quote("user")
 
-    # Months later: a fresh database, with the models of that day.
+    run.upgrade("0002")
+    before = run.snapshot()
+    run.insert("user", FIRST)
+    run.upgrade("0003", doing=f"upgrading to 0003 with {len(FIRST)} users")
+    _backfilled(run, FIRST, "after upgrading to 0003")
+    run.expect_matches_models("after upgrading to 0003")
+    run.downgrade("0002", doing="downgrading to 0002")
+    for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
+        raise Fail(problem)
+    names = sorted(n for (n,) in run.rows(f"SELECT username FROM {user}"))
+    if names != sorted(u["username"] for u in FIRST):
+        raise Fail(f"after downgrading to 0002, the usernames are {names}")
+
+    # Months later: a fresh database, other users, and the models of that day.
     run.downgrade("base", doing="downgrading to base")
     (run.ws.path / "app" / "models" / "user.py").write_text(LATER_USER, encoding="utf-8")
     run.upgrade("0002", doing="upgrading a fresh database to 0002 with the models of a later release")
-    run.insert("user", USERS)
-    run.upgrade("0003", doing="upgrading a fresh database to 0003 with the models of a later release "
-                              "(username renamed to login)")
-    _backfilled(run, "after upgrading a fresh database to 0003 with the models of a later release")
+    run.insert("user", SECOND)
+    run.upgrade("0003", doing=f"upgrading a fresh database with {len(SECOND)} users to 0003 with the models "
+                              "of a later release (username renamed to login)")
+    _backfilled(run, SECOND, "after upgrading a fresh database to 0003 with the models of a later release")
 
     [revision] = [p for p in run.learner_files if p.name == "0003_add_display_name.py"]
     line = _imports_app(revision)
     if line is not None:
-        raise Fail(f"0003 still imports app.models (line {line}): it passes today only because the "
-                   "parts it uses have not changed yet. Describe the table with sa.table instead")
+        raise Fail(f"0003 still imports app.models (line {line}), though the check never ran that line: "
+                   "the day it runs, the migration depends on the models of that day. Describe the table "
+                   "with sa.table instead")
     return "0003 describes its own table: it runs the same with any release's models."
