@@ -31,7 +31,7 @@ def _users(run) -> set[tuple]:
     return set(run.rows(f"SELECT username, password_hash, email FROM {run.quote('user')}"))
 
 
-def _expect_refused(run, at_0003: dict, users: set[tuple]) -> None:
+def _expect_refused(run, at_0002: dict, at_0003: dict, users: set[tuple]) -> None:
     """With a username longer than 50 characters, the downgrade must fail and change nothing."""
     name, size = LONG["username"], len(LONG["username"])
     try:
@@ -49,6 +49,9 @@ def _expect_refused(run, at_0003: dict, users: set[tuple]) -> None:
             if cut else f"downgrading to 0002 lost the user {name!r}"
         )
     if not refused:
+        for problem in compare(at_0002, run.snapshot(), what="downgrading to 0002"):
+            raise Fail(f"{problem}, yet the downgrade reported success: do not catch the database's errors, "
+                       "check the lengths first and refuse")
         raise Fail(
             f"downgrading to 0002 went through with the username {name!r} ({size} characters) in a "
             "column that 0002 says holds 50: check the lengths first and refuse the downgrade "
@@ -85,7 +88,7 @@ def check(run):
     # A name that 0003 allows and 0002 cannot hold: the downgrade must refuse, whole.
     run.insert("user", [LONG])
     users = _users(run)
-    _expect_refused(run, run.snapshot(), users)
+    _expect_refused(run, at_0002, run.snapshot(), users)
 
     # Once the name is shortened, the same downgrade goes through.
     run.execute(f"UPDATE {user} SET username = 'max' WHERE username = :name", {"name": LONG["username"]})
