@@ -69,13 +69,22 @@ def _unreachable(url: str) -> str:
     return parsed.set(host="127.0.0.1", port=1).render_as_string(hide_password=False)
 
 
+def _start(run):
+    """Start the app (its lifespan runs); an error while importing app.main is the learner's."""
+    try:
+        return run.start_app()
+    except Fail as failure:
+        raise Fail(f"{str(failure).rstrip('.')}. app.main must import without a database (tests and tools import "
+                   "it): check in the lifespan, which runs when the server starts") from None
+
+
 def check(run):
     versions = run.ws.path / "alembic" / "versions"
 
     # Behind: the release step did not run.
     run.upgrade("0002")
     run.insert("user", [{k: v for k, v in u.items() if k != "display_name"} for u in USERS])
-    app = run.start_app()
+    app = _start(run)
     if app.started:
         if run.current() != "0002":
             raise Fail(
@@ -90,7 +99,7 @@ def check(run):
                    "(0002) and the head (0003): the operator needs both to know what to run")
 
     run.downgrade("base", doing="downgrading to base")
-    app = run.start_app()
+    app = _start(run)
     if app.started:
         raise Fail("the app started on an empty database (no revision at all) while the head is 0003")
     if "0003" not in app.error:
@@ -100,7 +109,7 @@ def check(run):
     # At head.
     run.upgrade("head", doing="upgrading to head")
     run.insert("user", USERS)
-    app = run.start_app()
+    app = _start(run)
     if not app.started:
         raise Fail(f"the app refused to start with the database at head (0003): {app.error}")
     if app.status != 200:
@@ -113,7 +122,7 @@ def check(run):
     newer.write_text(NEWER, encoding="utf-8")
     run.upgrade("0004", doing="upgrading to the next release's 0004")
     newer.unlink()
-    app = run.start_app()
+    app = _start(run)
     if not app.started:
         raise Fail(
             f"the app refused to start with the database at 0004, a revision a newer release applied: {app.error!r}. "
@@ -131,7 +140,7 @@ def check(run):
     # The code gets 0004 as well: a database at 0003 is now behind.
     newer.write_text(NEWER, encoding="utf-8")
     run.downgrade("0003", doing="downgrading to 0003")
-    app = run.start_app()
+    app = _start(run)
     if app.started:
         raise Fail("the app started with the database at 0003 after a new revision 0004 was added to the scripts: "
                    "is the head written into your code? Read it from the revision scripts "
@@ -140,18 +149,18 @@ def check(run):
         raise Fail(f"with the scripts' head at 0004 and the database at 0003 the app refused to start, but its "
                    f"message ({app.error!r}) does not name the head 0004")
     run.upgrade("0004", doing="upgrading to 0004")
-    app = run.start_app()
+    app = _start(run)
     if not app.started:
         raise Fail(f"the app refused to start with the database at the new head 0004: {app.error}")
 
     # Two heads: the database must be at both.
     (versions / "0004b_add_login_event.py").write_text(BRANCH, encoding="utf-8")
-    app = run.start_app()
+    app = _start(run)
     if app.started:
         raise Fail("the app started with the database at 0004 while the scripts have two heads, 0004 and 0004b: "
                    "the database lacks 0004b. Compare the sets of revisions, not one of them")
     run.upgrade("heads", doing="upgrading to both heads")
-    app = run.start_app()
+    app = _start(run)
     if not app.started:
         raise Fail(f"the app refused to start with the database at both heads (0004 and 0004b): {app.error.rstrip('.')}. "
                    "get_current_revision() and get_current_head() fail when there are two; use "
@@ -161,7 +170,7 @@ def check(run):
     ini = run.ws.path / "alembic.ini"
     ini.rename(ini.with_name("alembic.ini.hidden"))
     try:
-        app = run.start_app()
+        app = _start(run)
     finally:
         ini.with_name("alembic.ini.hidden").rename(ini)
     if app.started:
@@ -172,7 +181,7 @@ def check(run):
                    "name the missing file: Config() reads a missing file as an empty one, so check that it exists")
 
     elsewhere = Run(dataclasses.replace(run.ws, url=_unreachable(run.ws.url)), run.learner_files)
-    app = elsewhere.start_app()
+    app = _start(elsewhere)
     if app.started:
         raise Fail("the app started although its database could not be reached, so it never read the database's "
                    "revision: a check that cannot run must stop the app, not let it serve unchecked")
