@@ -3,13 +3,12 @@
 import os
 import secrets
 import shutil
-import tempfile
 
 import pytest
 
 from sqlalchemy.engine import make_url
 
-from course import engines, warm_python
+from course import engines, reaper, warm_python
 
 
 def pytest_configure(config):
@@ -29,7 +28,7 @@ def pytest_configure(config):
         # The notebooks' working copies go to a directory of this run's own, so a run never
         # touches those of a notebook open in Jupyter, nor those of another run.
         if "COURSE_WORKDIR" not in os.environ:
-            os.environ["COURSE_WORKDIR"] = tempfile.mkdtemp(prefix="mip-run-")
+            os.environ["COURSE_WORKDIR"] = reaper.scratch_dir("mip-run-")
             config._course_workdir = os.environ["COURSE_WORKDIR"]
         # One warm interpreter for every notebook kernel and worker of the run (see
         # course/warm_python.py), instead of one per kernel.

@@ -416,12 +416,30 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP (a closed terminal): unwind, so every `finally` tidies up."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None, prog: str = "course") -> int:
+    import signal
+
     _PROG[0] = prog
     args = parser().parse_args(argv)
     style = Style(sys.stdout)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop)
     try:
         return args.run(args, style)
+    except Stopped as stopped:  # the scratch copy and its database were removed on the way out
+        return 128 + stopped.signum
     except UnknownExercise as exc:
         _err(str(exc))
         return USAGE_ERROR

@@ -3,7 +3,8 @@
 One setting chooses: COURSE_DATABASE_URL. Unset, every workspace gets its own SQLite file
 (nothing to install). Set to a server URL (mysql+pymysql://root@127.0.0.1/test,
 postgresql+psycopg://postgres@127.0.0.1/test), every workspace gets a database of its own on
-that server, created with a unique name and dropped when the process ends.
+that server, created with a unique name and dropped when the process ends, however it ends
+(course/reaper.py).
 """
 
 import atexit
@@ -13,6 +14,8 @@ import secrets
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from course import reaper
 
 SETTING = "COURSE_DATABASE_URL"
 # A test run sets this; every database made while it is set carries it in its name, so the
@@ -100,6 +103,9 @@ def create_database(prefix: str, server: URL | None = None) -> URL:
     name = "_".join(filter(None, ("mip", run, prefix.lower()[:40], secrets.token_hex(4))))
     _run_admin(server, f"CREATE DATABASE {_quote(server, name)}")
     _pending[name] = server
+    # Dropped at exit below; and if this process is killed first, by its watcher.
+    reaper.register(name, server.render_as_string(hide_password=False))
+    reaper.watch_me()
     url = server.set(database=name)
     if server.get_backend_name() == "mysql":
         url = url.update_query_dict({"charset": "utf8mb4"})
@@ -108,6 +114,7 @@ def create_database(prefix: str, server: URL | None = None) -> URL:
 
 def drop_database(url: URL, server: URL) -> None:
     _pending.pop(url.database, None)
+    reaper.forget(url.database)
     statement = f"DROP DATABASE IF EXISTS {_quote(server, url.database)}"
     if server.get_backend_name() == "postgresql":
         statement += " WITH (FORCE)"  # a notebook's kernel may still hold a connection

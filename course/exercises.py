@@ -33,7 +33,7 @@ from functools import cache
 from pathlib import Path
 
 
-from course import REPO, engines, progress, workspace
+from course import REPO, engines, progress, reaper, workspace
 from course.checks import Fail, Run, shown, step_time_limit
 
 CHAPTERS = REPO / "chapters"
@@ -311,7 +311,9 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
     problem = syntax_error(files)
     if problem is not None:
         return Result(exercise, False, problem, time.perf_counter() - started)
-    with tempfile.TemporaryDirectory(prefix="course-check-", dir=_scratch()) as temporary, workspace.isolated():
+    # Named after this process: if it is killed, the next check's sweep removes the folder.
+    temporary = reaper.scratch_dir("course-check-", _scratch())
+    with _removed(temporary), workspace.isolated():
         ws = None
         setup_problem = False
         try:
@@ -340,6 +342,14 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
             if ws is not None:
                 ws.discard()
     return Result(exercise, ok, message, time.perf_counter() - started, setup_problem)
+
+
+@contextlib.contextmanager
+def _removed(folder: str):
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 STILL_RUNNING_AFTER = 5.0  # seconds before a terminal hears that a check is still running

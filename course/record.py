@@ -6,14 +6,14 @@ them: timing metadata off, consecutive stream outputs of one name merged into on
 
 import os
 import sys
-import tempfile
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-from course import REPO
+from course import REPO, reaper
 
 
 def _merge_streams(outputs: list) -> list:
@@ -46,12 +46,15 @@ def record(path: Path) -> str:
 def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or sorted((REPO / "notebooks").glob("*.ipynb"))
     # As in a test run: exercise checks in notebooks see the untouched starters.
-    scratch = tempfile.mkdtemp(prefix="mip-record-")
+    scratch = reaper.scratch_dir("mip-record-")
     os.environ["COURSE_LEARNER_DIR"] = os.path.join(scratch, "learner")
     os.environ["COURSE_PROGRESS_FILE"] = os.path.join(scratch, "progress.json")
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        for name in pool.map(record, paths):
-            print(f"recorded {name}")
+    try:
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            for name in pool.map(record, paths):
+                print(f"recorded {name}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -16,10 +16,12 @@ subprocesses. tests/test_warm_python.py checks that both ways print the same thi
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
-import tempfile
+
+from course import reaper
 
 PRELOAD = (
     "alembic.config", "alembic.command", "alembic.autogenerate", "alembic.runtime.migration",
@@ -43,10 +45,14 @@ SOCKET_SETTING = "COURSE_WARM_PYTHON_SOCKET"
 
 
 def start_server(socket_path: str) -> subprocess.Popen:
-    """Start a helper listening on `socket_path`; it ends when its stdin is closed."""
+    """Start a helper listening on `socket_path`; it ends when its stdin is closed, and then
+    removes the socket's folder if it made it (a mip-warm-<pid>-... folder)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "course.warm_python", socket_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        # A session of its own: a kernel killed with its process group does not take the
+        # helper with it mid-command; the helper sees its stdin close and tidies up.
+        start_new_session=True,
     )
     if process.stdout.readline().strip() != "ready":
         raise RuntimeError("the warm python helper did not start")
@@ -62,7 +68,7 @@ def _socket_path() -> str:
     if shared:
         return shared
     if _own_server is None or _own_server.poll() is not None:
-        _own_server = start_server(os.path.join(tempfile.mkdtemp(prefix="mip-warm-"), "warm.sock"))
+        _own_server = start_server(os.path.join(reaper.scratch_dir("mip-warm-"), "warm.sock"))
     return _own_server.args[-1]
 
 
@@ -128,7 +134,14 @@ def _child(argv: list[str], cwd: str, env: dict, output_fd: int) -> None:
 
 
 def _handle(connection: socket.socket) -> None:
-    """In a forked handler: read one request, run it in a child of its own, reply."""
+    """In a forked handler: read one request, run it in a child of its own, reply.
+
+    If the caller goes away first (Ctrl-C, a kernel interrupted or killed), the child is
+    killed: nothing keeps running for a caller that no longer waits.
+    """
+    import select
+    import signal
+
     with connection, connection.makefile("rw", encoding="utf-8") as stream:
         request = json.loads(stream.readline())
         read_fd, write_fd = os.pipe()
@@ -137,8 +150,21 @@ def _handle(connection: socket.socket) -> None:
             os.close(read_fd)
             _child(request["argv"], request["cwd"], request["env"], write_fd)
         os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as pipe:
-            output = pipe.read().decode("utf-8", errors="backslashreplace")
+        chunks = []
+        while True:
+            readable, _, _ = select.select([read_fd, connection], [], [])
+            if connection in readable and not connection.recv(1, socket.MSG_PEEK):
+                os.kill(pid, signal.SIGKILL)  # the caller hung up
+                os.waitpid(pid, 0)
+                os.close(read_fd)
+                return
+            if read_fd in readable:
+                chunk = os.read(read_fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        os.close(read_fd)
+        output = b"".join(chunks).decode("utf-8", errors="backslashreplace")
         _, wait_status = os.waitpid(pid, 0)
         stream.write(json.dumps({"status": os.waitstatus_to_exitcode(wait_status), "output": output}) + "\n")
 
@@ -180,6 +206,9 @@ def _serve(socket_path: str) -> None:
     finally:
         listener.close()
         os.unlink(socket_path)
+        folder = os.path.dirname(socket_path)
+        if os.path.basename(folder).startswith("mip-warm-"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

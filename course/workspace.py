@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from course import SAMPLE_PROJECT, engines, warm_python
+from course import SAMPLE_PROJECT, engines, reaper, warm_python
 
 
 
@@ -200,6 +200,17 @@ def _at_stage(project: Path, stage: str) -> None:
         (project / "alembic.ini").unlink()
 
 
+_swept = False
+
+
+def _sweep_once() -> None:
+    """Once per process: remove what dead processes left (reaper.sweep), before adding more."""
+    global _swept
+    if not _swept:
+        _swept = True
+        reaper.sweep()
+
+
 def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace:
     """A new copy of the sample project at `stage`, with a new, empty database.
 
@@ -212,6 +223,7 @@ def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace
         raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ValueError(f"workspace name {name!r} must be letters, digits, '-' or '_'")
+    _sweep_once()
     home = (root or workspaces_root()) / name
     shutil.rmtree(home, ignore_errors=True)
     project = home / "project"

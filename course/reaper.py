@@ -1,0 +1,171 @@
+"""Nothing left behind: databases and scratch folders are removed however their process ends.
+
+A process removes what it made when it ends normally (engines' atexit handler, a check's
+`finally`). That is not enough: JupyterLab kills a kernel that does not stop in time, a closed
+terminal sends SIGHUP, and SIGKILL runs no Python at all. So:
+
+- every server database a process creates is written down in a small registry (one file per
+  database under <temp>/migrations-in-practice/owned/, readable only by its user: it holds the
+  server URL), and a watcher process, started in a session of its own so that a kernel's process
+  group can be killed without it, waits for its owner to end (the end of a pipe) and then drops
+  the owner's databases;
+- scratch folders carry their owner's process id in their name (mip-warm-<pid>-...);
+- and at the next start, whatever a dead process left (its watcher killed too, say) is swept.
+
+    python -m course.reaper PID     the watcher for process PID (started by watch_me())
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# Scratch folders named <kind>-<pid>-<random>: swept once <pid> is gone.
+SCRATCH_PREFIXES = ("mip-warm-", "mip-record-", "mip-run-", "mip-probes-", "course-check-")
+
+
+def registry() -> Path:
+    return Path(tempfile.gettempdir()) / "migrations-in-practice" / "owned"
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive, and not ours to judge
+        return True
+    return True
+
+
+# -- scratch folders ---------------------------------------------------------------------------
+
+def scratch_dir(prefix: str, parent: str | None = None) -> str:
+    """A new folder <parent>/<prefix><pid>-<random>, which a later sweep removes if this
+    process dies without removing it."""
+    return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent)
+
+
+def _owner(name: str) -> int | None:
+    for prefix in SCRATCH_PREFIXES:
+        if name.startswith(prefix):
+            pid = name[len(prefix):].partition("-")[0]
+            return int(pid) if pid.isdigit() else None
+    return None
+
+
+def sweep_scratch(*parents: str | None) -> list[str]:
+    """Remove the scratch folders of dead processes; return their paths."""
+    removed = []
+    for parent in {Path(p or tempfile.gettempdir()) for p in (*parents, None)}:
+        try:
+            entries = list(parent.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            pid = _owner(entry.name)
+            if pid is not None and not alive(pid) and entry.is_dir() and entry.owner() == _me():
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(str(entry))
+    return removed
+
+
+def _me() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+# -- server databases ----------------------------------------------------------------------------
+
+def register(name: str, server_url: str) -> None:
+    """Write down that this process made database `name` on `server_url`."""
+    folder = registry()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    entry = folder / f"{name}.json"
+    descriptor = os.open(entry, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump({"server": server_url, "owner": os.getpid()}, handle)
+
+
+def forget(name: str) -> None:
+    (registry() / f"{name}.json").unlink(missing_ok=True)
+
+
+def _entries(owner: int | None = None) -> list[tuple[Path, dict]]:
+    found = []
+    for path in sorted(registry().glob("*.json")) if registry().is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            pid = int(data["owner"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # being written, or not ours to read
+        if owner is None or pid == owner:
+            found.append((path, data))
+    return found
+
+
+def drop_owned(owner: int | None = None) -> list[str]:
+    """Drop the registered databases of process `owner` (default: of every dead process)."""
+    from sqlalchemy.engine import make_url
+
+    from course import engines
+
+    dropped = []
+    for path, data in _entries(owner):
+        if owner is None and alive(int(data["owner"])):
+            continue
+        server = make_url(data["server"])
+        engines.drop_database(server.set(database=path.stem), server)
+        path.unlink(missing_ok=True)
+        dropped.append(path.stem)
+    return dropped
+
+
+def sweep() -> None:
+    """What dead processes left: their databases and their scratch folders."""
+    drop_owned()
+    sweep_scratch(_shm())
+
+
+def _shm() -> str | None:
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+# -- the watcher --------------------------------------------------------------------------------
+
+_watcher: subprocess.Popen | None = None
+
+
+def watch_me() -> None:
+    """Start, once per process, a watcher that drops this process's databases when it ends."""
+    global _watcher
+    if _watcher is not None and _watcher.poll() is None:
+        return
+    _watcher = subprocess.Popen(
+        [sys.executable, "-m", "course.reaper", str(os.getpid())],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not killed with a kernel's process group
+    )
+
+
+def _watch(owner: int) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the owner's terminal is not for us
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    sys.stdin.buffer.read()  # returns when the owner's end of the pipe closes: it has ended
+    drop_owned(owner)
+
+
+if __name__ == "__main__":
+    _watch(int(sys.argv[1]))
