@@ -57,7 +57,8 @@ class Release:
                               *(sa.Column(name, sa.String(128)) for name in known))
 
     def _failed(self, doing: str, exc: sa.exc.DBAPIError, when: str, why: str) -> Fail:
-        return Fail(f"{when}, {self.label} cannot {doing}; the database said: {database_message(exc)}. {why}")
+        said = database_message(exc).rstrip(".")
+        return Fail(f"{when}, {self.label} cannot {doing}; the database said: {said}. {why}".rstrip(". "))
 
     def sign_up(self, name: str, when: str, why: str) -> int | None:
         """The new user's id, or None when the database refused the name (the app's 409)."""
@@ -148,7 +149,8 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     run.upgrade("0002", doing="upgrading to 0002")
     before = run.snapshot()
     run.insert("user", [{"username": n, "email": f"{n}@example.com", "password_hash": "x"} for n in names])
-    ids = dict(run.rows(f"SELECT username, id FROM {user}"))
+    with run.quiet("reading the users at 0002"):
+        ids = dict(run.rows(f"SELECT username, id FROM {user}"))
     leaving = ids[names[0]]
     run.execute(f"DELETE FROM {user} WHERE id = :id", {"id": leaving})  # an account closed
     for n in names[1:]:
@@ -162,7 +164,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     ann = story.sign_up(a, f"ann{tag}", at, keep_username)
     story.rename(a, first, f"{names[1]}-a{tag}", at, keep_username)
     at = "at 0003, with releases A and B serving together"
-    ben = story.sign_up(b, f"ben{tag}", at, "B writes username and login")
+    ben = story.sign_up(b, f"ben{tag}", at, "B, deployed after 0003, writes username and login: 0003 adds login")
     story.rename(a, ben, f"ben{tag}-a", at, keep_username)
     renamed_by_a = {
         first: f"release A renamed them {f'{names[1]}-a{tag}'!r} at 0003",
@@ -173,7 +175,8 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     # -- 0004 (backfill), once B serves alone ----------------------------------------------------
     run.upgrade("0004", doing="upgrading to 0004 (backfill), release B serving alone")
     at = "after upgrading to 0004 (backfill)"
-    logins = dict(run.rows(f"SELECT id, login FROM {user}"))
+    with run.quiet(f"reading user.login {at}"):
+        logins = dict(run.rows(f"SELECT id, login FROM {user}"))
     for user_id in sorted(story.truth):
         if logins.get(user_id) == story.truth[user_id]:
             continue
