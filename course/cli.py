@@ -102,6 +102,7 @@ def cmd_list(args, style: Style) -> int:
             done += finished
             mark = style("[done]", "green") if finished else "[    ]"
             _out(f"  {mark} {e.number:>2}. {e.id:<{width}}  {e.title}")
+        _out(f"  quiz: {_quiz_summary(chapter, data)}")
         _out()
     following = exercises.next_unfinished()
     summary = f"{done}/{len(all_)} done."
@@ -109,6 +110,17 @@ def cmd_list(args, style: Style) -> int:
         summary += f" Next: {_prog()} show {following.id}"
     _out(summary)
     return 0
+
+
+def _quiz_summary(chapter: str, data: dict) -> str:
+    number = int(chapter.split("_", 1)[0])
+    taken = data["quizzes"].get(chapter, {})
+    if "best" in taken:
+        return f"best score {taken['best']}/{taken.get('total', '?')}  ({_prog()} quiz {number} to take it again)"
+    if taken.get("answered"):
+        return (f"stopped after {taken['answered']} of {taken.get('total', '?')} questions  "
+                f"({_prog()} quiz {number} goes on)")
+    return f"not taken yet  ({_prog()} quiz {number})"
 
 
 def _describe_files(exercise: Exercise) -> list[str]:
@@ -329,15 +341,10 @@ def cmd_watch(args, style: Style) -> int:
 
 
 def cmd_quiz(args, style: Style) -> int:
+    from course import quiz  # imported here: every other command starts without it
+
     chapter = exercises.find_chapter(args.chapter)
-    try:
-        from course import quiz
-    except ModuleNotFoundError as exc:
-        if exc.name != "course.quiz":
-            raise
-        _err(f"The quizzes are not available yet (course/quiz.py is missing); {chapter}'s quiz will be here soon.")
-        return 1
-    return int(quiz.run(chapter) or 0)
+    return int(quiz.run(chapter, restart=args.restart) or 0)
 
 
 def cmd_verify_all(args, style: Style) -> int:
@@ -408,7 +415,8 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--once", action="store_true", help="check once and stop")
     watch.set_defaults(run=cmd_watch)
     quiz = commands.add_parser("quiz", help="a chapter's quiz")
-    quiz.add_argument("chapter", metavar="CHAPTER", help="e.g. 01_alembic_basics or 1")
+    quiz.add_argument("chapter", metavar="CHAPTER", help="the chapter's number: 1 or 2")
+    quiz.add_argument("--restart", action="store_true", help="start again at question 1")
     quiz.set_defaults(run=cmd_quiz)
     verify = commands.add_parser("verify-all", help="maintainers: every solution passes, every starter fails")
     verify.add_argument("ids", metavar="ID", nargs="*")

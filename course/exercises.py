@@ -213,7 +213,8 @@ def find_chapter(name: str) -> str:
         number, _, rest = chapter.partition("_")
         if name in (chapter, rest) or (name.isdigit() and number.isdigit() and int(name) == int(number)):
             return chapter
-    raise UnknownExercise(f"no chapter {name!r}; chapters: {', '.join(known)}")
+    numbers = ", ".join(f"{int(c.split('_', 1)[0])} ({c})" for c in known if c.split("_", 1)[0].isdigit())
+    raise UnknownExercise(f"no chapter {name!r}; chapters: {numbers}")
 
 
 def get(exercise_id: str) -> Exercise:

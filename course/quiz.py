@@ -287,13 +287,16 @@ def answer(question_id: str, letter: str) -> None:
 
 
 # -- in a terminal ------------------------------------------------------------------------------
-def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], None] = print) -> int:
+def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], None] = print,
+        restart: bool = False) -> int:
     """Ask every question of a chapter's quiz, score the answers, record them in the progress file.
 
     `ask` reads one answer (given the prompt), `out` prints one message: the defaults are the
     terminal, tests pass scripted ones. An invalid letter is asked again; "q" (or end of input)
-    stops. Exit status: 0 when every question was answered, 1 when stopped early, 2 when the
-    chapter has no quiz (or its bank is broken).
+    stops, and the next run goes on from the question after the last one answered, with the
+    score so far (`restart=True` starts again at question 1). Exit status: 0 when every
+    question was answered, 1 when stopped early, 2 when the chapter has no quiz (or its bank is
+    broken).
     """
     name = resolve(chapter)
     if name is None:
@@ -306,9 +309,17 @@ def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], No
         return 2
 
     total = len(bank.questions)
-    out(f"{bank.title} ({total} questions). Answer each with its letter; q quits.")
     score, missed, answered = 0, [], 0
-    for number, item in enumerate(bank.questions, 1):
+    saved = progress.load()["quizzes"].get(name, {})
+    if not restart and not saved.get("finished", True) and 0 < saved.get("answered", 0) < total:
+        answered, score = saved["answered"], saved.get("score", 0)
+        missed = [m for m in saved.get("missed", []) if isinstance(m, str) and bank.get(m)]
+        out(f"{bank.title}: going on from question {answered + 1} of {total}, {score} right so far "
+            f"(`course quiz {_number(name)} --restart` starts again). Answer with a letter; q quits.")
+    else:
+        out(f"{bank.title} ({total} questions). Answer each with its letter; q quits.")
+    started_at = answered
+    for number, item in enumerate(bank.questions[answered:], answered + 1):
         out("")
         out(format_question(item, heading=f"Question {number}/{total}"))
         choice = _read_letter(item, ask, out)
@@ -328,12 +339,24 @@ def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], No
     if finished:
         out(f"Score: {score}/{total}.")
     else:
-        out(f"Stopped after {answered} of {total} questions: {score} right.")
+        out(f"Stopped after {answered} of {total} questions: {score} right. "
+            f"`course quiz {_number(name)}` goes on from question {answered + 1}.")
     if missed:
-        out(_wrap(", ".join(missed), first="To read again: ", rest="  "))
-    if answered:
+        out(_wrap(", ".join(_read_again(bank, missed)), first="To read again: ", rest="  "))
+    if answered > started_at:
         _record(name, score=score, total=total, answered=answered, finished=finished, missed=missed, out=out)
     return 0 if finished else 1
+
+
+def _read_again(bank: Bank, missed: list[str]) -> list[str]:
+    """The lessons behind the missed questions, each once, in the order of the quiz."""
+    lessons: list[str] = []
+    for question_id in missed:
+        item = bank.get(question_id)
+        lesson = getattr(item, "lesson", "") or question_id
+        if lesson not in lessons:
+            lessons.append(lesson)
+    return lessons
 
 
 def _read_letter(item: Question, ask: Callable[[str], str], out: Callable[[str], None]) -> str | None:

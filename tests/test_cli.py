@@ -58,6 +58,7 @@ def test_list_shows_every_exercise_per_chapter_and_progress(capsys):
         assert f"{exercise.number:>2}. {exercise.id}" in out
     assert f"0/{len(ALL)} done. Next: course show wire-env" in out
     assert "[done]" not in out
+    assert "  quiz: not taken yet  (course quiz 1)\n" in out and "  quiz: not taken yet  (course quiz 2)\n" in out
 
     solve("wire-env")
     assert run(capsys, "check", "wire-env")[0] == 0
@@ -298,27 +299,29 @@ def test_sandbox_is_a_project_copy_with_the_learners_file_where_alembic_runs(cap
 def test_quiz_calls_the_quiz_module_with_the_chapter(capsys, monkeypatch):
     calls = []
     fake = types.ModuleType("course.quiz")
-    fake.run = lambda chapter, ask=input, out=print: calls.append(chapter) or 0
+    fake.run = lambda chapter, ask=input, out=print, restart=False: calls.append((chapter, restart)) or 0
     monkeypatch.setitem(sys.modules, "course.quiz", fake)
     monkeypatch.setattr(course, "quiz", fake, raising=False)
     assert run(capsys, "quiz", "1")[0] == 0
     assert run(capsys, "quiz", "alembic_basics")[0] == 0
-    assert run(capsys, "quiz", "2")[0] == 0
-    assert calls == ["01_alembic_basics", "01_alembic_basics", "02_production"]
+    assert run(capsys, "quiz", "2", "--restart")[0] == 0
+    assert calls == [("01_alembic_basics", False), ("01_alembic_basics", False), ("02_production", True)]
 
 
-def test_quiz_without_the_quiz_module_says_so(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "course.quiz", None)  # import fails as if the file were missing
-    monkeypatch.delattr(course, "quiz", raising=False)
-    status, out, err = run(capsys, "quiz", "01_alembic_basics")
-    assert status == 1
-    assert "quizzes are not available yet (course/quiz.py is missing)" in err
+def test_list_shows_quiz_scores_and_a_stopped_quiz(capsys, progress_file):
+    from course import progress
+
+    progress.update("quizzes", "01_alembic_basics", {"best": 11, "total": 13, "answered": 13, "finished": True})
+    progress.update("quizzes", "02_production", {"total": 12, "answered": 4, "finished": False})
+    out = run(capsys, "list")[1]
+    assert "  quiz: best score 11/13  (course quiz 1 to take it again)\n" in out
+    assert "  quiz: stopped after 4 of 12 questions  (course quiz 2 goes on)\n" in out
 
 
 def test_unknown_chapter_exits_2_and_lists_the_chapters(capsys):
     status, _, err = run(capsys, "quiz", "99")
     assert status == 2
-    assert err == "no chapter '99'; chapters: 01_alembic_basics, 02_production\n"
+    assert err == "no chapter '99'; chapters: 1 (01_alembic_basics), 2 (02_production)\n"
 
 
 # -- colour ---------------------------------------------------------------------------------------------
@@ -414,7 +417,7 @@ def test_ctrl_c_during_a_check_prints_one_line_and_leaves_nothing_behind(tmp_pat
     learner.write_text(exercise.files[0].starter.read_text(encoding="utf-8").replace(
         "def upgrade() -> None:\n",
         # It says where its throwaway copy is, then never finishes.
-        f"def upgrade() -> None:\n    import os\n    open({str(started)!r}, 'w').write(os.getcwd())\n"
+        f"def upgrade() -> None:\n    import os\n    open({str(started)!r}, 'w').write(f'{{os.getcwd()}}\\n{{os.getpid()}}')\n"
         "    while True:\n        pass\n",
     ), encoding="utf-8")
     check = subprocess.Popen([sys.executable, "-m", "course", "check", "add-email"], env=env, cwd=tmp_path,
@@ -432,7 +435,16 @@ def test_ctrl_c_during_a_check_prints_one_line_and_leaves_nothing_behind(tmp_pat
             os.killpg(check.pid, signal.SIGKILL)
     assert check.returncode == cli.INTERRUPTED
     assert err.strip() == "Interrupted." and "Traceback" not in out + err
-    assert not Path(started.read_text()).exists()  # the throwaway copy, its SQLite database inside
+    copy, pid = started.read_text().split("\n")
+    assert not Path(copy).exists()  # the throwaway copy, its SQLite database inside
+    for _ in range(300):  # the learner's endless loop is killed, not left spinning
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the learner's code (pid {pid}) still runs after Ctrl-C")
 
 
 @pytest.mark.parametrize("url, fix", [

@@ -204,7 +204,7 @@ def test_answer_output_is_deterministic(capsys):
 
 # -- run() in a terminal -----------------------------------------------------------------------
 def test_run_keeps_the_signature_the_cli_calls():
-    assert list(inspect.signature(quiz.run).parameters) == ["chapter", "ask", "out"]
+    assert list(inspect.signature(quiz.run).parameters) == ["chapter", "ask", "out", "restart"]
 
 
 @pytest.mark.parametrize("chapter", ["1", "01", "01_alembic_basics"])
@@ -240,9 +240,30 @@ def test_run_asks_again_after_an_invalid_letter(progress_file, bank):
     assert quiz.run("1", ask=ask, out=lines.append) == 1  # stopped early
     assert len(prompts) == 4  # x, empty, the answer, then q at question 2
     assert "'x' is not an option: type one of a, b, c, d, or q to quit." in lines
-    assert lines[-1] == f"Stopped after 1 of {len(bank.questions)} questions: 1 right."
+    assert lines[-1] == (f"Stopped after 1 of {len(bank.questions)} questions: 1 right. "
+                         "`course quiz 1` goes on from question 2.")
     saved = json.loads(progress_file.read_text())["quizzes"][CHAPTER]
     assert saved == {"score": 1, "total": len(bank.questions), "answered": 1, "finished": False, "missed": []}
+
+
+def test_a_stopped_quiz_goes_on_where_it_stopped_with_its_score(progress_file, bank):
+    total = len(bank.questions)
+    first, second, third = bank.questions[:3]
+    assert quiz.run("1", ask=scripted(first.answer, wrong_letter(second), "q")[0], out=lambda line: None) == 1
+    ask, prompts = scripted(*[q.answer for q in bank.questions[2:]])
+    lines: list[str] = []
+    assert quiz.run("1", ask=ask, out=lines.append) == 0
+    assert lines[0].startswith(f"{bank.title}: going on from question 3 of {total}, 1 right so far")
+    assert f"Question 3/{total}" in lines[2] and len(prompts) == total - 2
+    assert f"Score: {total - 1}/{total}." in lines
+    saved = json.loads(progress_file.read_text())["quizzes"][CHAPTER]
+    assert saved["finished"] is True and saved["best"] == total - 1 and saved["missed"] == [second.id]
+    # finished: the next run starts at question 1 again; so does --restart after a stop
+    assert quiz.run("1", ask=scripted("q")[0], out=(started := []).append) == 1
+    assert started[0].startswith(f"{bank.title} ({total} questions)")
+    quiz.run("1", ask=scripted(first.answer, "q")[0], out=lambda line: None)
+    assert quiz.run("1", ask=scripted("q")[0], out=(again := []).append, restart=True) == 1
+    assert again[0].startswith(f"{bank.title} ({total} questions)")
 
 
 def test_run_quit_at_once_records_nothing(progress_file):
