@@ -27,6 +27,8 @@ PRELOAD = (
     "alembic.config", "alembic.command", "alembic.autogenerate", "alembic.runtime.migration",
     "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.dialects.sqlite", "pydantic", "pydantic_settings",
     "logging.config",
+    # what exercise checks need to start the app (course/learner_code.py)
+    "fastapi", "fastapi.testclient", "pwdlib", "email_validator",
 )
 
 
@@ -177,8 +179,12 @@ def _serve(socket_path: str) -> None:
     # The kernel's process group gets SIGINT on an interrupt or at shutdown: the helper
     # ends when its stdin closes instead, and each child restores Python's usual handler.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in PRELOAD:
-        importlib.import_module(name)
+    import warnings
+
+    with warnings.catch_warnings():  # a library's import-time warning is not a command's output
+        warnings.simplefilter("ignore")
+        for name in PRELOAD:
+            importlib.import_module(name)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)
