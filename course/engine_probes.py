@@ -373,6 +373,21 @@ def two_pending_revisions_per_migration(ws: Workspace) -> str:
     return two_pending_revisions(ws)
 
 
+def two_pending_revisions_with_begin(ws: Workspace) -> str:
+    """The same through an engine that really sends BEGIN (SQLite: the recipe), env.py as it is."""
+    engine = engine_that_begins(ws.url)
+    try:
+        return two_pending_revisions(ws, engine)
+    finally:
+        engine.dispose()
+
+
+def two_pending_revisions_transactional_only(ws: Workspace) -> str:
+    """The same with transactional_ddl=True in env.py and the driver's defaults."""
+    configure_online(ws, "transactional_ddl")
+    return two_pending_revisions(ws)
+
+
 def two_pending_revisions_transactional(ws: Workspace) -> str:
     """The same with transactional_ddl=True in env.py and an engine that really sends BEGIN:
     on SQLite, both halves of the cause of "half applied" taken away."""
@@ -564,8 +579,12 @@ PROBES = (
           two_pending_revisions),
     Probe("two_pending_revisions_per_migration", "the same with transaction_per_migration=True",
           two_pending_revisions_per_migration),
+    Probe("two_pending_revisions_with_begin", "the same, the SQLite driver made to send BEGIN (pysqlite recipe)",
+          two_pending_revisions_with_begin),
+    Probe("two_pending_revisions_transactional_only", "the same with transactional_ddl=True (driver defaults)",
+          two_pending_revisions_transactional_only),
     Probe("two_pending_revisions_transactional",
-          "the same with transactional_ddl=True and the SQLite driver made to send BEGIN (pysqlite recipe)",
+          "the same with transactional_ddl=True and the SQLite driver sending BEGIN (pysqlite recipe)",
           two_pending_revisions_transactional),
     Probe("fk_over_orphans", "add a foreign key over orphan rows", fk_over_orphans),
     Probe("string_to_integer_plain", "String -> Integer, plain alter_column (numbers only)", string_to_integer_plain),
