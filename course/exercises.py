@@ -9,7 +9,8 @@ An exercise is a folder chapters/<chapter>/exercises/<id>/ holding
   given/          files laid over the workspace before the learner's (a new model, a revision)
   check.py        `check(run)`: the steps, using course.checks
 
-The learner edits copies in the learner area (.course/work/<id>/, git-ignored, or
+The learner edits copies in the learner area (work/<id>/ in the repository, git-ignored and in
+view in JupyterLab's file browser, or
 COURSE_LEARNER_DIR), made from the starter the first time they are needed and never
 overwritten after that. A check copies them into a throwaway workspace, runs Alembic there
 and reports the first thing wrong.
@@ -121,7 +122,12 @@ class Result:
 # -- where things are ---------------------------------------------------------------------
 
 def learner_root() -> Path:
-    return Path(os.environ.get("COURSE_LEARNER_DIR") or REPO / ".course" / "work")
+    if os.environ.get("COURSE_LEARNER_DIR"):
+        return Path(os.environ["COURSE_LEARNER_DIR"])
+    # Before work/, the files were kept in the hidden .course/work/: a learner who has
+    # files there keeps them.
+    earlier = REPO / ".course" / "work"
+    return earlier if earlier.is_dir() and not (REPO / "work").exists() else REPO / "work"
 
 
 def _load(directory: Path, chapter: str) -> Exercise:

@@ -315,3 +315,13 @@ def test_a_long_check_says_it_is_still_running(learner_area, monkeypatch, tmp_pa
     result = exercises.run_check(exercise, still_running=still_running)
     assert notes == [0.1]
     assert not result.ok and "the database said" in result.message  # the starter's own failure, after the wait
+
+
+def test_the_learner_area_is_work_in_the_repository_unless_files_are_in_the_old_place(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_LEARNER_DIR", raising=False)
+    monkeypatch.setattr(exercises, "REPO", tmp_path)
+    assert exercises.learner_root() == tmp_path / "work"  # in view in JupyterLab's file browser
+    (tmp_path / ".course" / "work").mkdir(parents=True)
+    assert exercises.learner_root() == tmp_path / ".course" / "work"  # a learner's earlier files stay found
+    (tmp_path / "work").mkdir()
+    assert exercises.learner_root() == tmp_path / "work"
