@@ -878,7 +878,7 @@ def markdown(data: dict) -> str:
                 cells += [fmt_spread(w.get("p99_ms"), 1), fmt_spread(w.get("done_pct"), 0), fmt_spread(w.get("stall_ms"), 0)]
             lines.append(f"| {ENGINE_TITLES.get(key, key)} | {title} | " + " | ".join(cells) + " |")
     m, finished = data["machine"], data.get("finished", {})
-    servers = ", ".join(r["server"] for r in data["results"].values())
+    servers = ", ".join(dict.fromkeys(r["server"] for r in data["results"].values()))
     failures = sorted({f"{ENGINE_TITLES.get(k, k)}, {phase}, {KIND_SHORT[kind]}: {count} × {error}"
                        for k, r in data["results"].items()
                        for phase, items in (("backfills", [x["writer"] for x in r["runs"] if x["writer"]]),
@@ -911,7 +911,7 @@ def markdown(data: dict) -> str:
         + "; ".join(f"{ENGINE_TITLES.get(k, k)} {_loads(r.get('load_average_before'))} → "
                     f"{_loads(r.get('load_average_after'))}" for k, r in data["results"].items()) + ".",
         "",
-        "Settings (the defaults of these servers): " + "; ".join(
+        "Settings, as each engine reported them (not tuned for this benchmark): " + "; ".join(
             f"{ENGINE_TITLES.get(k, k)} " + ", ".join(f"{n}={v}" for n, v in r["settings"].items())
             for k, r in data["results"].items()) + ".",
     ]

@@ -83,6 +83,7 @@ def test_backfill_on_sqlite_in_wal_mode(tmp_path):
     check_result(result, ROWS, SMALL)
 
 
+@pytest.mark.long
 def test_a_blocked_writer_counts_its_wait(engine_url):
     """Open loop: while every row is locked, the UPDATE writer's writes stay planned on schedule,
     none is skipped and none gets done before the lock is released; each one's latency then runs
@@ -119,6 +120,7 @@ def test_a_blocked_writer_counts_its_wait(engine_url):
         engine.dispose()
 
 
+@pytest.mark.long
 def test_lock_probe_answers_per_engine(engine_url):
     probe = bench.lock_probe(engine_url)
     engine = engine_of(engine_url)
@@ -197,6 +199,7 @@ def test_kind_stats_from_planned_times():
     assert stats["bins"] == [1] * 5 + [0] * 8 + [4, 5] + [0] * 5
 
 
+@pytest.mark.long
 def test_cli_writes_json_and_markdown(tmp_path, capsys):
     args = ["--rows", "2000", "--batches", "500,1000", "--main-batch", "1000", "--repetitions", "1",
             "--engines", "sqlite", "--out", str(tmp_path), "--no-plot"]
