@@ -87,7 +87,7 @@ def server(engine_id: str) -> URL:
 
 def _engine_params(item) -> set[str]:
     params = getattr(getattr(item, "callspec", None), "params", {})
-    return {params[name] for name in ("engine_url", "module_engine_url", "server_url") if name in params}
+    return {params[name] for name in ("engine_url", "module_engine_url", "server_url", "check_engine") if name in params}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -144,6 +144,18 @@ def module_engine_url(request, tmp_path_factory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp(f"db-{request.param}")
     with scratch_database(request.param, directory, request.module.__name__.rpartition(".")[2]) as url:
         yield url
+
+
+@pytest.fixture
+def check_engine(request, monkeypatch) -> str:
+    """Exercise checks on the engine a test is parametrized with (indirect): COURSE_DATABASE_URL
+    unset for SQLite, set to the server otherwise."""
+    engine_id = request.param
+    if engine_id == "sqlite":
+        monkeypatch.delenv(engines.SETTING, raising=False)
+    else:
+        monkeypatch.setenv(engines.SETTING, server(engine_id).render_as_string(hide_password=False))
+    return engine_id
 
 
 @pytest.fixture(params=list(SERVERS))

@@ -352,12 +352,13 @@ def test_check_output_on_a_terminal(monkeypatch, no_color):
 # -- verify-all ---------------------------------------------------------------------------------------
 
 @pytest.mark.long
-def test_verify_all_passes_for_every_exercise(capsys, learner_area, progress_file):
-    status, out, _ = run(capsys, "verify-all")
+def test_verify_all_proves_the_exercises_it_is_given(capsys, learner_area, progress_file):
+    # Every exercise on every engine is proven in tests/test_exercises.py, one attempt per test;
+    # here the command itself, on two exercises.
+    status, out, _ = run(capsys, "verify-all", "wire-env", "merge-heads")
     assert status == 0, out
-    assert out.splitlines()[-1] == f"{len(ALL)}/{len(ALL)} exercises verified."
-    for exercise in ALL:
-        assert f"ok   {exercise.id} (" in out
+    assert out.splitlines()[-1] == "2/2 exercises verified."
+    assert "ok   wire-env (" in out and "ok   merge-heads (" in out
     assert not learner_area.exists() and not progress_file.exists()  # copies only
 
 
