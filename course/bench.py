@@ -785,12 +785,17 @@ def _probe_set_not_null(engine: Engine, holder, other, writes: dict) -> dict:
         return found
     if name == "mysql":
         # DDL commits at once on MariaDB, so it cannot be held open; but LOCK=NONE makes MariaDB
-        # refuse (error 1846) any ALTER that it cannot run while other sessions write.
-        try:
-            holder.exec_driver_sql(f"ALTER TABLE {TABLE} MODIFY {COLUMN} INTEGER NOT NULL, ALGORITHM=INPLACE, LOCK=NONE")
-            return {"online_alter": "accepted"}
-        except DBAPIError as exc:
-            return {"online_alter": describe_error(exc)}
+        # refuse (error 1846) any ALTER that it cannot run while other sessions write. A change
+        # of column type, for contrast, is one it cannot.
+        found = {}
+        for name, statement in (("not_null", f"ALTER TABLE {TABLE} MODIFY {COLUMN} INTEGER NOT NULL, LOCK=NONE"),
+                                ("type_change", f"ALTER TABLE {TABLE} MODIFY amount BIGINT NOT NULL, LOCK=NONE")):
+            try:
+                holder.exec_driver_sql(statement)
+                found[name] = "accepted"
+            except DBAPIError as exc:
+                found[name] = describe_error(exc)
+        return {"lock_none": found}
     return {}
 
 

@@ -140,7 +140,9 @@ def test_lock_probe_answers_per_engine(engine_url):
         assert during["other"] == "done"
         assert during["update"] == during["insert"] == "1205: Lock wait timeout exceeded"
         assert probe["rows_locked"] > bench.PROBE_ROWS and probe["tables_locked"] == 1
-        assert probe["during_set_not_null"] == {"online_alter": "accepted"}
+        assert probe["during_set_not_null"] == {"lock_none": {
+            "not_null": "accepted",
+            "type_change": "1846: LOCK=NONE is not supported. Reason: Cannot change column type. Try LOCK=SHARED"}}
 
 
 def test_lock_probe_sqlite_wal(tmp_path):
