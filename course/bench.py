@@ -897,16 +897,18 @@ def markdown(data: dict) -> str:
         f"one UPDATE and batches of {params['main_batch']:,} in each of {params['repetitions']} repetitions, the "
         f"other batch sizes in the first {params['sweep_repetitions']}, the order rotated from one repetition to the "
         f"next; in the first {params['control_repetitions']}, one UPDATE and batches of {params['main_batch']:,} "
-        "also ran without the writers (the control). Every backfill starts from a fresh copy of the table; the batches run on one connection, one "
-        "commit per batch. The writers alone and SET NOT NULL: once per repetition, on the backfilled table.",
+        "also ran without the writers (the control). Every backfill starts from a fresh copy of the table; the "
+        "batches run on one connection, one commit per batch. The writers alone and SET NOT NULL: once per "
+        "repetition, on the backfilled table.",
         "",
         f"The writers are a separate process, one connection per kind of write, each planning {params['rate']:g} "
         "single-row writes a second on a fixed schedule, each in its own transaction: INSERT of a new row; UPDATE of a "
         "random existing row (a row the backfill fills); UPDATE of a row of another table. Latency counts from the "
         "moment a write was planned, so writes queued behind a blocked one count their wait. \"done\" is the writes "
-        "completed while the phase ran, as a percentage of those planned; \"longest stall\" the longest time without "
-        f"a completed write. The writers run alone (\"writers alone\", {params['baseline_seconds']:g} s) and during "
-        "the contract step (SET NOT NULL) once per repetition.",
+        "completed while the phase ran, as a percentage of those planned (above 100 when writes queued before the "
+        "phase were done during it); \"longest stall\" the longest time without a completed write. The writers "
+        f"run alone (\"writers alone\", {params['baseline_seconds']:g} s) and during the contract step (SET NOT NULL) "
+        "once per repetition.",
         "",
         f"Measured {m['date']} on {servers}; {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}, "
         f"Python {m['python']}, " + ", ".join(f"{n} {v}" for n, v in m["packages"].items() if v) + ". "
