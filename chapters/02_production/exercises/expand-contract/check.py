@@ -68,12 +68,14 @@ class Release:
                 result = connection.execute(self.table.insert().values(
                     **values, email=f"{name}@example.com", password_hash="x"))
                 return int(result.inserted_primary_key[0])
-        except sa.exc.IntegrityError as exc:
-            said = str(exc.orig).lower()
-            if "unique" in said or "duplicate" in said:
-                return None
-            raise self._failed(f"sign {name!r} up", exc, when, why) from None  # NOT NULL, say
         except sa.exc.DBAPIError as exc:
+            said = str(exc.orig).lower()
+            if isinstance(exc, sa.exc.IntegrityError) and ("unique" in said or "duplicate" in said):
+                return None
+            # SQLite, PostgreSQL and MariaDB (1364) each say "this column needs a value" their way.
+            if "not null" in said or "not-null" in said or "have a default value" in said:
+                raise Fail(f"{when}, {self.label} cannot sign {name!r} up: a column it never writes is NOT "
+                           f"NULL (the database said: {database_message(exc).rstrip('.')}). {why}") from None
             raise self._failed(f"sign {name!r} up", exc, when, why) from None
 
     def rename(self, user_id: int, name: str, when: str, why: str) -> None:
