@@ -136,3 +136,19 @@ def test_the_stored_password_is_an_argon2_hash_that_verifies(api):
     assert "$m=1024,t=1," in stored  # the test's cost from the settings, not the default
     assert api.security.verify_password(PASSWORD, stored)
     assert not api.security.verify_password(PASSWORD + "!", stored)
+
+
+def test_the_docs_pages_load_nothing_from_another_host(api):
+    """Swagger UI and ReDoc work offline: every script and stylesheet comes from the app."""
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = api.client.get(page)
+        assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html.text)
+        assert assets, f"{page} names no script or stylesheet"
+        for asset in assets:
+            assert asset.startswith("/"), f"{page} loads {asset} from another host"
+            loaded = api.client.get(asset)
+            assert loaded.status_code == 200 and len(loaded.content) > 1000, asset
+    assert "/openapi.json" in api.client.get("/docs").text
