@@ -27,6 +27,8 @@ BANK_FILE = "quiz.toml"
 MARKDOWN_FILE = "QUIZ.md"
 WIDTH = 88
 FIELDS = ("id", "question", "options", "answer", "explanation", "why_not")
+OPTIONAL = ("lesson",)  # the notebook that teaches it (notebooks/<lesson>), named when it was missed
+NOTEBOOKS = REPO / "notebooks"
 LETTERS = "abcdefgh"  # never "q", which quits the terminal quiz
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
@@ -43,6 +45,7 @@ class Question:
     answer: str
     explanation: str
     why_not: dict[str, str]
+    lesson: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,12 @@ def _where(number: int, entry: object) -> str:
 def _question(entry: object, fail: Callable[[str], BankError]) -> Question:
     if not isinstance(entry, dict):
         raise fail("is not a table")
-    unknown = sorted(set(entry) - set(FIELDS))
+    unknown = sorted(set(entry) - set(FIELDS) - set(OPTIONAL))
     if unknown:
-        raise fail(f"unknown field {unknown[0]!r} (fields: {', '.join(FIELDS)})")
+        raise fail(f"unknown field {unknown[0]!r} (fields: {', '.join(FIELDS + OPTIONAL)})")
+    lesson = entry.get("lesson", "")
+    if lesson and (not isinstance(lesson, str) or not (NOTEBOOKS / lesson).is_file()):
+        raise fail(f"lesson {lesson!r} is not a notebook in notebooks/")
     missing = [name for name in FIELDS if name not in entry]
     if missing:
         raise fail(f"missing field {missing[0]!r}")
@@ -146,6 +152,7 @@ def _question(entry: object, fail: Callable[[str], BankError]) -> Question:
         answer=right,
         explanation=entry["explanation"].strip(),
         why_not={letter: why_not[letter] for letter in options if letter in why_not},
+        lesson=lesson,
     )
 
 
@@ -353,7 +360,7 @@ def _read_again(bank: Bank, missed: list[str]) -> list[str]:
     lessons: list[str] = []
     for question_id in missed:
         item = bank.get(question_id)
-        lesson = getattr(item, "lesson", "") or question_id
+        lesson = f"notebooks/{item.lesson}" if item.lesson else question_id
         if lesson not in lessons:
             lessons.append(lesson)
     return lessons
@@ -406,7 +413,9 @@ def markdown(bank: Bank) -> str:
         lines += [
             "", "<details>", "<summary>Answer</summary>", "",
             f"**{item.answer})** {' '.join(_paragraphs(item.options[item.answer]))}", "",
-            *_md_paragraphs(item.explanation), "", "Why not the others:", "",
+            *_md_paragraphs(item.explanation), "",
+            *([f"Read again: [{item.lesson}](../../notebooks/{item.lesson})", ""] if item.lesson else []),
+            "Why not the others:", "",
         ]
         for letter, text in item.why_not.items():
             lines.append(f"- **{letter})** " + "\n\n  ".join(_paragraphs(text)))

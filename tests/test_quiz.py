@@ -227,7 +227,8 @@ def test_run_scores_wrong_answers_and_keeps_the_best(progress_file, bank):
     lines: list[str] = []
     assert quiz.run("1", ask=scripted(*replies)[0], out=lines.append) == 0
     assert f"Score: {total - 2}/{total}." in lines
-    assert f"To read again: {first.id}, {second.id}" in lines
+    lessons = list(dict.fromkeys(f"notebooks/{q.lesson}" for q in (first, second)))
+    assert f"To read again: {', '.join(lessons)}" in lines
     saved = json.loads(progress_file.read_text())["quizzes"][CHAPTER]
     assert saved["score"] == total - 2 and saved["missed"] == [first.id, second.id]
     assert saved["best"] == total  # the earlier, better attempt is kept
@@ -350,3 +351,28 @@ def test_quiz_md_folds_every_answer_away(bank):
     for section in text.split("\n## ")[1:]:
         visible, _, folded = section.partition("<details>")
         assert "Why not the others" not in visible and "Why not the others" in folded
+
+
+def test_every_question_names_the_lesson_that_teaches_it():
+    for bank in quiz.banks():
+        for item in bank.questions:
+            assert item.lesson and (quiz.NOTEBOOKS / item.lesson).is_file(), f"{bank.path}: {item.id}"
+
+
+def test_a_lesson_that_is_not_a_notebook_is_refused(tmp_path):
+    bank = tmp_path / "quiz.toml"
+    bank.write_text('''title = "t"
+[[questions]]
+id = "q"
+lesson = "99_nowhere.ipynb"
+question = "?"
+answer = "a"
+explanation = "because"
+[questions.options]
+a = "yes"
+b = "no"
+[questions.why_not]
+b = "no"
+''')
+    with pytest.raises(quiz.BankError, match="lesson '99_nowhere.ipynb' is not a notebook in notebooks/"):
+        quiz.load(bank)
