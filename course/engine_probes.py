@@ -19,7 +19,6 @@ import re
 import shutil
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from alembic.operations import Operations
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-from course import REPO, engines, workspace
+from course import REPO, engines, reaper, workspace
 from course.workspace import Workspace
 
 CHAPTER = REPO / "chapters" / "01_alembic_basics"
@@ -256,7 +255,7 @@ def describe_user_table(ws: Workspace) -> dict:
 
 def user_table_at_0003(url_or_none: str | URL | None = None) -> dict:
     """describe_user_table() of a database brought to 0003 (the fixed revision) in one clean run."""
-    root = Path(tempfile.mkdtemp(prefix="mip-probes-"))
+    root = Path(reaper.scratch_dir("mip-probes-"))
     try:
         with scratch_workspace("reference_0003", url_or_none, root) as ws:
             write_revision_0003(ws)
@@ -636,7 +635,7 @@ def scratch_workspace(name: str, url_or_none: str | URL | None, root: Path) -> I
 
 def run_probe(key: str, url_or_none: str | URL | None = None) -> str:
     """One probe in its own throwaway database on the engine of `url_or_none` (None: SQLite)."""
-    root = Path(tempfile.mkdtemp(prefix="mip-probes-"))
+    root = Path(reaper.scratch_dir("mip-probes-"))
     try:
         with scratch_workspace(f"probe_{key}", url_or_none, root) as ws:
             return BY_KEY[key].run(ws)
