@@ -297,6 +297,23 @@ def column_nullable(engine: Engine) -> bool:
     return bool(column["nullable"])
 
 
+def wal_position(engine: Engine) -> str | None:
+    """PostgreSQL's current WAL position (None elsewhere): what a standby streams."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT pg_current_wal_insert_lsn()::text").scalar()
+
+
+def wal_bytes_since(engine: Engine, start: str | None) -> int | None:
+    """WAL written since `start` (the writers' few rows included: small next to a backfill)."""
+    if start is None:
+        return None
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql(
+            f"SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '{start}'::pg_lsn)").scalar())
+
+
 def describe_error(exc: BaseException) -> str:
     orig = getattr(exc, "orig", exc)
     args = getattr(orig, "args", ())
@@ -548,6 +565,7 @@ def summarize(result: dict) -> dict:
             "wall_s": spread([r["wall_s"] for r in loaded]),
             "control_wall_s": spread([r["wall_s"] for r in mine if not r["writers"]]),
             "longest_transaction_s": spread([r.get("longest_transaction_s", r["wall_s"]) for r in loaded]),
+            "wal_mb": spread([r["wal_bytes"] / 1e6 if r.get("wal_bytes") is not None else None for r in mine]),
             "writer": _writer_summary([r["writer"] for r in loaded]),
         }
     summary["baseline"] = {"writer": _writer_summary([b["writer"] for b in result["baseline"]])}
@@ -629,11 +647,12 @@ def run(url_or_sqlite_path: str | URL | Path, rows: int, *, batch_sizes=DEFAULTS
                     resets.append(time.monotonic() - began)
                     # a fresh table: new ids start after the copied ones; bench_other is never reset
                     state = {"next_id": rows + 1, "other": state["other"]}
+                    wal = wal_position(engine)
                     wall, outcome, stats = measure(lambda b=batch_size: backfill(engine, b), writers if loaded else None,
                                                    state, seed + len(runs), lead_seconds, rate)
                     runs.append({"rep": rep, "position": position, "variant": variant_name(batch_size),
                                  "writers": loaded, "wall_s": round(wall, 4), **outcome, "check": verify(engine),
-                                 "writer": stats})
+                                 "wal_bytes": wal_bytes_since(engine, wal), "writer": stats})
                     if progress:
                         progress(f"{result['engine']}: repetition {rep + 1}/{repetitions}, "
                                  f"{variant_title(variant_name(batch_size))}, {'with' if loaded else 'without'} "
@@ -855,15 +874,16 @@ def markdown(data: dict) -> str:
         "### The backfill",
         "",
         "| engine | strategy | transactions | runs | wall time with writers (s) | runs | wall time, no writers (s) "
-        "| longest transaction (s) |",
-        "|---|---|--:|--:|--:|--:|--:|--:|",
+        "| longest transaction (s) | WAL written (MB) |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for key, result in data["results"].items():
         for name in result["variants"]:
             s = result["summary"][name]
             lines.append(f"| {ENGINE_TITLES.get(key, key)} | {variant_title(name)} | {s['transactions']:,} | "
                          f"{s['wall_s']['n']} | {fmt_spread(s['wall_s'])} | {s['control_wall_s']['n']} | "
-                         f"{fmt_spread(s['control_wall_s'])} | {fmt_spread(s['longest_transaction_s'], 3)} |")
+                         f"{fmt_spread(s['control_wall_s'])} | {fmt_spread(s['longest_transaction_s'], 3)} | "
+                         f"{fmt_spread(s.get('wal_mb'), 1)} |")
     lines += [
         "",
         "### The application meanwhile",
@@ -899,7 +919,8 @@ def markdown(data: dict) -> str:
         f"next; in the first {params['control_repetitions']}, one UPDATE and batches of {params['main_batch']:,} "
         "also ran without the writers (the control). Every backfill starts from a fresh copy of the table; the "
         "batches run on one connection, one commit per batch. The writers alone and SET NOT NULL: once per "
-        "repetition, on the backfilled table.",
+        "repetition, on the backfilled table. \"WAL written\" (PostgreSQL only) is how far the write-ahead log "
+        "moved during the backfill: what a streaming standby receives.",
         "",
         f"The writers are a separate process, one connection per kind of write, each planning {params['rate']:g} "
         "single-row writes a second on a fixed schedule, each in its own transaction: INSERT of a new row; UPDATE of a "
