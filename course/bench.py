@@ -92,8 +92,8 @@ DEFAULTS = {  # what `make bench` measures; the tests and the notebook pass smal
     # rollback journal kept up with on this machine's disk (about 10 ms per commit when busy);
     # at 50 a second one of three writers got nothing done even with no backfill running.
     "rate": 10.0,
-    "lead_seconds": 0.3,
-    "baseline_seconds": 1.5,
+    "lead_seconds": 0.2,  # the writers write alone this long before and after each phase
+    "baseline_seconds": 1.0,
 }
 BIN_SECONDS = 0.1  # completed writes are counted per interval of this length
 DRAIN_SECONDS = 10.0  # after a phase, writes planned during it may finish for this long
@@ -335,8 +335,8 @@ _STATEMENTS = {
 class _Session:
     """One phase of writing: a thread per kind, each on a connection of its own, open-loop."""
 
-    def __init__(self, url: str, kinds, rate: float, rows: int, next_id: int, seed: int):
-        self.kinds, self.rate, self.rows, self.next_id = list(kinds), rate, rows, next_id
+    def __init__(self, url: str, kinds, rate: float, rows: int, next_id: int, seed: int, drain: float = DRAIN_SECONDS):
+        self.kinds, self.rate, self.rows, self.next_id, self.drain = list(kinds), rate, rows, next_id, drain
         self.random = {kind: random.Random(seed * 31 + i) for i, kind in enumerate(self.kinds)}
         self.records: dict[str, list] = {kind: [] for kind in self.kinds}
         self.stop_at = math.inf
@@ -373,7 +373,7 @@ class _Session:
                     self.stopping.wait(planned - now)
                     if planned > self.stop_at:
                         return
-                elif now > self.stop_at + DRAIN_SECONDS:
+                elif now > self.stop_at + self.drain:
                     # Planned during the phase but never started: counted, not dropped.
                     while planned <= self.stop_at:
                         records.append((planned, None, None, "not done"))
@@ -410,7 +410,7 @@ def writer_main(stdin=sys.stdin, stdout=sys.stdout) -> int:
         try:
             if command["cmd"] == "begin":
                 session = _Session(command["url"], command["kinds"], command["rate"], command["rows"],
-                                   command["next_id"], command["seed"])
+                                   command["next_id"], command["seed"], command.get("drain", DRAIN_SECONDS))
                 answer = {"ready": True}
             elif command["cmd"] == "end":
                 answer, session = session.finish(command["at"]), None
@@ -426,8 +426,9 @@ def writer_main(stdin=sys.stdin, stdout=sys.stdout) -> int:
 class Writers:
     """The main process's handle on the writers' process: begin() a phase, end() it."""
 
-    def __init__(self, url: URL, rows: int, rate: float, kinds=KINDS):
+    def __init__(self, url: URL, rows: int, rate: float, kinds=KINDS, drain: float = DRAIN_SECONDS):
         self.url, self.rows, self.rate, self.kinds = url.render_as_string(hide_password=False), rows, rate, list(kinds)
+        self.drain = drain
         self._log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "course.bench", "--writer"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -447,10 +448,10 @@ class Writers:
 
     def begin(self, next_id: int, seed: int) -> None:
         self._ask({"cmd": "begin", "url": self.url, "kinds": self.kinds, "rate": self.rate, "rows": self.rows,
-                   "next_id": next_id, "seed": seed})
+                   "next_id": next_id, "seed": seed, "drain": self.drain})
 
     def end(self) -> dict:
-        return self._ask({"cmd": "end", "at": time.monotonic()}, timeout=DRAIN_SECONDS + 120)
+        return self._ask({"cmd": "end", "at": time.monotonic()}, timeout=self.drain + 120)
 
     def close(self) -> None:
         try:
