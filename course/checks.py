@@ -141,13 +141,12 @@ class Run:
         return {revision: tuple(down) for revision, down in found.items()}
 
     def heads(self) -> list[str]:
-        found = self.revisions()
-        parents = {p for down in found.values() for p in down}
-        return sorted(set(found) - parents)
+        return _heads(self.revisions())
 
     def expect_merge(self, merge: str, parents: set[str]) -> None:
         """Fail unless revision `merge` is the one head and joins exactly `parents`."""
-        heads = self.heads()
+        found = self.revisions()
+        heads = _heads(found)
         if len(heads) > 1:
             raise Fail(
                 f"there are still {len(heads)} heads ({listing(heads)}): `alembic upgrade head` refuses "
@@ -155,7 +154,7 @@ class Run:
             )
         if heads != [merge]:
             raise Fail(f"the head is {listing(heads) or 'missing'}, not your revision {merge}")
-        down = self.revisions()[merge]
+        down = found[merge]
         if set(down) != parents:
             shown_down = down[0] if len(down) == 1 else (down or None)
             raise Fail(f"{merge}'s down_revision is {shown_down!r}; a merge of the heads names them all: {tuple(sorted(parents))!r}")
@@ -174,11 +173,21 @@ class Run:
             connection.execute(sa.text(sql), params or {})
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert rows the way the app would have, at whatever revision the database is."""
+        """Insert rows the way the app would have, at whatever revision the database is.
+
+        Rows given with their ids (as a data import writes them) move PostgreSQL's sequence
+        past them, as MariaDB and SQLite do by themselves: the app's next insert, without an
+        id, must not collide with them.
+        """
         columns = list(rows[0])
         target = sa.table(table, *(sa.column(c) for c in columns))
         with self.ws.engine.begin() as connection:
             connection.execute(target.insert(), [dict(r) for r in rows])
+            if "id" in columns and connection.dialect.name == "postgresql":
+                quoted = self.quote(table)
+                connection.execute(sa.text(
+                    f"SELECT setval(pg_get_serial_sequence(:table, 'id'), (SELECT max(id) FROM {quoted}))"
+                ), {"table": quoted})
 
     def rows(self, sql: str, **params: Any) -> list[tuple]:
         with self.ws.engine.connect() as connection:
@@ -252,6 +261,12 @@ class Run:
         return text
 
 
+def _heads(revisions: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The revisions no other revision follows."""
+    parents = {p for down in revisions.values() for p in down}
+    return sorted(set(revisions) - parents)
+
+
 def compare(before: dict, after: dict, *, what: str) -> Iterator[str]:
     """The differences between two snapshots, each as a sentence; `what` names the step."""
     for table in sorted(set(after) - set(before)):
@@ -323,7 +338,8 @@ def describe(diff: tuple, engine: sa.Engine | None = None) -> str:
         unique = "unique index" if index.unique else "index"
         if kind == "add_index":
             return f"{unique} {index.name} on {index.table.name}({_columns(index)}) is in the model but not in the database"
-        return f"the database has an {unique} {index.name} on {index.table.name}({_columns(index)}) that the model does not have"
+        article = "a" if index.unique else "an"
+        return f"the database has {article} {unique} {index.name} on {index.table.name}({_columns(index)}) that the model does not have"
     if kind in ("add_constraint", "remove_constraint"):
         constraint = diff[1]
         label = "unique constraint" if isinstance(constraint, sa.UniqueConstraint) else "constraint"

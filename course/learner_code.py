@@ -44,19 +44,33 @@ def _refuse_app_imports(versions: Path) -> None:
     """Make `import app...` fail inside revision files, and only there.
 
     env.py and the app import their own modules as usual; a revision that imports the app
-    fails every check at once, not only after the models change months later.
+    fails every check at once, not only after the models change months later. Both ways
+    of importing are covered: the import statement and importlib.import_module.
     """
-    original = builtins.__import__
+    import importlib
+
     versions = versions.resolve()
 
-    def guarded(name, globals=None, locals=None, fromlist=(), level=0):
-        if level == 0 and (name == "app" or name.startswith("app.")):
-            source = (globals or {}).get("__file__")
+    def refuse(name: str, caller_globals) -> None:
+        if name == "app" or name.startswith("app."):
+            source = (caller_globals or {}).get("__file__")
             if source and Path(source).resolve().parent == versions:
                 raise ImportError(APP_IMPORT_REFUSED.format(name=name))
-        return original(name, globals, locals, fromlist, level)
 
-    builtins.__import__ = guarded
+    original_import = builtins.__import__
+    original_import_module = importlib.import_module
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0:
+            refuse(name, globals)
+        return original_import(name, globals, locals, fromlist, level)
+
+    def guarded_import_module(name, package=None):
+        refuse(name, sys._getframe(1).f_globals)
+        return original_import_module(name, package)
+
+    builtins.__import__ = guarded_import
+    importlib.import_module = guarded_import_module
 
 
 def _config(project: Path):

@@ -21,15 +21,6 @@ SECOND = [
 NEW = {"username": "dave", "password_hash": "h4", "email": "dave@example.com"}
 
 
-def _insert_with_ids(run, rows: list[dict]) -> None:
-    """Insert rows with their ids, as a data import does, and move PostgreSQL's sequence past
-    them (MariaDB and SQLite do that by themselves): the app's next insert, without an id,
-    must not collide with them."""
-    run.insert("user", rows)
-    if run.ws.dialect == "postgresql":
-        run.execute("SELECT setval(pg_get_serial_sequence('\"user\"', 'id'), (SELECT max(id) FROM \"user\"))")
-
-
 def _expect_users(run, wanted: list[dict], when: str) -> None:
     """Every user of `wanted` is still there with the same name and hash (values, not a count)."""
     found = {r[0]: (r[1], r[2]) for r in run.rows(f"SELECT id, username, password_hash FROM {run.quote('user')}")}
@@ -86,7 +77,7 @@ def _expect_no_default(run, when: str) -> None:
 def check(run):
     user = run.quote("user")
     run.upgrade("0001")
-    _insert_with_ids(run, FIRST)
+    run.insert("user", FIRST)
     run.upgrade("0002", doing="upgrading to 0002 with 3 users in the table")
 
     when = "after upgrading to 0002"
@@ -111,7 +102,7 @@ def check(run):
     _expect_users(run, FIRST, "after downgrading to 0001")
 
     # The 0001 release runs again and writes users with other ids; then 0002 ships again.
-    _insert_with_ids(run, SECOND)
+    run.insert("user", SECOND)
     run.upgrade("0002", doing="upgrading to 0002 again after the 0001 release added users 17, 230 and 4051")
     when = "after upgrading to 0002 a second time (users 17, 230 and 4051 added)"
     _expect_users(run, FIRST + SECOND, when)

@@ -29,14 +29,6 @@ MORE_POSTS = [
 ]
 
 
-def _insert_with_ids(run, table: str, rows: list[dict]) -> None:
-    """Insert rows with their ids, as a data import does, and move PostgreSQL's sequence past
-    them (MariaDB and SQLite do that by themselves), so the app's inserts without an id work."""
-    run.insert(table, rows)
-    if run.ws.dialect == "postgresql":
-        run.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT max(id) FROM \"{table}\"))")
-
-
 def _expect_posts(run, users: dict[int, str], posts: list[dict], when: str) -> None:
     """Every post kept with its content; a living author kept; a missing one NULL, nothing else."""
     post = run.quote("post")
@@ -98,8 +90,8 @@ def _expect_enforced(run, when: str) -> None:
 def check(run):
     post = run.quote("post")
     run.upgrade("0003")
-    _insert_with_ids(run, "user", USERS)
-    _insert_with_ids(run, "post", POSTS)
+    run.insert("user", USERS)
+    run.insert("post", POSTS)
     run.upgrade("0004", doing="upgrading to 0004 with 2 posts whose author no longer exists")
 
     when = "after upgrading to 0004"
@@ -119,8 +111,8 @@ def check(run):
         raise Fail(f"downgrading to 0003 kept {count} of the 6 posts")
 
     # Without the constraint the app goes on as before: new users and posts, bob deleted.
-    _insert_with_ids(run, "user", MORE_USERS)
-    _insert_with_ids(run, "post", MORE_POSTS)
+    run.insert("user", MORE_USERS)
+    run.insert("post", MORE_POSTS)
     run.execute(f"DELETE FROM {run.quote('user')} WHERE id = 2")
     run.upgrade("0004", doing="upgrading to 0004 again, with bob deleted and posts by users 11 and 41 who do not exist")
     users = {1: "alice", **{u["id"]: u["username"] for u in MORE_USERS}}

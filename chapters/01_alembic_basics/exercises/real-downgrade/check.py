@@ -19,14 +19,6 @@ LONG = {"username": "Maximilian Alexander Konstantin von Hohenzollern-Sigmaringe
         "password_hash": "x", "email": "max@example.com"}
 
 
-def _insert_with_ids(run, rows: list[dict]) -> None:
-    """Insert rows with their ids, as a data import does, and move PostgreSQL's sequence past
-    them (MariaDB and SQLite do that by themselves), so the app's inserts without an id work."""
-    run.insert("user", rows)
-    if run.ws.dialect == "postgresql":
-        run.execute("SELECT setval(pg_get_serial_sequence('\"user\"', 'id'), (SELECT max(id) FROM \"user\"))")
-
-
 def _users(run) -> set[tuple]:
     return set(run.rows(f"SELECT username, password_hash, email FROM {run.quote('user')}"))
 
@@ -68,7 +60,7 @@ def _expect_refused(run, at_0002: dict, at_0003: dict, users: set[tuple]) -> Non
 def check(run):
     user = run.quote("user")
     run.upgrade("0002")
-    _insert_with_ids(run, USERS)
+    run.insert("user", USERS)
     at_0002 = run.snapshot()
     run.upgrade("0003")
     run.expect_matches_models("after upgrading to 0003 (change only downgrade())")
