@@ -31,6 +31,7 @@ from course.exercises import Exercise, UnknownExercise
 
 USAGE_ERROR = 2
 SETUP_PROBLEM = 3  # the course's database is not usable: nothing was checked
+BROKEN = 4  # the exercise's own definition cannot be loaded: a bug in the course
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
 
@@ -104,6 +105,8 @@ def cmd_list(args, style: Style) -> int:
             _out(f"  {mark} {e.number:>2}. {e.id:<{width}}  {e.title}")
         _out(f"  quiz: {_quiz_summary(chapter, data)}")
         _out()
+    for exercise_id, why in exercises.broken_exercises().items():
+        _out(style(f"  [broken] {exercise_id}: {why}", "red"))
     following = exercises.next_unfinished()
     summary = f"{done}/{len(all_)} done."
     if following is not None:
@@ -451,6 +454,9 @@ def main(argv: list[str] | None = None, prog: str = "course") -> int:
     except UnknownExercise as exc:
         _err(str(exc))
         return USAGE_ERROR
+    except exercises.BrokenExercise as exc:
+        _err(str(exc))
+        return BROKEN
     except KeyboardInterrupt:  # Ctrl-C: the check's scratch copy and database are gone already
         _err("\nInterrupted.")
         return INTERRUPTED

@@ -187,12 +187,30 @@ def _expects(entry: dict) -> dict[str, str]:
     return {k: v for k, v in entry.items() if k == "expect" or k.startswith("expect_")}
 
 
+class BrokenExercise(LookupError):
+    """An exercise whose definition cannot be loaded (a course bug); the message says why."""
+
+
 @cache
-def _all() -> tuple[Exercise, ...]:
-    found = []
+def _catalogue() -> tuple[tuple[Exercise, ...], dict[str, str]]:
+    """(the exercises, {id: why it cannot be loaded}): one broken definition (a wrong
+    attempt's passage no longer in the solution, say) must not take the others with it."""
+    found, broken = [], {}
     for toml in sorted(CHAPTERS.glob("*/exercises/*/exercise.toml")):
-        found.append(_load(toml.parent, toml.parent.parent.parent.name))
-    return tuple(sorted(found, key=lambda e: (e.chapter, e.number, e.id)))
+        try:
+            found.append(_load(toml.parent, toml.parent.parent.parent.name))
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError is a ValueError
+            broken[toml.parent.name] = f"{toml.relative_to(CHAPTERS.parent)}: {' '.join(str(exc).split())}"
+    return tuple(sorted(found, key=lambda e: (e.chapter, e.number, e.id))), broken
+
+
+def _all() -> tuple[Exercise, ...]:
+    return _catalogue()[0]
+
+
+def broken_exercises() -> dict[str, str]:
+    """Exercises that cannot be loaded, with the reason: empty unless the course has a bug."""
+    return dict(_catalogue()[1])
 
 
 def all_exercises() -> list[Exercise]:
@@ -227,6 +245,9 @@ def get(exercise_id: str) -> Exercise:
     for exercise in _all():
         if exercise.id == exercise_id:
             return exercise
+    if exercise_id in broken_exercises():
+        raise BrokenExercise(f"exercise {exercise_id!r} cannot be loaded (a course bug, please report it): "
+                             f"{broken_exercises()[exercise_id]}")
     ids = ", ".join(e.id for e in _all())
     raise UnknownExercise(f"no exercise {exercise_id!r}; exercises: {ids}")
 

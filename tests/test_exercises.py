@@ -336,3 +336,30 @@ def test_the_learner_area_is_work_in_the_repository_unless_files_are_in_the_old_
     assert exercises.learner_root() == tmp_path / ".course" / "work"  # a learner's earlier files stay found
     (tmp_path / "work").mkdir()
     assert exercises.learner_root() == tmp_path / "work"
+
+
+def test_every_exercise_loads():
+    assert exercises.broken_exercises() == {}
+
+
+def test_a_broken_exercise_does_not_take_the_others_with_it(monkeypatch, tmp_path, capsys):
+    import shutil
+
+    from course import cli
+
+    chapters = tmp_path / "chapters"
+    shutil.copytree(REPO / "chapters", chapters)
+    toml = chapters / "01_alembic_basics" / "exercises" / "add-email" / "exercise.toml"
+    # a wrong attempt whose passage is not in the solution (edited since, say)
+    toml.write_text(toml.read_text() + "\n[[wrong]]\nname = 'x'\nexpect = 'y'\nedits = [{ find = 'no such passage', replace = '' }]\n")
+    monkeypatch.setattr(exercises, "CHAPTERS", chapters)
+    exercises._catalogue.cache_clear()
+    try:
+        assert "add-email" in exercises.broken_exercises()
+        assert "wire-env" in [e.id for e in exercises.all_exercises()]
+        assert cli.main(["check", "add-email"]) == cli.BROKEN
+        assert "cannot be loaded (a course bug" in capsys.readouterr().err
+        assert cli.main(["list"]) == 0
+        assert "[broken] add-email: chapters/01_alembic_basics/exercises/add-email/exercise.toml" in capsys.readouterr().out
+    finally:
+        exercises._catalogue.cache_clear()
