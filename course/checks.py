@@ -164,6 +164,30 @@ class Run:
         found = self._child("start_app", "starting the app", path=path)
         return AppStart(found["started"], found["error"], found["status"], found["log"])
 
+    def add_column_revision(self, revision: str, follows: str, table: str, column: str, length: int) -> None:
+        """Write the revision a teammate writes next: one nullable VARCHAR column on `table`,
+        following `follows` (a check then sees whether the learner's history still leads there)."""
+        text = f'''"""add {table}.{column} (written after {follows})"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '{revision}'
+down_revision = '{follows}'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('{table}', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('{column}', sa.String(length={length}), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('{table}', schema=None) as batch_op:
+        batch_op.drop_column('{column}')
+'''
+        (self.ws.path / "alembic" / "versions" / f"{revision}_add_{column}.py").write_text(text, encoding="utf-8")
+
     def current(self) -> str | None:
         return self.ws.current()
 

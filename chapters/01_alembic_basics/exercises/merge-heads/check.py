@@ -6,26 +6,6 @@ USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},
     {"id": 2, "username": "bob", "password_hash": "x", "email": "bob@example.com"},
 ]
-# The next revision anyone writes after the merge: `alembic revision` makes it follow 0004.
-NEXT = '''"""add bio (the first revision after the merge)"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = '0005'
-down_revision = '0004'
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('bio', sa.String(length=200), nullable=True))
-
-
-def downgrade() -> None:
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('bio')
-'''
 
 
 def _names(run) -> dict:
@@ -55,7 +35,7 @@ def check(run):
         raise Fail(f"downgrading from the merge to 0002 left column user.{sorted(left)[0]} behind")
     # Life goes on after the merge: the next revision follows it, and a database still at
     # the branch point upgrades through both branches, the merge and the new revision.
-    (run.ws.path / "alembic" / "versions" / "0005_add_bio.py").write_text(NEXT, encoding="utf-8")
+    run.add_column_revision("0005", follows="0004", table="user", column="bio", length=200)
     run.upgrade("head", doing="upgrading a database at 0002 to head, with a revision 0005 added after the merge")
     if run.current() != "0005":
         raise Fail(f"with revision 0005 added after the merge, `alembic upgrade head` from 0002 ends at {run.current()}, not 0005")

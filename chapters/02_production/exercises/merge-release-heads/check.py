@@ -10,26 +10,6 @@ AUDIT = [
     {"id": 1, "user_id": 1, "action": "login"},
     {"id": 2, "user_id": 2, "action": "password reset"},
 ]
-# The next revision after the merge (`alembic revision` makes it follow 0004).
-NEXT = '''"""add user.locale (the first revision after the merge)"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = '0005'
-down_revision = '0004'
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('locale', sa.String(length=10), nullable=True))
-
-
-def downgrade() -> None:
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('locale')
-'''
 
 
 def _data(run) -> tuple[set, set]:
@@ -78,7 +58,7 @@ def check(run):
 
     # Production: neither branch yet, and by the time it upgrades, the next revision exists.
     run.downgrade("0002", doing="downgrading from the merge to 0002")
-    (run.ws.path / "alembic" / "versions" / "0005_add_locale.py").write_text(NEXT, encoding="utf-8")
+    run.add_column_revision("0005", follows="0004", table="user", column="locale", length=10)
     _at_head(run, "0002 (with a revision 0005 added after the merge)", head="0005")
     if not _index_on_email(run) or "audit_log" not in run.tables():
         raise Fail("upgrading a database at 0002 to head left out a branch's change")
