@@ -223,3 +223,4 @@ def _run_python(cwd: Path, *args: str, database_url: str) -> subprocess.Complete
 def run_python():
     """`run_python(cwd, *args, database_url=...)` -> CompletedProcess (stdout, stderr apart)."""
     return _run_python
+

@@ -8,15 +8,14 @@ how long anything took.
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from jupyter_client.manager import KernelManager
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
+
+from helpers import stuck_check, wait_until
 
 from course import REPO, engines, reaper, warm_python
 
@@ -32,22 +31,6 @@ def databases(server) -> set[str]:
             return set(connection.execute(text(query)).scalars())
     finally:
         engine.dispose()
-
-
-def wait_until(condition, what: str, limit: float = 60.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting after {limit:g} s for {what}")
-        time.sleep(0.1)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.mark.long
@@ -92,39 +75,13 @@ def test_a_kernel_ended_as_jupyterlab_ends_it_leaves_nothing_behind(server_url, 
             manager.shutdown_kernel(now=True)
 
 
-def _check_process(server_url, tmp_path) -> tuple[subprocess.Popen, Path]:
-    """`course check add-email` on the server, its learner's code stuck in an endless loop."""
-    from course import exercises
-
-    exercise = exercises.get("add-email")
-    learner = tmp_path / "work" / "add-email" / exercise.files[0].name
-    learner.parent.mkdir(parents=True)
-    started = tmp_path / "started"
-    learner.write_text(exercise.files[0].starter.read_text(encoding="utf-8").replace(
-        "def upgrade() -> None:\n",
-        "def upgrade() -> None:\n    import os\n"
-        f"    open({str(started)!r}, 'w').write(os.getcwd() + '\\n' + os.environ['DATABASE_URL'])\n"
-        "    while True:\n        pass\n",
-    ), encoding="utf-8")
-    env = {**os.environ, "COURSE_LEARNER_DIR": str(tmp_path / "work"), "NO_COLOR": "1",
-           "COURSE_PROGRESS_FILE": str(tmp_path / "progress.json"),
-           engines.SETTING: server_url.render_as_string(hide_password=False)}
-    check = subprocess.Popen([sys.executable, "-m", "course", "check", "add-email"], env=env, cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    wait_until(lambda: (started.exists() and "\n" in started.read_text()) or check.poll() is not None,
-               "the learner's code to start")
-    assert started.exists(), check.communicate(timeout=60)
-    return check, started
-
-
 @pytest.mark.long
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGKILL"])
 def test_a_check_ended_by_a_signal_leaves_no_database_and_no_scratch(server_url, tmp_path, how):
     from sqlalchemy.engine import make_url
 
-    check, started = _check_process(server_url, tmp_path)
-    copy, url = started.read_text().split("\n")
-    name = make_url(url).database
+    check, started = stuck_check(tmp_path, **{engines.SETTING: server_url.render_as_string(hide_password=False)})
+    copy, name = started["cwd"], make_url(started["url"]).database
     assert name in databases(server_url)
     try:
         os.kill(check.pid, getattr(signal, how))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import course
-from course import REPO, cli, exercises
+from course import REPO, cli, exercises, reaper
 
 ALL = exercises.all_exercises()
 
@@ -407,28 +407,11 @@ def test_the_course_console_script(tmp_path):
 def test_ctrl_c_during_a_check_prints_one_line_and_leaves_nothing_behind(tmp_path):
     """Ctrl-C reaches the whole foreground process group, the learner's code included."""
     import signal
-    import time
 
-    env = {**os.environ, "COURSE_LEARNER_DIR": str(tmp_path / "work"),
-           "COURSE_PROGRESS_FILE": str(tmp_path / "progress.json"), "NO_COLOR": "1"}
-    exercise = exercises.get("add-email")
-    learner = tmp_path / "work" / "add-email" / exercise.files[0].name
-    learner.parent.mkdir(parents=True)
-    started = tmp_path / "started"
-    learner.write_text(exercise.files[0].starter.read_text(encoding="utf-8").replace(
-        "def upgrade() -> None:\n",
-        # It says where its throwaway copy is, then never finishes.
-        f"def upgrade() -> None:\n    import os\n    open({str(started)!r}, 'w').write(f'{{os.getcwd()}}\\n{{os.getpid()}}')\n"
-        "    while True:\n        pass\n",
-    ), encoding="utf-8")
-    check = subprocess.Popen([sys.executable, "-m", "course", "check", "add-email"], env=env, cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    from helpers import stuck_check, wait_until
+
+    check, started = stuck_check(tmp_path)
     try:
-        for _ in range(600):  # wait for the learner's code to run (an event, not a duration)
-            if (started.exists() and started.read_text()) or check.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert started.exists(), check.communicate(timeout=60)
         os.killpg(check.pid, signal.SIGINT)
         out, err = check.communicate(timeout=60)
     finally:
@@ -436,16 +419,8 @@ def test_ctrl_c_during_a_check_prints_one_line_and_leaves_nothing_behind(tmp_pat
             os.killpg(check.pid, signal.SIGKILL)
     assert check.returncode == cli.INTERRUPTED
     assert err.strip() == "Interrupted." and "Traceback" not in out + err
-    copy, pid = started.read_text().split("\n")
-    assert not Path(copy).exists()  # the throwaway copy, its SQLite database inside
-    for _ in range(300):  # the learner's endless loop is killed, not left spinning
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError(f"the learner's code (pid {pid}) still runs after Ctrl-C")
+    assert not Path(started["cwd"]).exists()  # the throwaway copy, its SQLite database inside
+    wait_until(lambda: not reaper.alive(started["pid"]), "the learner's endless loop to be killed")
 
 
 @pytest.mark.parametrize("url, fix", [

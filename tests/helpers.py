@@ -1,0 +1,47 @@
+"""Small helpers shared by test modules (fixtures live in conftest.py)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+# -- a `course check` stuck in the learner's code ---------------------------------------------
+def wait_until(condition, what: str, limit: float = 60.0) -> None:
+    """Wait for an event, polling; fail only after a generous limit (nothing is timed)."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {limit:g} s for {what}")
+        time.sleep(0.1)
+
+
+def stuck_check(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, dict]:
+    """Start `python -m course check add-email` (in a session of its own, as a terminal's
+    foreground job is) whose learner revision reports where it runs, then loops for ever.
+    Returns the process and what the revision reported: cwd (the throwaway copy), pid, url."""
+    import json
+
+    from course import exercises
+
+    exercise = exercises.get("add-email")
+    learner = tmp_path / "work" / "add-email" / exercise.files[0].name
+    learner.parent.mkdir(parents=True)
+    started = tmp_path / "started.json"
+    learner.write_text(exercise.files[0].starter.read_text(encoding="utf-8").replace(
+        "def upgrade() -> None:\n",
+        "def upgrade() -> None:\n    import json, os\n"
+        f"    report = {{'cwd': os.getcwd(), 'pid': os.getpid(), 'url': os.environ['DATABASE_URL']}}\n"
+        f"    open({str(started) + '.part'!r}, 'w').write(json.dumps(report))\n"
+        f"    os.replace({str(started) + '.part'!r}, {str(started)!r})\n"
+        "    while True:\n        pass\n",
+    ), encoding="utf-8")
+    environment = {**os.environ, "COURSE_LEARNER_DIR": str(tmp_path / "work"), "NO_COLOR": "1",
+                   "COURSE_PROGRESS_FILE": str(tmp_path / "progress.json"), **env}
+    check = subprocess.Popen([sys.executable, "-m", "course", "check", "add-email"], env=environment, cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    wait_until(lambda: started.exists() or check.poll() is not None, "the learner's code to start")
+    assert started.exists(), check.communicate(timeout=60)
+    return check, json.loads(started.read_text())
