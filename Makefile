@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 LAB_VENV := .venv-lab
 BENCH_VENV := .venv-bench
-FIRST_CHAPTER := 01_how_alembic_works.ipynb
 # Three workers on two cores: notebook kernels and subprocesses spend part of their time waiting.
 PYTEST_ARGS ?= -n 3
 
@@ -27,10 +26,11 @@ $(BENCH_VENV)/.installed: requirements.txt requirements-bench.txt pyproject.toml
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-bench.txt -e .
 	touch $@
 
-## open the course in JupyterLab, first chapter in front
+## open the course in JupyterLab, lesson 1 in front: the file browser reaches the whole course
+## (README, chapters/, your files in work/), notebook links open inside Lab, and its terminal
+## runs `course` without activating anything (see course/lab.py). LAB_ARGS go to `jupyter lab`.
 lab: $(LAB_VENV)/.installed
-	cd notebooks && ../$(LAB_VENV)/bin/jupyter lab --LabApp.default_url=/lab/tree/$(FIRST_CHAPTER) \
-		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+	$(LAB_VENV)/bin/python -m course.lab $(LAB_ARGS)
 
 ## run every test and re-execute every notebook, comparing stored outputs
 test: $(VENV)/.installed
@@ -41,9 +41,10 @@ record: $(VENV)/.installed
 	$(VENV)/bin/python -m course.record $(NOTEBOOKS)
 
 ## serve the sample project's API on http://127.0.0.1:8000 (docs at /docs)
-serve: $(VENV)/.installed
-	cd sample_project && ../$(VENV)/bin/python -m alembic upgrade head \
-		&& ../$(VENV)/bin/python -m uvicorn app.main:app --reload
+# The reading environment has everything the app needs: no second environment to build.
+serve: $(LAB_VENV)/.installed
+	cd sample_project && ../$(LAB_VENV)/bin/python -m alembic upgrade head \
+		&& ../$(LAB_VENV)/bin/python -m uvicorn app.main:app --reload
 
 ## re-measure chapter 2's backfill benchmark (500,000 rows; SQLite in both journal modes, MariaDB,
 ## PostgreSQL; repetitions and batch sizes are course.bench's defaults; under ten minutes on two cores)

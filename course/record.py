@@ -15,6 +15,10 @@ from nbclient import NotebookClient
 
 from course import REPO, reaper
 
+# What JupyterLab writes into a notebook when its kernel starts: the kernelspec of the kernel
+# that the pinned ipykernel installs. Stored as is, so that opening a lesson changes nothing.
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
 
 def _merge_streams(outputs: list) -> list:
     merged: list = []
@@ -38,7 +42,7 @@ def record(path: Path) -> str:
         if cell.cell_type == "code":
             cell.outputs = _merge_streams(cell.outputs)
             cell.metadata.pop("execution", None)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.write(notebook, path)
     return path.name
 

@@ -1,0 +1,141 @@
+"""`make lab`: JupyterLab as the one place a learner works, started with `python -m course.lab`.
+
+Lab is served from the repository root, so its file browser reaches the README, the chapter
+pages, the learner's files in work/ and the sample project, and a notebook's relative links
+(`../chapters/01_alembic_basics/README.md`) open inside Lab instead of answering 404. It opens
+on the first lesson.
+
+Its terminal runs `course` and `python -m alembic` without activating anything: the server's
+PATH and VIRTUAL_ENV name this environment, and the terminal's shell is an interactive bash
+that reads the user's ~/.bashrc and then puts this environment back in front. Jupyter's
+default, a login shell, reads /etc/profile, which resets PATH; and a ~/.bashrc that runs
+`pyenv init` puts another `python` first.
+
+What Lab is told beyond its command line lives in this environment, never in the user's own
+Jupyter settings: Markdown files open rendered, and Lab does not ask to fetch news from the
+internet. Extra arguments go to `jupyter lab` unchanged and come last, so they win
+(`--port=8890`, `--no-browser`).
+
+Reading a lesson must not change it. When a kernel starts, Lab copies the kernel's kernelspec
+and language_info into the notebook's metadata and, if they differ from the stored ones, marks
+the notebook modified, and autosave writes it. The stored notebooks carry what this course's
+pinned ipykernel reports on the Python that recorded them; on another Python release
+(3.12.1 instead of 3.11.7) language_info differs. `keep_recorded_metadata`, run by Lab before
+every save, keeps the stored kernelspec and language_info while the notebook still names the
+same kernel, so that a save changes only what the learner changed.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from course import REPO
+
+FIRST_LESSON = "notebooks/01_how_alembic_works.ipynb"
+
+# Settings every learner gets; a user's own settings still override them.
+SETTINGS = {
+    # A chapter page or QUIZ.md is for reading: double-clicking it shows it rendered
+    # ("Open With > Editor" still edits it). Links in notebooks open rendered anyway.
+    "@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}},
+    # No first-start question about fetching news, and no request to the internet.
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+BASHRC = """\
+# Written by course/lab.py for JupyterLab's terminal: the user's own bash set-up first,
+# then the course's environment in front of PATH, as its bin/activate would put it.
+if [ -f ~/.bashrc ]; then . ~/.bashrc; fi
+export VIRTUAL_ENV={venv}
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+"""
+
+
+def keep_recorded_metadata(model: dict, path: str, contents_manager, **_) -> None:
+    """Jupyter's pre-save hook (ContentsManager.pre_save_hook): see the module's docstring."""
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    try:
+        with open(contents_manager._get_os_path(path), encoding="utf-8") as stored_file:
+            stored = json.load(stored_file).get("metadata", {})
+    except (OSError, ValueError, AttributeError):
+        return  # a new notebook, or not one this hook can read: saved as Lab sends it
+    metadata = model["content"].setdefault("metadata", {})
+    same_kernel = stored.get("kernelspec", {}).get("name") == metadata.get("kernelspec", {}).get("name")
+    if not same_kernel:
+        return  # the learner chose another kernel: theirs to save
+    for key in ("kernelspec", "language_info"):
+        if key in stored:
+            metadata[key] = stored[key]
+
+
+def environment_prefix() -> Path:
+    """The environment this runs in (.venv-lab under `make lab`)."""
+    return Path(sys.prefix)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    # Written at every start, so that an environment made by an older version of this file
+    # gets the current settings; left alone when nothing changed.
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def write_settings(prefix: Path) -> Path:
+    """Lab reads every overrides.d/*.json of its application directory as default settings."""
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "migrations-in-practice.json"
+    _write_if_changed(path, json.dumps(SETTINGS, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def terminal_shell(prefix: Path) -> list[str]:
+    """The command Lab's terminal runs."""
+    bash = shutil.which("bash")
+    if bash is None:
+        # Not a login shell: that one would reset the PATH set below.
+        return [os.environ.get("SHELL") or "sh", "-i"]
+    rcfile = prefix / "share" / "migrations-in-practice" / "bashrc"
+    _write_if_changed(rcfile, BASHRC.format(venv=shlex.quote(str(prefix))))
+    return [bash, "--rcfile", str(rcfile), "-i"]
+
+
+def lab_arguments(prefix: Path, extra: list[str]) -> list[str]:
+    arguments = [
+        f"--ServerApp.root_dir={REPO}",
+        f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}",
+        "--ServerApp.terminado_settings=" + json.dumps({"shell_command": terminal_shell(prefix)}),
+        "--ContentsManager.pre_save_hook=course.lab.keep_recorded_metadata",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Jupyter refuses to run as root without it (containers, CI machines).
+        arguments.append("--allow-root")
+    return arguments + extra
+
+
+def prepare_environment(prefix: Path) -> None:
+    """What `source bin/activate` would do, for the server and so for every kernel and
+    terminal it starts."""
+    os.environ["VIRTUAL_ENV"] = str(prefix)
+    os.environ["PATH"] = str(prefix / "bin") + os.pathsep + os.environ.get("PATH", "")
+    os.environ.pop("PYTHONHOME", None)
+
+
+def main(argv: list[str]) -> int:
+    try:
+        from jupyterlab.labapp import LabApp
+    except ImportError:
+        print("JupyterLab is not installed in this environment: run `make lab`, which makes .venv-lab.", file=sys.stderr)
+        return 2
+    prefix = environment_prefix()
+    prepare_environment(prefix)
+    write_settings(prefix)
+    LabApp.launch_instance(argv=lab_arguments(prefix, argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
