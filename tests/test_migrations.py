@@ -112,6 +112,60 @@ def test_env_py_takes_a_connection(project, monkeypatch):
     assert column(project.engine, "email") is None
 
 
+
+# -- the migration's own lock wait is bounded (env.py, MIGRATION_LOCK_TIMEOUT) -------------------
+LOCK_TIMEOUT_ERRORS = {
+    "postgresql": "canceling statement due to lock timeout",
+    "mysql": "Lock wait timeout exceeded; try restarting transaction",
+}
+
+
+def test_a_migration_waiting_for_a_table_lock_gives_up(project, monkeypatch):
+    if project.dialect not in LOCK_TIMEOUT_ERRORS:
+        pytest.skip("SQLite joins no lock queue; its driver's busy timeout bounds the wait")
+    project.upgrade("0001")
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "1")
+    with project.engine.connect() as report:
+        # An open transaction that has read the table: it holds the table until it ends, as a
+        # long report would, and 0002's ALTER TABLE has to wait for it.
+        report.execute(sa.select(sa.func.count()).select_from(USER_0001)).scalar()
+        with pytest.raises(sa.exc.OperationalError) as caught:
+            command.upgrade(project.config(), "head")
+        # The report is still there and still reads: it was the migration that gave up.
+        assert report.execute(sa.select(sa.func.count()).select_from(USER_0001)).scalar() == 0
+    assert LOCK_TIMEOUT_ERRORS[project.dialect] in str(caught.value.orig)
+    assert project.current() == "0001"
+    assert column(project.engine, "email") is None  # the statement that waited changed nothing
+    project.upgrade("head")  # once the report has ended, the same upgrade goes through
+    assert project.current() == "0002"
+
+
+def test_the_lock_timeout_is_set_only_on_connections_env_py_opens(project, monkeypatch):
+    """A caller's own Connection keeps its session settings; an Engine handed in gets the bound."""
+    if project.dialect not in LOCK_TIMEOUT_ERRORS:
+        pytest.skip("nothing is set on SQLite")
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "7")
+    show = {"postgresql": "SHOW lock_timeout", "mysql": "SELECT @@SESSION.lock_wait_timeout"}[project.dialect]
+    seen = []
+    with project.engine.connect() as connection:
+        before = connection.exec_driver_sql(show).scalar()
+        config = project.config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        assert connection.exec_driver_sql(show).scalar() == before
+        connection.commit()
+
+    @sa.event.listens_for(project.engine, "before_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("CREATE TABLE"):  # run by Alembic on the session env.py set up
+            seen.append(conn.exec_driver_sql(show).scalar())
+
+    config = project.config()
+    config.attributes["connection"] = project.engine
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+    assert seen and set(seen) == {"7s" if project.dialect == "postgresql" else 7}, seen
+
 # -- revision 0002 on a table with rows --------------------------------------------------------
 def test_rows_from_0001_survive_0002_with_a_placeholder_email(project):
     project.upgrade("0001")

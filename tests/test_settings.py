@@ -42,14 +42,24 @@ def test_a_bad_argon2_cost_is_named_too(config_module, monkeypatch):
         config_module.get_settings()
 
 
+
+@pytest.mark.parametrize("bad", ["0", "2.5", "soon"])
+def test_a_bad_migration_lock_timeout_is_named(config_module, monkeypatch, bad):
+    # Whole seconds from 1 up: MariaDB's lock_wait_timeout takes no fractions, and 0 would
+    # mean "do not wait at all" there but "wait forever" on PostgreSQL.
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", bad)
+    with pytest.raises(config_module.SettingsError, match=rf"^MIGRATION_LOCK_TIMEOUT='{bad}' is invalid: [^\n]*$"):
+        config_module.get_settings()
+
 def test_defaults_without_environment(config_module, monkeypatch):
-    for name in ("DATABASE_URL", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST"):
+    for name in ("DATABASE_URL", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "MIGRATION_LOCK_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     settings = config_module.get_settings()
     assert settings.database_url == f"sqlite:///{config_module.PROJECT_DIR / 'app.db'}"
     assert config_module.PROJECT_DIR == Path(config_module.__file__).parent.parent
     assert settings.url.get_backend_name() == "sqlite"
     assert (settings.argon2_time_cost, settings.argon2_memory_cost) == (3, 65536)
+    assert settings.migration_lock_timeout == 10
 
 
 def test_starting_the_app_with_a_bad_url_prints_one_line(project_copy, run_python, tmp_path):

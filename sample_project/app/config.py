@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -19,9 +19,21 @@ class SettingsError(Exception):
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-class Settings(BaseSettings):
+class MigrationSettings(BaseSettings):
+    """What env.py reads even when a caller hands it a database: DATABASE_URL is not needed."""
+
     model_config = SettingsConfigDict(env_file=PROJECT_DIR / ".env", extra="ignore", validate_default=True)
 
+    # MIGRATION_LOCK_TIMEOUT: seconds a migration's statement may wait for a lock before the
+    # server cancels it (env.py sets it on the migration's session; PostgreSQL and MariaDB).
+    # A waiting ALTER TABLE holds up every later query on its table, so the wait must be short:
+    # long enough for the app's ordinary transactions to end, short enough for the app to ride
+    # out the stall. When it fires, the statement that waited did nothing: retry the deploy
+    # later. Whole seconds, because MariaDB's lock_wait_timeout takes no fractions.
+    migration_lock_timeout: int = Field(default=10, ge=1)
+
+
+class Settings(MigrationSettings):
     database_url: str = "sqlite:///./app.db"  # PROJECT_DIR/app.db, see _must_parse
     # Argon2 costs. The defaults are pwdlib's (about 0.2 s a hash); tests lower them.
     argon2_time_cost: int = 3
@@ -47,8 +59,17 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    return _load(Settings)
+
+
+def get_migration_settings() -> MigrationSettings:
+    return _load(MigrationSettings)
+
+
+def _load(settings_class: type[MigrationSettings]):
+    """Read the settings; a bad value becomes one SettingsError line naming its variable."""
     try:
-        return Settings()
+        return settings_class()
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]).upper()
