@@ -49,7 +49,14 @@ def test_a_bad_migration_lock_timeout_is_named(config_module, monkeypatch, bad):
     # mean "do not wait at all" there but "wait forever" on PostgreSQL.
     monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", bad)
     with pytest.raises(config_module.SettingsError, match=rf"^MIGRATION_LOCK_TIMEOUT='{bad}' is invalid: [^\n]*$"):
-        config_module.get_settings()
+        config_module.get_migration_settings()
+
+
+def test_migration_settings_need_no_database_url(config_module, monkeypatch):
+    # env.py reads them even when a caller hands it a database and DATABASE_URL is unusable.
+    monkeypatch.setenv("DATABASE_URL", "not a url")
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "3")
+    assert config_module.get_migration_settings().migration_lock_timeout == 3
 
 def test_defaults_without_environment(config_module, monkeypatch):
     for name in ("DATABASE_URL", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "MIGRATION_LOCK_TIMEOUT"):
@@ -59,7 +66,7 @@ def test_defaults_without_environment(config_module, monkeypatch):
     assert config_module.PROJECT_DIR == Path(config_module.__file__).parent.parent
     assert settings.url.get_backend_name() == "sqlite"
     assert (settings.argon2_time_cost, settings.argon2_memory_cost) == (3, 65536)
-    assert settings.migration_lock_timeout == 10
+    assert config_module.get_migration_settings().migration_lock_timeout == 10
 
 
 def test_starting_the_app_with_a_bad_url_prints_one_line(project_copy, run_python, tmp_path):

@@ -19,21 +19,9 @@ class SettingsError(Exception):
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-class MigrationSettings(BaseSettings):
-    """What env.py reads even when a caller hands it a database: DATABASE_URL is not needed."""
-
+class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=PROJECT_DIR / ".env", extra="ignore", validate_default=True)
 
-    # MIGRATION_LOCK_TIMEOUT: seconds a migration's statement may wait for a lock before the
-    # server cancels it (env.py sets it on the migration's session; PostgreSQL and MariaDB).
-    # A waiting ALTER TABLE holds up every later query on its table, so the wait must be short:
-    # long enough for the app's ordinary transactions to end, short enough for the app to ride
-    # out the stall. When it fires, the statement that waited did nothing: retry the deploy
-    # later. Whole seconds, because MariaDB's lock_wait_timeout takes no fractions.
-    migration_lock_timeout: int = Field(default=10, ge=1)
-
-
-class Settings(MigrationSettings):
     database_url: str = "sqlite:///./app.db"  # PROJECT_DIR/app.db, see _must_parse
     # Argon2 costs. The defaults are pwdlib's (about 0.2 s a hash); tests lower them.
     argon2_time_cost: int = 3
@@ -57,6 +45,24 @@ class Settings(MigrationSettings):
         return make_url(self.database_url)
 
 
+class MigrationSettings(BaseSettings):
+    """Settings for env.py alone (apart, so it needs no DATABASE_URL when handed a database).
+
+    MIGRATION_LOCK_TIMEOUT: whole seconds (default 10) a statement of a migration may wait for
+    a lock before PostgreSQL or MariaDB cancels it; env.py sets it on the migration's session.
+    An ALTER TABLE waiting for its table joins the table's lock queue, and every later query
+    on that table waits behind it, so the app stalls for as long as the migration waits. Ten
+    seconds lets ordinary short transactions finish and keeps the stall short; when it fires,
+    the statement that waited changed nothing: retry the deploy later. Whole seconds, because
+    MariaDB's lock_wait_timeout takes no fractions; 0 is refused, because it would mean "do
+    not wait" on MariaDB and "wait forever" on PostgreSQL.
+    """
+
+    model_config = Settings.model_config
+
+    migration_lock_timeout: int = Field(default=10, ge=1)
+
+
 @lru_cache
 def get_settings() -> Settings:
     return _load(Settings)
@@ -66,7 +72,7 @@ def get_migration_settings() -> MigrationSettings:
     return _load(MigrationSettings)
 
 
-def _load(settings_class: type[MigrationSettings]):
+def _load(settings_class: type[BaseSettings]):
     """Read the settings; a bad value becomes one SettingsError line naming its variable."""
     try:
         return settings_class()
