@@ -122,7 +122,7 @@ LOCK_TIMEOUT_ERRORS = {
 
 def test_a_migration_waiting_for_a_table_lock_gives_up(project, monkeypatch):
     if project.dialect not in LOCK_TIMEOUT_ERRORS:
-        pytest.skip("SQLite joins no lock queue; its driver's busy timeout bounds the wait")
+        pytest.skip("env.py sets nothing on SQLite: the sqlite3 busy timeout bounds the wait")
     project.upgrade("0001")
     monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "1")
     with project.engine.connect() as report:

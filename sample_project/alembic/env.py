@@ -102,7 +102,7 @@ def bound_lock_waits(connection: Connection) -> None:
     and a day on MariaDB (lock_wait_timeout). Bounded, the statement fails with the server's
     lock-timeout error, the queue moves again, and the deploy is retried later.
     Only on connections this file opens: a caller that hands in its own Connection keeps its
-    session as it set it. SQLite joins no such queue: Python's sqlite3 already gives up on a
+    session as it set it. Nothing for SQLite: Python's sqlite3 already gives up waiting for a
     locked database file after its busy timeout (5 s unless the URL says otherwise).
     """
     dialect = connection.dialect.name
