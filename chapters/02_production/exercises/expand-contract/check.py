@@ -16,7 +16,10 @@ from alembic.migration import MigrationContext
 from course.checks import Fail, compare, database_message, describe
 
 # Two datasets: the second arrives after the first went forward and back, so its ids are
-# others, and one of its users leaves before the expand step (a gap in the ids).
+# others, and one of its users leaves before the expand step (a gap in the ids). The second
+# also has an imported user with an id 1,000 past the others, so the users signed up after
+# it fall in a later batch of the backfill than the older ones (whatever the batch size up
+# to 1,000): there, a stale name held by a later row meets an earlier row that wants it.
 DATASETS = [
     ["alice", "bob", "carol"],
     ["dmitri", "erin", "farid", "gwen", "hugo"],
@@ -145,6 +148,18 @@ def expect_release_b_schema(run, when: str) -> None:
             raise Fail(f"{when}, the schema is not release B's model: {describe(one, run.ws.engine)}")
 
 
+def duplicate_fail(run, exc: Fail, doing: str, what: str, holder: int, taker: int, name: str, mend: str) -> Fail:
+    """`exc` from a step that hit a duplicate `what`, explained; any other failure as it was."""
+    said = str(exc).lower()
+    if "unique" not in said and "duplicate" not in said:
+        return exc
+    return Fail(
+        f"{doing} fails on a duplicate {what}: user {holder} still holds {name!r} as a stale {what} "
+        f"while user {taker}, in an earlier batch, is given it, and a re-run stops at the same row. {mend} "
+        f"(the database said: {str(exc).splitlines()[0].split('the database said: ')[-1]})"
+    )
+
+
 def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     a, b, c = story.a, story.b, story.c
     user = run.quote("user")
@@ -158,6 +173,12 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     for n in names[1:]:
         story.truth[ids[n]] = n
     first, second = ids[names[1]], ids[names[2]]
+    crossing = tag == "2"  # the dataset whose stale names cross a batch boundary
+    if crossing:
+        far = max(ids.values()) + 1000
+        run.insert("user", [{"id": far, "username": f"zed{tag}", "email": f"zed{tag}@example.com",
+                             "password_hash": "x"}])
+        story.truth[far] = f"zed{tag}"
 
     # -- 0003 (expand), while A serves; then A and B together -----------------------------------
     run.upgrade("0003", doing=f"upgrading to 0003 (expand) with {len(story.truth)} users")
@@ -172,10 +193,21 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         first: f"release A renamed them {f'{names[1]}-a{tag}'!r} at 0003",
         ben: f"release A renamed them {f'ben{tag}-a'!r} after release B had signed them up as {f'ben{tag}'!r}",
     }
+    if crossing:  # A gives an older user the name ben left: free in username, still ben's stale login
+        story.rename(a, second, f"ben{tag}", at, keep_username)
+        renamed_by_a[second] = f"release A renamed them {f'ben{tag}'!r} at 0003"
     story.expect_names(a, at, renamed_by_a, "")
 
     # -- 0004 (backfill), once B serves alone ----------------------------------------------------
-    run.upgrade("0004", doing="upgrading to 0004 (backfill), release B serving alone")
+    doing = "upgrading to 0004 (backfill), release B serving alone"
+    try:
+        run.upgrade("0004", doing=doing)
+    except Fail as exc:
+        if not crossing:
+            raise
+        raise duplicate_fail(run, exc, "0004 (the backfill)", "login", ben, second, f"ben{tag}",
+                             "Clear the stale logins first (login = NULL where it differs), then fill "
+                             "the NULLs") from None
     at = "after upgrading to 0004 (backfill)"
     with run.quiet(f"reading user.login {at}"):
         logins = dict(run.rows(f"SELECT id, login FROM {user}"))
@@ -221,8 +253,18 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     story.rename(c, dora, f"dora{tag}-c", at, nullable)
     written_by_c = {late: f"release C signed them up after the contract was undone",
                     dora: f"release C renamed them {f'dora{tag}-c'!r} after the contract was undone"}
+    if crossing:  # C gives the first user the name dora left: still dora's stale username
+        story.rename(c, first, f"dora{tag}", at, nullable)
+        written_by_c[first] = f"release C renamed them {f'dora{tag}'!r} after the contract was undone"
     bea = story.sign_up(b, f"bea{tag}", "at 0004, release B serving again", "")
-    run.downgrade("0003", doing="downgrading to 0003 (release C gone, B serving alone)")
+    try:
+        run.downgrade("0003", doing="downgrading to 0003 (release C gone, B serving alone)")
+    except Fail as exc:
+        if not crossing:
+            raise
+        raise duplicate_fail(run, exc, "downgrading to 0003 (0004's downgrade)", "username", dora, first,
+                             f"dora{tag}", "Clear the stale usernames first (username = NULL where it "
+                             "differs from login), then fill the NULLs") from None
     at = "after downgrading to 0003 (release C rolled back to B)"
     story.expect_names(b, at, written_by_c, "0004's downgrade must copy login into username wherever "
                                               "they differ: B reads username")

@@ -23,7 +23,8 @@ def upgrade() -> None:
         # Release C writes only login while username still exists.
         batch_op.alter_column('username', existing_type=sa.String(length=50), nullable=True)
     # Unique from the first login written: the app learns "taken" only from the database.
-    # Built without blocking the app's writes, each engine its own way.
+    # Built online, each engine its own way: writes go on while the index is built (on
+    # MariaDB once the ALTER holds the table's metadata lock, which waits for open transactions).
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
         with op.get_context().autocommit_block():  # CONCURRENTLY refuses a transaction

@@ -16,12 +16,17 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 # The table as these revisions see it, frozen here (never import app.models in a migration).
-user = sa.table('user', sa.column('username', sa.String), sa.column('login', sa.String))
+user = sa.table('user', sa.column('id', sa.Integer), sa.column('username', sa.String),
+                sa.column('login', sa.String))
+
+BATCH_SIZE = 1000
 
 
 def upgrade() -> None:
     # Runs once release C serves alone. No copy from username: since the backfill every
     # release writes login, and C's renames changed login only. ix_user_login stays.
+    # Cost: SET NOT NULL reads the whole table under PostgreSQL's ACCESS EXCLUSIVE lock,
+    # and MariaDB rebuilds the table for it.
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.alter_column('login', existing_type=sa.String(length=50), nullable=False)
         batch_op.drop_constraint(op.f('uq_user_username'), type_='unique')
@@ -29,10 +34,30 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Back to the schema of 0004, with username complete for release B.
+    # Back to the schema of 0004, with username complete for release B; runs while C still
+    # serves. Copy first, in batches, while username has no unique rule: a name that C's
+    # renames leave stale meanwhile cannot make the copy fail (0004's downgrade mends it).
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('username', sa.String(length=50), nullable=True))
-    op.execute(user.update().values(username=user.c.login))
+    copy = (user.update().values(username=user.c.login)
+            .where(user.c.id.between(sa.bindparam('first'), sa.bindparam('last')))
+            .where(sa.or_(user.c.username.is_(None), user.c.username != user.c.login)))
+    dialect = op.get_bind().dialect.name
+    with op.get_context().autocommit_block():  # one commit per batch; reads go on
+        connection = op.get_bind()
+        last_id = connection.scalar(sa.select(sa.func.max(user.c.id))) or 0
+        for first in range(1, last_id + 1, BATCH_SIZE):
+            connection.execute(copy, {'first': first, 'last': first + BATCH_SIZE - 1})
+        # Then the unique rule, built online as in 0003.
+        if dialect == 'postgresql':
+            op.create_index(op.f('uq_user_username'), 'user', ['username'], unique=True,
+                            postgresql_concurrently=True)
+            op.execute('ALTER TABLE "user" ADD CONSTRAINT uq_user_username '
+                       'UNIQUE USING INDEX uq_user_username')
+        elif dialect == 'mysql':
+            op.execute('ALTER TABLE `user` ADD UNIQUE INDEX uq_user_username (username), '
+                       'ALGORITHM=INPLACE, LOCK=NONE')
     with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.create_unique_constraint(op.f('uq_user_username'), ['username'])
+        if dialect == 'sqlite':  # SQLite keeps a unique constraint in the table: batch copies it
+            batch_op.create_unique_constraint(op.f('uq_user_username'), ['username'])
         batch_op.alter_column('login', existing_type=sa.String(length=50), nullable=True)

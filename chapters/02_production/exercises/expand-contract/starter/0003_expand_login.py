@@ -19,7 +19,7 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     # TODO expand, run while release A serves: add user.login (A never writes it), let
     # username be NULL (release C will not write it), and make login unique from the start,
-    # built without blocking writes.
+    # built online.
     pass
 
 
