@@ -150,9 +150,45 @@ def op_differences(request: dict, project: Path) -> list[str]:
                         f"{table.name}.{column.name} is {types[column.name].compile(dialect=dialect)} in the "
                         f"database, but the model says {column.type.compile(dialect=dialect)}"
                     )
+        problems += _what_autogenerate_ignores(metadata, inspector)
         return problems
     finally:
         engine.dispose()
+
+
+def _what_autogenerate_ignores(metadata, inspector) -> list[str]:
+    """Two differences autogenerate does not report, each a real trap.
+
+    A server default the model does not have (compare_server_default is off): every insert
+    that leaves the column out gets that value. A foreign key named otherwise than the model
+    names it (autogenerate compares keys by their columns): a later revision's
+    drop_constraint(op.f(...)) does not find it.
+    """
+    problems = []
+    existing = set(inspector.get_table_names())
+    for table in metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        for found in inspector.get_columns(table.name):
+            column = table.columns.get(found["name"])
+            default = found.get("default")
+            if column is None or default is None or column.server_default is not None or column.primary_key:
+                continue
+            problems.append(
+                f"{table.name}.{found['name']} has server default {default} in the database, which the model "
+                "does not have: every insert that leaves the column out gets that value"
+            )
+        named = {tuple(fk["constrained_columns"]): fk["name"] for fk in inspector.get_foreign_keys(table.name)}
+        for constraint in table.foreign_key_constraints:
+            columns = tuple(c.name for c in constraint.columns)
+            wanted = str(constraint.name) if constraint.name else None
+            if wanted and columns in named and named[columns] != wanted:
+                problems.append(
+                    f"the foreign key on {table.name}({', '.join(columns)}) is named {named[columns]!r} in the "
+                    f"database; the naming convention calls it {wanted!r} (use op.f({wanted!r}), or later "
+                    "revisions cannot find it to drop it)"
+                )
+    return problems
 
 
 def op_start_app(request: dict, project: Path) -> dict:
