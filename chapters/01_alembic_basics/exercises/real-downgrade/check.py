@@ -26,12 +26,13 @@ def _users(run) -> set[tuple]:
 def _expect_refused(run, at_0002: dict, at_0003: dict, users: set[tuple]) -> None:
     """With a username longer than 50 characters, the downgrade must fail and change nothing."""
     name, size = LONG["username"], len(LONG["username"])
+    [user_id] = [r[0] for r in run.rows(f"SELECT id FROM {run.quote('user')} WHERE username = :name", name=name)]
     try:
         run.downgrade("0002", doing=f"downgrading to 0002 with a username of {size} characters")
-    except Fail:
-        refused = True
+    except Fail as failure:
+        refused, said = True, str(failure)
     else:
-        refused = False
+        refused, said = False, ""
     kept = {u[0] for u in _users(run)}
     if name not in kept:
         cut = next((k for k in kept if name.startswith(k) and k != name), None)
@@ -51,6 +52,9 @@ def _expect_refused(run, at_0002: dict, at_0003: dict, users: set[tuple]) -> Non
         )
     if run.current() != "0003":
         raise Fail(f"after the refused downgrade, the database is at {run.current()}, not 0003")
+    if str(user_id) not in said and name not in said:
+        raise Fail(f"the downgrade refused, but its error ({said.partition('failed: ')[2] or said!r}) does not name "
+                   f"the user whose name is too long (id {user_id}): the operator must know which rows to fix")
     for problem in compare(at_0003, run.snapshot(), what="the refused downgrade"):
         raise Fail(f"{problem}: the database is half downgraded; check the lengths before the first change")
     if _users(run) != users:
