@@ -7,6 +7,10 @@
 `locked_upgrade(config, engine)` is the fix for when the upgrade has to run from the app: one
 process at a time takes a lock, upgrades (or finds nothing to do), and lets the next one in.
 A process that waits longer than the timeout (60 s unless told) stops with LockTimeout.
+The lock is advisory: only processes that call locked_upgrade take it, so a plain
+`alembic upgrade head` (an operator, a CI job) runs beside it (notebook 16 runs that). Its
+connection sits idle while the migration runs, and a server that ends idle sessions
+(PostgreSQL's idle_session_timeout, MariaDB's wait_timeout) releases it with the session.
 """
 
 import contextlib
@@ -75,8 +79,8 @@ def _wait_for(try_lock: Callable[[], bool], timeout: float, what: str) -> None:
     """Call `try_lock()` until it takes the lock; raise LockTimeout after `timeout` seconds.
 
     Every engine is asked without waiting and asked again, so the limit is the same on all
-    three (PostgreSQL's pg_advisory_lock alone would wait forever, MariaDB's GET_LOCK as
-    long as its own timeout says).
+    three (PostgreSQL's pg_advisory_lock would wait until the session's lock_timeout, off by
+    default, stops it; MariaDB's GET_LOCK as long as its own timeout argument says).
     """
     deadline = time.monotonic() + timeout
     while not try_lock():
@@ -102,9 +106,10 @@ def migration_lock(engine: sa.Engine, timeout: float = LOCK_TIMEOUT,
     """Hold a lock that only one migrating process can have at a time, on any engine.
 
     PostgreSQL and MariaDB have named locks held by a session: a connection of its own
-    keeps the lock while Alembic works on another one. SQLite has none; a lock on a file
-    next to the database does the same for processes on one machine (the only place an
-    SQLite file can be shared anyway).
+    keeps the lock while Alembic works on another one (a direct connection: behind a
+    transaction-pooling proxy the session is not the client's; on a MariaDB Galera cluster
+    GET_LOCK is refused). SQLite has none; a lock on a file next to the database does the
+    same for processes on one machine (the only place an SQLite file can be shared anyway).
     """
     dialect = engine.dialect.name
     if dialect == "sqlite":
