@@ -198,10 +198,16 @@ def op_start_app(request: dict, project: Path) -> dict:
 
     from fastapi.testclient import TestClient
 
-    log = io.StringIO()  # what the app logs at start-up (a warning, say) is part of its behaviour
+    # What the app logs at start-up is part of its behaviour: warnings and worse, as an
+    # operator's default logging shows them (an INFO line nobody sees is no warning).
+    log = io.StringIO()
     handler = logging.StreamHandler(log)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
+    # A process manager starts the server from wherever it likes: nothing may depend on the
+    # working directory being the project.
+    os.chdir(project.parent)
     main = importlib.import_module("app.main")
     client = TestClient(main.app)
     try:

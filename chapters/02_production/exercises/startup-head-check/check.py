@@ -13,16 +13,18 @@ USERS = [
 ]
 
 # The next release's revision: an expand step (a nullable column) that the release checked
-# here, whose head is 0003, does not know but keeps working with.
-NEWER = '''"""add user.bio
+# here, whose head is 0003, does not know but keeps working with. Its id is random-looking, as
+# Alembic makes them, and sorts before 0003: ids say nothing about which revision is newer.
+NEWER_ID = "0002f7c1d9ab"
+NEWER = f'''"""add user.bio
 
-Revision ID: 0004
+Revision ID: {NEWER_ID}
 Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0004'
+revision = '{NEWER_ID}'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
@@ -120,49 +122,49 @@ def check(run):
     # Ahead: the next release migrated first (its expand step), and this release restarts.
     newer = versions / "0004_add_bio.py"
     newer.write_text(NEWER, encoding="utf-8")
-    run.upgrade("0004", doing="upgrading to the next release's 0004")
+    run.upgrade(NEWER_ID, doing=f"upgrading to the next release's {NEWER_ID}")
     newer.unlink()
     app = _start(run)
     if not app.started:
         raise Fail(
-            f"the app refused to start with the database at 0004, a revision a newer release applied: {app.error!r}. "
+            f"the app refused to start with the database at {NEWER_ID}, a revision a newer release applied: {app.error!r}. "
             "In a rollout that migrates first, every process of the running release that restarts then stays "
             "down, and a rollback of the code cannot start at all; the expand step keeps this release working, "
             "so start and log a warning"
         )
     if app.status != 200:
-        raise Fail(f"with the database ahead at 0004 the app started, but GET /users answered {app.status}")
-    if "0004" not in app.log:
-        raise Fail("the app started with the database ahead at 0004, a revision it does not know, without logging "
+        raise Fail(f"with the database ahead at {NEWER_ID} the app started, but GET /users answered {app.status}")
+    if not any(NEWER_ID in l and l.startswith("WARNING") for l in app.log.splitlines()):
+        raise Fail(f"the app started with the database ahead at {NEWER_ID}, a revision it does not know, without logging "
                    "a warning that names it: log one (logging.getLogger(__name__).warning), so the operator sees "
                    "that an older release is serving a newer schema")
 
-    # The code gets 0004 as well: a database at 0003 is now behind.
+    # The code gets the newer revision as well: a database at 0003 is now behind.
     newer.write_text(NEWER, encoding="utf-8")
     run.downgrade("0003", doing="downgrading to 0003")
     app = _start(run)
     if app.started:
-        raise Fail("the app started with the database at 0003 after a new revision 0004 was added to the scripts: "
+        raise Fail(f"the app started with the database at 0003 after a new revision {NEWER_ID} was added to the scripts: "
                    "is the head written into your code? Read it from the revision scripts "
                    "(ScriptDirectory.get_heads()), which move with every release")
-    if "0004" not in app.error:
-        raise Fail(f"with the scripts' head at 0004 and the database at 0003 the app refused to start, but its "
-                   f"message ({app.error!r}) does not name the head 0004")
-    run.upgrade("0004", doing="upgrading to 0004")
+    if NEWER_ID not in app.error:
+        raise Fail(f"with the scripts' head at {NEWER_ID} and the database at 0003 the app refused to start, but its "
+                   f"message ({app.error!r}) does not name the head {NEWER_ID}")
+    run.upgrade(NEWER_ID, doing=f"upgrading to {NEWER_ID}")
     app = _start(run)
     if not app.started:
-        raise Fail(f"the app refused to start with the database at the new head 0004: {app.error}")
+        raise Fail(f"the app refused to start with the database at the new head {NEWER_ID}: {app.error}")
 
     # Two heads: the database must be at both.
     (versions / "0004b_add_login_event.py").write_text(BRANCH, encoding="utf-8")
     app = _start(run)
     if app.started:
-        raise Fail("the app started with the database at 0004 while the scripts have two heads, 0004 and 0004b: "
+        raise Fail(f"the app started with the database at {NEWER_ID} while the scripts have two heads, {NEWER_ID} and 0004b: "
                    "the database lacks 0004b. Compare the sets of revisions, not one of them")
     run.upgrade("heads", doing="upgrading to both heads")
     app = _start(run)
     if not app.started:
-        raise Fail(f"the app refused to start with the database at both heads (0004 and 0004b): {app.error.rstrip('.')}. "
+        raise Fail(f"the app refused to start with the database at both heads ({NEWER_ID} and 0004b): {app.error.rstrip('.')}. "
                    "get_current_revision() and get_current_head() fail when there are two; use "
                    "get_current_heads() and get_heads(), as sets")
 
