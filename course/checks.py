@@ -443,6 +443,8 @@ def explain(exc: BaseException, doing: str, learner_files: Mapping[Path, Path] =
         said = database_message(exc)
         if 'near "ALTER"' in said:
             said += " (SQLite cannot ALTER a column in place: use op.batch_alter_table)"
+        if "_alembic_tmp_" in said:  # batch mode's copy of the table: name the table itself
+            said = said.replace("_alembic_tmp_", "") + " (while batch mode copied the table into its new shape)"
         return f"{doing} failed; the database said: {said}"
     if isinstance(exc, CommandError):
         text = " ".join(str(exc).split())
