@@ -238,7 +238,10 @@ def _lab_environment(tmp: Path, repo: Path) -> dict:
         JUPYTERLAB_SETTINGS_DIR=str(jupyter / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(jupyter / "workspaces"),
         IPYTHONDIR=str(jupyter / "ipython"),
+        # Whatever Lab, its kernels or the course put in a temporary folder stays in this one.
+        TMPDIR=str(tmp / "tmp"),
     )
+    (tmp / "tmp").mkdir()
     _write_user_settings(jupyter / "settings")
     return env
 
@@ -272,13 +275,30 @@ def _notebook_panel(page):
 
 
 def _open_from_file_browser(page, *names: str) -> None:
-    """Double-click through the file browser from the root, as a learner does."""
+    """Double-click through the file browser from the root, as a learner does. Going to the
+    root reads its listing afresh (the terminal may just have made work/). A double-click that
+    lands while the listing is being redrawn counts as two clicks: it is repeated until the
+    folder's contents show."""
     browser = page.locator(".jp-FileBrowser")
+
+    def item(name):
+        text = page.locator(".jp-DirListing-itemText", has_text=re.compile(f"^{re.escape(name)}$"))
+        return browser.locator(".jp-DirListing-content .jp-DirListing-item", has=text)
+
     browser.locator(".jp-BreadCrumbs-home").click()
-    # Lab re-reads a folder every few seconds; a learner's new files show at once after this.
-    browser.get_by_title(re.compile("^Refresh the file browser")).first.click()
-    for name in names:
-        browser.locator(".jp-DirListing-item", has=page.locator(".jp-DirListing-itemText", has_text=re.compile(f"^{re.escape(name)}$"))).dblclick()
+    for folder, inside in zip(names, names[1:]):
+        def opened(folder=folder, inside=inside):
+            if item(inside).count():
+                return True
+            item(folder).dblclick()
+            try:
+                item(inside).first.wait_for(timeout=10_000)
+            except Exception:  # playwright's TimeoutError: try the double-click again
+                return False
+            return True
+
+        _wait_for(opened, f"the file browser opening {folder}/ (to show {inside})")
+    item(names[-1]).dblclick()
 
 
 def _terminal_text(page) -> str:
@@ -344,7 +364,13 @@ def test_lab_in_a_browser(tmp_path):
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.set_default_timeout(WAIT_MS)
-                _first_hour(page, base, token, repo, tmp_path, stored_first_output, link_notebook, link_target)
+                try:
+                    _first_hour(page, base, token, repo, tmp_path, stored_first_output, link_notebook, link_target)
+                except Exception:
+                    # What the page showed when a step failed, for whoever reads the failure.
+                    page.screenshot(path=tmp_path / "failure.png")
+                    print(f"screenshot of the page at the failure: {tmp_path / 'failure.png'}")
+                    raise
             finally:
                 browser.close()
     finally:
