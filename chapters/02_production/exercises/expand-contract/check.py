@@ -4,15 +4,22 @@ The check plays the app's three releases against the learner's revisions, with m
 own (never the learner's code): A reads and writes username; B writes both and reads username;
 C reads and writes login only. It follows a real rollout, two releases serving at once in each
 window, then a rollback, and compares every user's name as each release reads it. It runs the
-whole road twice, with different users and ids.
+whole road twice, with different users and ids; the second time with an import of thousands
+of users with gaps in their ids, and a backfill made to fail half-way once (what it committed
+must stay, a re-run must finish). What no run can show, whether 0003 builds its index
+without blocking writes, it reads from the SQL 0003 renders for each server.
 """
 
 from __future__ import annotations
+
+import os
+import re
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from course import warm_python
 from course.checks import Fail, compare, database_message, describe
 
 # Two datasets: the second arrives after the first went forward and back, so its ids are
@@ -24,6 +31,41 @@ DATASETS = [
     ["alice", "bob", "carol"],
     ["dmitri", "erin", "farid", "gwen", "hugo"],
 ]
+
+# The second dataset also carries an import of BULK users whose ids leave gaps of BULK_STEP:
+# more rows than a few batches (of up to 1,000), and ids far beyond the number of rows, so a
+# loop bounded by the row count, or OFFSET paging over rows the backfill itself changes,
+# leaves users without a login. Every one of their names is compared, not counted.
+BULK, BULK_STEP = 4000, 3
+
+# What the injected failure says, so the check tells it from any other error.
+INJECTED = "update refused by the check on purpose"
+
+
+def injected_failure(run, marker: str) -> tuple[list[str], list[str]]:
+    """(create, drop): a trigger that makes any UPDATE setting login to `marker` fail.
+
+    It stands for what stops a real backfill half-way (a lock wait timing out, a killed
+    connection): what the backfill had committed before must stay, and a re-run must finish.
+    """
+    user = run.quote("user")
+    if run.ws.dialect == "postgresql":
+        return ([
+            "CREATE FUNCTION mip_refuse_update() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{INJECTED}'; END $$",
+            f"CREATE TRIGGER mip_refuse_update BEFORE UPDATE ON {user} FOR EACH ROW "
+            f"WHEN (NEW.login = '{marker}') EXECUTE FUNCTION mip_refuse_update()",
+        ], [f"DROP TRIGGER IF EXISTS mip_refuse_update ON {user}", "DROP FUNCTION IF EXISTS mip_refuse_update()"])
+    if run.ws.dialect == "mysql":
+        return ([
+            f"CREATE TRIGGER mip_refuse_update BEFORE UPDATE ON {user} FOR EACH ROW "
+            f"BEGIN IF NEW.login = '{marker}' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{INJECTED}'; "
+            "END IF; END",
+        ], ["DROP TRIGGER IF EXISTS mip_refuse_update"])
+    return ([
+        f"CREATE TRIGGER mip_refuse_update BEFORE UPDATE OF login ON {user} "
+        f"WHEN NEW.login = '{marker}' BEGIN SELECT RAISE(ABORT, '{INJECTED}'); END",
+    ], ["DROP TRIGGER IF EXISTS mip_refuse_update"])
 
 # The naming convention of the sample project's models (app/models/base.py).
 NAMING = {
@@ -196,27 +238,88 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     if crossing:  # A gives an older user the name ben left: free in username, still ben's stale login
         story.rename(a, second, f"ben{tag}", at, keep_username)
         renamed_by_a[second] = f"release A renamed them {f'ben{tag}'!r} at 0003"
+        # An import, written as release A writes (no login), after everyone above.
+        bulk = {ben + 1000 + BULK_STEP * k: f"u{tag}-{k:05d}" for k in range(BULK)}
+        with run.quiet(f"importing {BULK} users at 0003"):
+            run.insert("user", [{"id": i, "username": n, "email": f"{n}@example.com", "password_hash": "x"}
+                                for i, n in bulk.items()])
+        story.truth.update(bulk)
+        # The user whose login the injected failure refuses: in the middle, so a backfill
+        # that walks the ids either way has batches behind it when it fails.
+        marked = sorted(bulk)[BULK // 2]
     story.expect_names(a, at, renamed_by_a, "")
 
     # -- 0004 (backfill), once B serves alone ----------------------------------------------------
     doing = "upgrading to 0004 (backfill), release B serving alone"
-    try:
-        run.upgrade("0004", doing=doing)
-    except Fail as exc:
-        if not crossing:
-            raise
-        raise duplicate_fail(run, exc, "0004 (the backfill)", "login", ben, second, f"ben{tag}",
-                             "Clear the stale logins first (login = NULL where it differs), then fill "
-                             "the NULLs") from None
+
+    def backfill(doing: str) -> None:
+        try:
+            run.upgrade("0004", doing=doing)
+        except Fail as exc:
+            if not crossing or INJECTED in str(exc):
+                raise
+            raise duplicate_fail(run, exc, "0004 (the backfill)", "login", ben, second, f"ben{tag}",
+                                 "Clear the stale logins first (login = NULL where it differs), then fill "
+                                 "the NULLs") from None
+
     at = "after upgrading to 0004 (backfill)"
+    if crossing:
+        # The backfill fails half-way: filling user `marked` is refused. A batched backfill
+        # that commits each batch keeps the batches before it; one UPDATE, or batches in one
+        # transaction, keep none (and held every row they had updated until then).
+        create, drop = injected_failure(run, bulk[marked])
+        with run.quiet("adding the check's trigger that makes one update fail"):
+            for statement in create:
+                run.execute(statement)
+        try:
+            backfill(f"{doing}, with the update of user {marked} made to fail")
+            failed = False
+        except Fail as exc:
+            if INJECTED not in str(exc):
+                raise
+            failed = True
+        finally:
+            with run.quiet("dropping the check's trigger"):
+                for statement in drop:
+                    run.execute(statement)
+        if failed:
+            with run.quiet(f"reading user.login after the failed backfill"):
+                kept = run.rows(f"SELECT count(*) FROM {user} WHERE id >= :low AND login = username",
+                                low=min(bulk))[0][0]
+            if not kept:
+                raise Fail(
+                    f"when the backfill failed at user {marked} (the check made that update fail), not one login "
+                    f"it had filled before was kept: it runs as one statement or one transaction, which holds "
+                    f"every row it updated until the end; commit each batch on its own "
+                    f"(op.get_context().autocommit_block())"
+                )
+            backfill(f"upgrading to 0004 again, after the backfill failed at user {marked} and was fixed")
+    else:
+        backfill(doing)
     with run.quiet(f"reading user.login {at}"):
         logins = dict(run.rows(f"SELECT id, login FROM {user}"))
+    empty = [i for i in sorted(story.truth) if logins.get(i) is None]
+    if empty:
+        first_empty = empty[0]
+        filled_after = [i for i in story.truth if i > first_empty and logins.get(i) is not None]
+        filled_before = [i for i in story.truth if i < first_empty and logins.get(i) is not None]
+        who = f"user {first_empty} ({story.truth[first_empty]})"
+        if crossing and not failed and logins.get(marked) is None and any(i > marked for i in filled_after):
+            raise Fail(f"{at}, user {marked} ({story.truth[marked]}) has no login: updating it failed (the check "
+                       "made it fail) and the backfill went on as if it had not; let the error stop the "
+                       "migration, so that a re-run finishes it")
+        if filled_before and not filled_after:
+            raise Fail(f"{at}, the users from {first_empty} up to the highest id, {max(story.truth)}, have no "
+                       f"login, while the table has {len(logins)} rows: ids have gaps, so the backfill must run "
+                       "its batches up to the highest id, not up to the number of rows")
+        if filled_after:
+            raise Fail(f"{at}, {who} has no login while users after it have one: the batches skipped it (paging "
+                       "with OFFSET over the rows still to do skips rows as that set shrinks); walk the ids in "
+                       "ranges")
+        raise Fail(f"{at}, {who} has no login: the backfill fills every row that has none")
     for user_id in sorted(story.truth):
         if logins.get(user_id) == story.truth[user_id]:
             continue
-        if logins.get(user_id) is None:
-            raise Fail(f"{at}, user {user_id} ({story.truth[user_id]}) has no login: the backfill fills "
-                       "every row that has none")
         if user_id in renamed_by_a:
             raise Fail(f"{at}, user {user_id}'s login is {logins[user_id]!r}, but {renamed_by_a[user_id]}: "
                        "their rename is lost. The backfill must also mend logins that differ from username")
@@ -269,12 +372,62 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     story.expect_names(b, at, written_by_c, "0004's downgrade must copy login into username wherever "
                                               "they differ: B reads username")
     story.rename(b, bea, f"bea{tag}-b", at, "")
+    at = "after downgrading to 0003, with releases B and A serving together (B rolled back to A)"
+    story.sign_up(b, f"bo{tag}", at, "")
+    story.sign_up(a, f"amy{tag}", at, "A never writes login: undone to 0003, login must allow NULL again")
+    expect_release_b_schema(run, "after downgrading to 0003")
     run.downgrade("0002", doing="downgrading to 0002 (release B rolled back to A)")
     at = "after downgrading to 0002"
     for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
         raise Fail(problem)
     story.expect_names(a, at, {}, "")
     story.sign_up(a, f"abe{tag}", at, "")
+
+
+# A database URL of each server's dialect, for rendering SQL only: nothing connects to it.
+OFFLINE = {"PostgreSQL": "postgresql+psycopg://check@db.invalid/app",
+           "MariaDB": "mysql+pymysql://check@db.invalid/app"}
+
+
+def rendered_0003(run, server: str) -> list[str]:
+    """The statements 0003 sends to `server`, as `alembic upgrade 0002:0003 --sql` prints them.
+
+    Run as a command of its own in a child process (the learner's code never runs here).
+    """
+    env = {**os.environ, "DATABASE_URL": OFFLINE[server], "PYTHONDONTWRITEBYTECODE": "1"}
+    status, output = warm_python.run(["-m", "alembic", "upgrade", "0002:0003", "--sql"], run.ws.path, env)
+    if status != 0:
+        said = [line for line in output.strip().splitlines() if line.strip()]
+        raise Fail(f"rendering 0003 as SQL for {server} (alembic upgrade 0002:0003 --sql) failed: "
+                   f"{said[-1].strip() if said else f'exit status {status}'}")
+    # Alembic's log lines are mixed in; statements end with ';' at the end of a line.
+    text = "\n".join(line for line in output.splitlines() if not line.startswith(("INFO ", "WARNI", "--")))
+    return [" ".join(part.split()) for part in re.split(r";\s*(?:\n|$)", text) if part.strip()]
+
+
+def expect_online_index(run) -> None:
+    """0003 must build ix_user_login without blocking writes, on each server.
+
+    Once built, a blocking index and an online one leave the same schema, and on a small
+    table both finish before anything could notice: only the statement 0003 sends tells
+    them apart. So the check reads the SQL that 0003 renders for each server's dialect,
+    whichever engine it runs on.
+    """
+    statements = rendered_0003(run, "PostgreSQL")
+    index = [i for i, s in enumerate(statements) if re.search(r"\bCREATE UNIQUE INDEX\b.*\bix_user_login\b", s, re.I)]
+    if not index or not re.search(r"\bCONCURRENTLY\b", statements[index[0]], re.I):
+        raise Fail("on PostgreSQL, 0003 builds ix_user_login with a plain CREATE UNIQUE INDEX, which blocks every "
+                   "write to user until it ends: build it CONCURRENTLY, inside op.get_context().autocommit_block()")
+    before = [s.upper() for s in statements[:index[0]] if s.upper() in ("BEGIN", "COMMIT")]
+    if before and before[-1] == "BEGIN":
+        raise Fail("on PostgreSQL, 0003 sends CREATE UNIQUE INDEX CONCURRENTLY inside a transaction, which "
+                   "PostgreSQL refuses: run it inside op.get_context().autocommit_block()")
+    statements = rendered_0003(run, "MariaDB")
+    if not any(re.search(r"\bix_user_login\b", s) and re.search(r"\bLOCK\s*=\s*NONE\b", s, re.I)
+               for s in statements):
+        raise Fail("on MariaDB, 0003 adds ix_user_login without LOCK=NONE, so wherever MariaDB cannot build it "
+                   "online it silently blocks writes to user instead of refusing: add it with ALGORITHM=INPLACE, "
+                   "LOCK=NONE")
 
 
 def check(run):
@@ -290,5 +443,6 @@ def check(run):
     story = Story(run)
     for number, names in enumerate(DATASETS, 1):
         one_pass(run, story, names, str(number))
+    expect_online_index(run)
     return ("username became login in three steps while two releases served at once; taken logins "
             "were refused, no rename was lost, and the rollback gave every release its names back.")
