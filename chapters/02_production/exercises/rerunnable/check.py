@@ -86,12 +86,13 @@ def check(run):
     run.upgrade("0003", doing=f"upgrading to 0003 {half}")
     _at_0003(run, f"after upgrading to 0003 {half}", second)
 
-    # 3. A failed run stopped during the copy: column and index there, 2 of the 3 users copied.
+    # 3. A batched copy stopped between two batches (one UPDATE is all or nothing): column and
+    #    index there, 2 of the 3 users copied.
     _fresh_0002(run, FIRST)
     run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
     run.execute(f"CREATE INDEX ix_user_display_name ON {user} (display_name)")
     run.execute(f"UPDATE {user} SET display_name = username WHERE id IN (1, 2)")
-    half = "on a database where 0003 stopped during the copy (column and index there, 2 of the 3 users copied)"
+    half = "on a database where 0003 stopped between two batches of its copy (column and index there, 2 of the 3 users copied)"
     run.upgrade("0003", doing=f"upgrading to 0003 {half}")
     _at_0003(run, f"after upgrading to 0003 {half}", first)
 
