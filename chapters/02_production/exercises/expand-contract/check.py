@@ -283,15 +283,15 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
                 for statement in drop:
                     run.execute(statement)
         if failed:
-            with run.quiet(f"reading user.login after the failed backfill"):
+            with run.quiet("reading user.login after the failed backfill"):
                 kept = run.rows(f"SELECT count(*) FROM {user} WHERE id >= :low AND login = username",
                                 low=min(bulk))[0][0]
             if not kept:
                 raise Fail(
                     f"when the backfill failed at user {marked} (the check made that update fail), not one login "
-                    f"it had filled before was kept: it runs as one statement or one transaction, which holds "
-                    f"every row it updated until the end; commit each batch on its own "
-                    f"(op.get_context().autocommit_block())"
+                    "it had filled before was kept: it runs as one statement or one transaction, which holds "
+                    "every row it updated until the end; commit each batch on its own "
+                    "(op.get_context().autocommit_block())"
                 )
             backfill(f"upgrading to 0004 again, after the backfill failed at user {marked} and was fixed")
     else:
