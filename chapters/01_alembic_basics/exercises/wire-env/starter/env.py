@@ -16,7 +16,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, pool
 from sqlalchemy.exc import NoSuchModuleError, OperationalError
 
-from app.config import SettingsError, get_settings
+from app.config import SettingsError, get_migration_settings, get_settings
 
 config = context.config
 
@@ -65,9 +65,11 @@ def connect(engine: Engine) -> Connection:
     """Open a connection, turning the usual set-up mistakes into one readable line."""
     shown = engine.url.render_as_string(hide_password=True)
     try:
-        return engine.connect()
+        connection = engine.connect()
     except OperationalError as exc:
         raise CommandError(f"cannot connect to {shown}: {' '.join(str(exc.orig).split())}. Check DATABASE_URL.") from None
+    bound_lock_waits(connection)
+    return connection
 
 
 def run_migrations_online() -> None:
@@ -92,6 +94,34 @@ def run_migrations_online() -> None:
             run_migrations(connection)
     finally:
         engine.dispose()
+
+
+def bound_lock_waits(connection: Connection) -> None:
+    """Let no statement of this migration wait longer than MIGRATION_LOCK_TIMEOUT s for a lock.
+
+    A DDL statement that waits for a table lock (behind a long transaction, say) joins the
+    table's lock queue, and every later query on that table queues behind it: the app stalls
+    for as long as the migration waits, which is forever on PostgreSQL (lock_timeout is off)
+    and a day on MariaDB (lock_wait_timeout). Bounded, the statement fails with the server's
+    lock-timeout error, the queue moves again, and the deploy is retried later.
+    Only on connections this file opens: a caller that hands in its own Connection keeps its
+    session as it set it. Nothing for SQLite: Python's sqlite3 already gives up waiting for a
+    locked database file after its busy timeout (5 s unless the URL says otherwise).
+    """
+    dialect = connection.dialect.name
+    if dialect not in ("postgresql", "mysql", "mariadb"):
+        return
+    try:
+        seconds = get_migration_settings().migration_lock_timeout  # an int >= 1, validated there
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+    if dialect == "postgresql":  # lock_timeout covers every lock: tables and rows
+        connection.exec_driver_sql(f"SET lock_timeout = '{seconds}s'")
+    else:  # MariaDB: table (metadata) locks, and InnoDB's row locks (50 s by default)
+        connection.exec_driver_sql(
+            f"SET SESSION lock_wait_timeout = {seconds}, SESSION innodb_lock_wait_timeout = {seconds}"
+        )
+    connection.commit()  # a session setting: it outlives this transaction, Alembic's starts clean
 
 
 if context.is_offline_mode():
