@@ -143,19 +143,40 @@ def _shm() -> str | None:
 
 # -- the watcher --------------------------------------------------------------------------------
 
-_watcher: subprocess.Popen | None = None
+_watched: int | None = None  # the process a watcher was started for (a forked child needs its own)
+_pipe: int | None = None  # this process's end of the watcher's stdin: closed when the process ends
+_windows_watcher: subprocess.Popen | None = None
 
 
 def watch_me() -> None:
-    """Start, once per process, a watcher that drops this process's databases when it ends."""
-    global _watcher
-    if _watcher is not None and _watcher.poll() is None:
+    """Start, once per process, a watcher that drops this process's databases when it ends.
+
+    Spawned rather than kept as a subprocess.Popen: the watcher outlives its owner on purpose,
+    and a Popen still running when the interpreter exits is reported as a ResourceWarning.
+    """
+    global _watched, _pipe
+    if _watched == os.getpid():
         return
-    _watcher = subprocess.Popen(
-        [sys.executable, "-m", "course.reaper", str(os.getpid())],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,  # not killed with a kernel's process group
-    )
+    argv = [sys.executable, "-m", "course.reaper", str(os.getpid())]
+    if not hasattr(os, "posix_spawn"):  # Windows: no session of its own, but still a watcher
+        global _windows_watcher
+        _windows_watcher = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
+        _windows_watcher.returncode = 0  # never waited for: it ends after this process
+        _watched, _pipe = os.getpid(), _windows_watcher.stdin.fileno()
+        return
+    read_end, write_end = os.pipe()  # both close-on-exec; dup2 makes the watcher's copy its stdin
+    try:
+        os.posix_spawn(sys.executable, argv, dict(os.environ), file_actions=[
+            (os.POSIX_SPAWN_DUP2, read_end, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+        ], setsid=True)  # a session of its own: not killed with a kernel's process group
+    finally:
+        os.close(read_end)
+    if _pipe is not None:
+        os.close(_pipe)  # a forked child's copy of its parent's end: the parent's watcher is not ours
+    _watched, _pipe = os.getpid(), write_end
 
 
 def _watch(owner: int) -> None:
