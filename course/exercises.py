@@ -340,7 +340,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
     if problem is not None:
         return Result(exercise, False, problem, time.perf_counter() - started)
     # Named after this process: if it is killed, the next check's sweep removes the folder.
-    temporary = reaper.scratch_dir("course-check-", _scratch())
+    temporary = reaper.scratch_dir("course-check-", reaper.fast_scratch_parent())
     with _removed(temporary), workspace.isolated():
         ws = None
         setup_problem = False
@@ -431,13 +431,6 @@ def _time_limit():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def _scratch() -> str | None:
-    """Where throwaway workspaces go: memory-backed /dev/shm where there is one (a check on
-    SQLite spends half its time syncing the database file to disk otherwise)."""
-    shm = Path("/dev/shm")
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 def record(result: Result) -> None:

@@ -133,10 +133,13 @@ def drop_owned(owner: int | None = None) -> list[str]:
 def sweep() -> None:
     """What dead processes left: their databases and their scratch folders."""
     drop_owned()
-    sweep_scratch(_shm())
+    sweep_scratch(fast_scratch_parent())
 
 
-def _shm() -> str | None:
+def fast_scratch_parent() -> str | None:
+    """Where throwaway workspaces go: memory-backed /dev/shm where there is one (a check on
+    SQLite spends half its time syncing the database file to disk otherwise); None: the
+    temp directory."""
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
