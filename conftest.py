@@ -43,22 +43,18 @@ def pytest_configure(config):
         os.environ.setdefault("COURSE_PROGRESS_FILE", os.path.join(os.environ["COURSE_WORKDIR"], "progress.json"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(items):
-    # Long tests first, so that the xdist workers finish at about the same time.
+    # The cells of a notebook share one kernel and run in order, so a notebook must stay on one
+    # worker: `--dist loadgroup` (pyproject.toml) keeps each xdist_group together and spreads
+    # every other test one by one.
+    for item in items:
+        path = item.nodeid.partition("::")[0]
+        if path.endswith(".ipynb"):
+            item.add_marker(pytest.mark.xdist_group(path))
+    # Long tests first, so that the xdist workers finish at about the same time (xdist then
+    # sends the biggest groups, the notebooks, first; the order within a size is kept).
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
-
-
-def pytest_xdist_make_scheduler(config, log):
-    """Spread tests one by one over the xdist workers, but keep each notebook on one: the
-    cells of a notebook share one kernel and run in order."""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class NotebookScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.partition("::")[0]
-            return path if path.endswith(".ipynb") else nodeid
-
-    return NotebookScheduling(config, log)
 
 
 def pytest_unconfigure(config):

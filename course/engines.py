@@ -41,11 +41,45 @@ DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mysql+pymysql", "postgresql": "
            "postgres": "postgresql+psycopg"}
 
 
+def share_pymysql_tls_context(*, build_now: bool = False) -> None:
+    """Give every PyMySQL connection of this process one TLS context instead of a new one each.
+
+    PyMySQL 1.2 tries TLS on every connection that names no TLS options (PREFERRED mode, as the
+    mysql client does) and builds a new SSLContext for it each time, which reads the system's CA
+    certificates: ~30 ms on an idle machine, ~100 ms on a loaded two-core one, for each of the
+    hundred connections a check opens. A context serves any number of connections, so the
+    default one is built once; TLS is tried exactly as before. `build_now` builds it at once:
+    the warm interpreter does, so that its forked children inherit it ready.
+    (tests/test_settings.py checks that PyMySQL still needs this.)
+    """
+    try:
+        from pymysql import connections
+    except ImportError:
+        return
+    create = connections.Connection._create_ssl_ctx
+    if getattr(create, "shared_default", None) is not None:
+        return
+    shared: list = []
+
+    def create_once(self, options):
+        if options != {}:  # explicit TLS options (a CA, a certificate): PyMySQL's own way
+            return create(self, options)
+        if not shared:
+            shared.append(create(self, options))
+        return shared[0]
+
+    create_once.shared_default = shared
+    connections.Connection._create_ssl_ctx = create_once
+    if build_now:
+        shared.append(create(None, {}))  # PyMySQL's method does not use the connection
+
+
 def server_url() -> URL | None:
     """The configured server, or None for SQLite files."""
     raw = os.environ.get(SETTING, "").strip()
     if not raw or raw.startswith("sqlite"):
         return None
+    share_pymysql_tls_context()
     scheme = raw.partition("://")[0]
     fixed = DRIVERS.get(scheme.split("+")[0])
     if fixed and scheme not in ("mysql+pymysql", "postgresql+psycopg"):

@@ -27,6 +27,7 @@ from course.workspace import Workspace
 
 ENGINES = ("sqlite", "mariadb", "postgresql")
 SERVERS = engines.TEST_SERVERS  # id -> (environment variable, default server URL)
+engines.share_pymysql_tls_context()  # the tests open thousands of connections to MariaDB
 
 
 # -- servers ------------------------------------------------------------------------------
