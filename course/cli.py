@@ -12,7 +12,8 @@
     course verify-all [ID...]   maintainers: solutions pass, starters fail (on copies)
 
 Exit status 2: an unknown exercise or chapter (the message lists the valid ones); 3: the
-course's database (COURSE_DATABASE_URL) is not usable, so nothing was checked; 130: Ctrl-C.
+course's database (COURSE_DATABASE_URL) is not usable, so nothing was checked; 4: the course
+itself is broken (an exercise's definition, or syllabus.toml); 130: Ctrl-C.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course import engines, exercises, progress
+from course import engines, exercises, progress, syllabus
 from course.checks import shown, step_time_limit
 from course.exercises import Exercise, UnknownExercise
 
 USAGE_ERROR = 2
 SETUP_PROBLEM = 3  # the course's database is not usable: nothing was checked
-BROKEN = 4  # the exercise's own definition cannot be loaded: a bug in the course
+BROKEN = 4  # an exercise's definition or the syllabus cannot be loaded: a bug in the course
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
 
@@ -65,23 +66,25 @@ def _err(text: str) -> None:
 
 
 def _exercise(name: str) -> Exercise:
-    """An exercise by id, by CHAPTER.NUMBER ("2.4"), or by its number when that is unambiguous."""
+    """An exercise by id, by CHAPTER.NUMBER ("2.4", as `course list` shows it), or by its
+    number when only one chapter has that many exercises. Numbers are syllabus positions."""
     try:
         return exercises.get(name)
     except UnknownExercise:
         chapter, dot, number = name.rpartition(".")
         if dot and chapter.isdigit() and number.isdigit():
-            matches = [e for e in exercises.all_exercises()
-                       if e.number == int(number) and e.chapter.split("_", 1)[0].isdigit()
-                       and int(e.chapter.split("_", 1)[0]) == int(chapter)]
-            if len(matches) == 1:
-                return matches[0]
+            try:
+                entries = syllabus.chapter(chapter).exercises
+            except syllabus.UnknownChapter:
+                entries = ()
+            if 1 <= int(number) <= len(entries):
+                return exercises.get(entries[int(number) - 1].id)
         if name.isdigit():
-            matches = [e for e in exercises.all_exercises() if e.number == int(name)]
+            matches = [c for c in syllabus.chapters() if 1 <= int(name) <= len(c.exercises)]
             if len(matches) == 1:
-                return matches[0]
+                return exercises.get(matches[0].exercises[int(name) - 1].id)
             if matches:
-                choices = ", ".join(f"{int(e.chapter.split('_', 1)[0])}.{e.number} ({e.id})" for e in matches)
+                choices = ", ".join(f"{c.number}.{name} ({c.exercises[int(name) - 1].id})" for c in matches)
                 raise UnknownExercise(f"exercise {name} is ambiguous: say {choices}") from None
         raise
 
@@ -92,18 +95,18 @@ def cmd_list(args, style: Style) -> int:
     data = progress.load()
     all_ = exercises.all_exercises()
     done = 0
-    for chapter in exercises.chapters():
-        members = [e for e in all_ if e.chapter == chapter]
-        if not members:
-            continue
-        _out(style(exercises.chapter_title(chapter), "bold") + f"  ({chapter})")
-        width = max(len(e.id) for e in members)
+    for chapter in syllabus.chapters():
+        members = [e for e in all_ if e.chapter == chapter.id]
+        _out(style(chapter.heading, "bold") + f"  ({chapter.id})")
+        width = max((len(e.id) for e in members), default=0)
+        label_width = max((len(e.label) for e in members), default=0)
         for e in members:
             finished = exercises.is_done(e.id, data)
             done += finished
             mark = style("[done]", "green") if finished else "[    ]"
-            _out(f"  {mark} {e.number:>2}. {e.id:<{width}}  {e.title}")
-        _out(f"  quiz: {_quiz_summary(chapter, data)}")
+            _out(f"  {mark} {e.label:<{label_width}}  {e.id:<{width}}  {e.title}")
+        if chapter.quiz:
+            _out(f"  quiz: {_quiz_summary(chapter, data)}")
         _out()
     for exercise_id, why in exercises.broken_exercises().items():
         _out(style(f"  [broken] {exercise_id}: {why}", "red"))
@@ -115,9 +118,9 @@ def cmd_list(args, style: Style) -> int:
     return 0
 
 
-def _quiz_summary(chapter: str, data: dict) -> str:
-    number = int(chapter.split("_", 1)[0])
-    taken = data["quizzes"].get(chapter, {})
+def _quiz_summary(chapter: syllabus.Chapter, data: dict) -> str:
+    number = chapter.number
+    taken = data["quizzes"].get(chapter.id, {})
     if "best" in taken:
         return f"best score {taken['best']}/{taken.get('total', '?')}  ({_prog()} quiz {number} to take it again)"
     if taken.get("answered"):
@@ -418,7 +421,7 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--once", action="store_true", help="check once and stop")
     watch.set_defaults(run=cmd_watch)
     quiz = commands.add_parser("quiz", help="a chapter's quiz")
-    quiz.add_argument("chapter", metavar="CHAPTER", help="the chapter's number: 1 or 2")
+    quiz.add_argument("chapter", metavar="CHAPTER", help="the chapter's number, as `list` shows it")
     quiz.add_argument("--restart", action="store_true", help="start again at question 1")
     quiz.set_defaults(run=cmd_quiz)
     verify = commands.add_parser("verify-all", help="maintainers: every solution passes, every starter fails")
@@ -451,11 +454,14 @@ def main(argv: list[str] | None = None, prog: str = "course") -> int:
         return args.run(args, style)
     except Stopped as stopped:  # the scratch copy and its database were removed on the way out
         return 128 + stopped.signum
-    except UnknownExercise as exc:
+    except (UnknownExercise, syllabus.UnknownChapter) as exc:
         _err(str(exc))
         return USAGE_ERROR
     except exercises.BrokenExercise as exc:
         _err(str(exc))
+        return BROKEN
+    except syllabus.SyllabusError as exc:
+        _err(f"the course's syllabus is broken (a course bug, please report it): {exc}")
         return BROKEN
     except KeyboardInterrupt:  # Ctrl-C: the check's scratch copy and database are gone already
         _err("\nInterrupted.")

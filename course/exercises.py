@@ -1,6 +1,7 @@
 """Exercises: what they are, where the learner's files live, and how they are checked.
 
-An exercise is a folder chapters/<chapter>/exercises/<id>/ holding
+An exercise is a folder chapters/<chapter>/exercises/<id>/, listed in syllabus.toml (its order
+there is its number), holding
   exercise.toml   id, title, notebook, stage, the learner's file(s), task, hints, expectations,
                   and plausible wrong attempts: edits of the solution (or starter), each
                   failing with the message named beside it
@@ -34,10 +35,8 @@ from functools import cache
 from pathlib import Path
 
 
-from course import REPO, engines, progress, reaper, workspace
+from course import REPO, engines, progress, reaper, syllabus, workspace
 from course.checks import Fail, Run, shown, step_time_limit
-
-CHAPTERS = REPO / "chapters"
 
 
 class UnknownExercise(LookupError):
@@ -73,7 +72,6 @@ class Attempt:
 @dataclass(frozen=True)
 class Exercise:
     id: str
-    number: int
     title: str
     chapter: str
     notebook: str
@@ -84,6 +82,16 @@ class Exercise:
     directory: Path
     starter: Attempt
     wrong: tuple[Attempt, ...] = field(default=())
+
+    @property
+    def number(self) -> int:
+        """Its position within its chapter in the syllabus (exercise 3 of chapter 1: "1.3")."""
+        return syllabus.current().exercise(self.id).number
+
+    @property
+    def label(self) -> str:
+        """Chapter and number, "1.3": what `course list` shows and any command accepts."""
+        return f"{syllabus.chapter(self.chapter).number}.{self.number}"
 
     def learner_dir(self) -> Path:
         return learner_root() / self.id
@@ -98,7 +106,7 @@ class Exercise:
         return {f.name: f.solution for f in self.files}
 
     def notebook_path(self) -> Path:
-        return REPO / "notebooks" / self.notebook
+        return syllabus.ROOT / syllabus.NOTEBOOKS / self.notebook
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,7 @@ def _load(directory: Path, chapter: str) -> Exercise:
     if data["id"] != directory.name:
         raise ValueError(f"{directory}: id {data['id']!r} differs from the folder name")
     return Exercise(
-        id=data["id"], number=int(data["number"]), title=data["title"], chapter=chapter,
+        id=data["id"], title=data["title"], chapter=chapter,
         notebook=data["notebook"], stage=data["stage"], task=data["task"].strip(),
         hints=tuple(data["hints"]), files=tuple(files), directory=directory,
         starter=Attempt("starter", {f.name: f.starter for f in files}, _expects(data["starter"])),
@@ -192,25 +200,28 @@ class BrokenExercise(LookupError):
 
 
 @cache
-def _catalogue() -> tuple[tuple[Exercise, ...], dict[str, str]]:
-    """(the exercises, {id: why it cannot be loaded}): one broken definition (a wrong
-    attempt's passage no longer in the solution, say) must not take the others with it."""
+def _catalogue(course: syllabus.Syllabus) -> tuple[tuple[Exercise, ...], dict[str, str]]:
+    """(the exercises in syllabus order, {id: why it cannot be loaded}): one broken definition
+    (a wrong attempt's passage no longer in the solution, say) must not take the others with it.
+    Cached per syllabus, so a test that reads a throwaway course gets that course's exercises."""
     found, broken = [], {}
-    for toml in sorted(CHAPTERS.glob("*/exercises/*/exercise.toml")):
-        try:
-            found.append(_load(toml.parent, toml.parent.parent.parent.name))
-        except (OSError, ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError is a ValueError
-            broken[toml.parent.name] = f"{toml.relative_to(CHAPTERS.parent)}: {' '.join(str(exc).split())}"
-    return tuple(sorted(found, key=lambda e: (e.chapter, e.number, e.id))), broken
+    for chapter in course.chapters:
+        for entry in chapter.exercises:
+            toml = chapter.folder / "exercises" / entry.id / "exercise.toml"
+            try:
+                found.append(_load(toml.parent, chapter.id))
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # TOMLDecodeError is a ValueError
+                broken[entry.id] = f"{toml.relative_to(course.root)}: {' '.join(str(exc).split())}"
+    return tuple(found), broken
 
 
 def _all() -> tuple[Exercise, ...]:
-    return _catalogue()[0]
+    return _catalogue(syllabus.current())[0]
 
 
 def broken_exercises() -> dict[str, str]:
     """Exercises that cannot be loaded, with the reason: empty unless the course has a bug."""
-    return dict(_catalogue()[1])
+    return dict(_catalogue(syllabus.current())[1])
 
 
 def all_exercises() -> list[Exercise]:
@@ -218,27 +229,20 @@ def all_exercises() -> list[Exercise]:
 
 
 def chapters() -> list[str]:
-    return sorted(p.name for p in CHAPTERS.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    """The chapters' ids, in syllabus order."""
+    return [c.id for c in syllabus.chapters()]
 
 
 def chapter_title(chapter: str) -> str:
-    readme = CHAPTERS / chapter / "README.md"
-    if readme.exists():
-        for line in readme.read_text(encoding="utf-8").splitlines():
-            if line.startswith("# "):
-                return line[2:].strip()
-    return chapter
+    return syllabus.chapter(chapter).heading
 
 
 def find_chapter(name: str) -> str:
-    """A chapter by its folder name, its number ("1", "01") or the rest of its name."""
-    known = chapters()
-    for chapter in known:
-        number, _, rest = chapter.partition("_")
-        if name in (chapter, rest) or (name.isdigit() and number.isdigit() and int(name) == int(number)):
-            return chapter
-    numbers = ", ".join(f"{int(c.split('_', 1)[0])} ({c})" for c in known if c.split("_", 1)[0].isdigit())
-    raise UnknownExercise(f"no chapter {name!r}; chapters: {numbers}")
+    """A chapter's id, given its number ("1", "01"), its id or its short name (see syllabus.Chapter)."""
+    try:
+        return syllabus.chapter(name).id
+    except syllabus.UnknownChapter as exc:
+        raise UnknownExercise(str(exc)) from None
 
 
 def get(exercise_id: str) -> Exercise:

@@ -1,4 +1,5 @@
-"""Chapter quizzes: one bank per chapter (chapters/<chapter>/quiz.toml), three ways to take it.
+"""Chapter quizzes: one bank per chapter (chapters/<chapter>/quiz.toml, named by the chapter's
+`quiz` in syllabus.toml, which also numbers the chapters), three ways to take it.
 
 - In a notebook: `question("version-table")` prints a question, `answer("version-table", "b")`
   says whether "b" is right and why (and why the chosen wrong option is wrong).
@@ -20,15 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from course import REPO, progress
+from course import progress, syllabus
 
-CHAPTERS = REPO / "chapters"
-BANK_FILE = "quiz.toml"
+BANK_FILE = "quiz.toml"  # its usual name; syllabus.toml says which file each chapter's is
 MARKDOWN_FILE = "QUIZ.md"
 WIDTH = 88
 FIELDS = ("id", "question", "options", "answer", "explanation", "why_not")
 OPTIONAL = ("lesson",)  # the notebook that teaches it (notebooks/<lesson>), named when it was missed
-NOTEBOOKS = REPO / "notebooks"
 LETTERS = "abcdefgh"  # never "q", which quits the terminal quiz
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
@@ -115,7 +114,7 @@ def _question(entry: object, fail: Callable[[str], BankError]) -> Question:
     if unknown:
         raise fail(f"unknown field {unknown[0]!r} (fields: {', '.join(FIELDS + OPTIONAL)})")
     lesson = entry.get("lesson", "")
-    if lesson and (not isinstance(lesson, str) or not (NOTEBOOKS / lesson).is_file()):
+    if lesson and (not isinstance(lesson, str) or not (syllabus.ROOT / syllabus.NOTEBOOKS / lesson).is_file()):
         raise fail(f"lesson {lesson!r} is not a notebook in notebooks/")
     missing = [name for name in FIELDS if name not in entry]
     if missing:
@@ -168,43 +167,52 @@ def _letter_table(value: object, name: str, fail: Callable[[str], BankError]) ->
 
 
 # -- finding banks ----------------------------------------------------------------------------
+def _with_quiz() -> list[syllabus.Chapter]:
+    return [c for c in syllabus.chapters() if c.quiz]
+
+
 def chapters() -> list[str]:
-    """The chapters that have a quiz, by directory name, in order."""
-    if not CHAPTERS.is_dir():
-        return []
-    return sorted(d.name for d in CHAPTERS.iterdir() if (d / BANK_FILE).is_file())
+    """The chapters that have a quiz, by id, in syllabus order."""
+    return [c.id for c in _with_quiz()]
+
+
+def _chapter(chapter: str) -> syllabus.Chapter | None:
+    try:
+        found = syllabus.chapter(chapter)
+    except syllabus.UnknownChapter:
+        return None
+    return found if found.quiz else None
 
 
 def resolve(chapter: str) -> str | None:
     """'1', '01' or '01_alembic_basics' -> '01_alembic_basics'; None if there is no such quiz."""
-    text = str(chapter).strip()
-    for name in chapters():
-        number = name.split("_", 1)[0]
-        if text == name or (text.isdigit() and number.isdigit() and int(text) == int(number)):
-            return name
-    return None
+    found = _chapter(chapter)
+    return found.id if found else None
 
 
 def _number(chapter: str) -> str:
-    prefix = chapter.split("_", 1)[0]
-    return str(int(prefix)) if prefix.isdigit() else chapter
+    """The chapter's number: its position in the syllabus."""
+    return str(syllabus.chapter(chapter).number)
 
 
 def _valid_chapters() -> str:
-    names = chapters()
-    return ", ".join(f"{_number(n)} ({n})" for n in names) if names else "none"
+    return syllabus.current().listing(_with_quiz())
+
+
+def _bank(chapter: syllabus.Chapter) -> Bank:
+    return load(chapter.quiz_path, chapter=chapter.id)
 
 
 def load_chapter(chapter: str) -> Bank:
-    name = resolve(chapter)
-    if name is None:
+    found = _chapter(chapter)
+    if found is None:
         raise BankError(f"no quiz for chapter {chapter!r}; chapters with a quiz: {_valid_chapters()}")
-    return load(CHAPTERS / name / BANK_FILE, chapter=name)
+    return _bank(found)
 
 
 def banks() -> list[Bank]:
     """Every chapter's bank; question ids must be unique across all of them (answer() takes an id)."""
-    loaded = [load(CHAPTERS / name / BANK_FILE, chapter=name) for name in chapters()]
+    loaded = [_bank(c) for c in _with_quiz()]
     owner: dict[str, Bank] = {}
     for bank in loaded:
         for question in bank.questions:
@@ -302,18 +310,19 @@ def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], No
     terminal, tests pass scripted ones. An invalid letter is asked again; "q" (or end of input)
     stops, and the next run goes on from the question after the last one answered, with the
     score so far (`restart=True` starts again at question 1). Exit status: 0 when every
-    question was answered, 1 when stopped early, 2 when the chapter has no quiz (or its bank is
-    broken).
+    question was answered, 1 when stopped early, 2 when the chapter has no quiz (or its bank, or
+    the syllabus, is broken).
     """
-    name = resolve(chapter)
-    if name is None:
-        out(f"There is no quiz for chapter {str(chapter)!r}. Chapters with a quiz: {_valid_chapters()}.")
-        return 2
     try:
-        bank = load(CHAPTERS / name / BANK_FILE, chapter=name)
-    except BankError as exc:
+        found = _chapter(chapter)
+        if found is None:
+            out(f"There is no quiz for chapter {str(chapter)!r}. Chapters with a quiz: {_valid_chapters()}.")
+            return 2
+        bank = _bank(found)
+    except (BankError, syllabus.SyllabusError) as exc:
         out(f"error: {exc}")
         return 2
+    name = found.id
 
     total = len(bank.questions)
     score, missed, answered = 0, [], 0
@@ -401,7 +410,7 @@ def markdown(bank: Bank) -> str:
     lines = [
         f"# {bank.title}",
         "",
-        f"<!-- Generated from {BANK_FILE} by `python -m course.quiz --write-markdown`: "
+        f"<!-- Generated from {bank.path.name} by `python -m course.quiz --write-markdown`: "
         "edit the bank, then regenerate. -->",
         "",
         f"{len(bank.questions)} questions. Each answer is folded away: decide first, then open it.",
@@ -443,7 +452,7 @@ def write_markdown() -> list[Path]:
 def main(argv: list[str]) -> int:
     if argv == ["--write-markdown"]:
         for target in write_markdown():
-            print(f"wrote {target.relative_to(REPO)}")
+            print(f"wrote {target.relative_to(syllabus.ROOT)}")
         return 0
     if len(argv) == 1 and not argv[0].startswith("-"):
         return run(argv[0])

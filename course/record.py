@@ -1,4 +1,5 @@
-"""Re-execute notebooks and store their outputs, byte-stable: `python -m course.record [paths]`.
+"""Re-execute notebooks and store their outputs, byte-stable: `python -m course.record [paths]`
+(no paths: every notebook of syllabus.toml, in reading order).
 
 Outputs are what strict nbval compares against, so they are recorded the way nbval reads
 them: timing metadata off, consecutive stream outputs of one name merged into one.
@@ -13,7 +14,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course import REPO, reaper
+from course import reaper, syllabus
 
 # What JupyterLab writes into a notebook when its kernel starts: the kernelspec of the kernel
 # that the pinned ipykernel installs. Stored as is, so that opening a lesson changes nothing.
@@ -48,7 +49,7 @@ def record(path: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or sorted((REPO / "notebooks").glob("*.ipynb"))
+    paths = [Path(a) for a in argv] or syllabus.current().notebook_paths()
     # As in a test run: exercise checks in notebooks see the untouched starters.
     scratch = reaper.scratch_dir("mip-record-")
     os.environ["COURSE_LEARNER_DIR"] = os.path.join(scratch, "learner")

@@ -6,6 +6,23 @@ import sys
 from pathlib import Path
 
 
+# -- a throwaway copy of the course ---------------------------------------------------------------
+def copy_course(target: Path) -> Path:
+    """The course's table of contents and the files it lists (syllabus.toml, README.md,
+    chapters/, notebooks/) copied to `target`, for a test that edits them. Point
+    course.syllabus.ROOT at it (monkeypatch) to have every list and number read the copy."""
+    import shutil
+
+    from course import REPO, syllabus
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (syllabus.FILE, "README.md"):
+        shutil.copyfile(REPO / name, target / name)
+    for folder in (syllabus.CHAPTERS, syllabus.NOTEBOOKS):
+        shutil.copytree(REPO / folder, target / folder, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+    return target
+
+
 # -- a `course check` stuck in the learner's code ---------------------------------------------
 def wait_until(condition, what: str, limit: float = 60.0) -> None:
     """Wait for an event, polling; fail only after a generous limit (nothing is timed)."""

@@ -54,8 +54,9 @@ def test_list_shows_every_exercise_per_chapter_and_progress(capsys):
     assert status == 0
     assert out.startswith("Chapter 1: Alembic in a FastAPI project  (01_alembic_basics)\n")
     assert "\nChapter 2: Migrations in production  (02_production)\n" in out
-    for exercise in ALL:
-        assert f"{exercise.number:>2}. {exercise.id}" in out
+    for exercise in ALL:  # numbered CHAPTER.POSITION in syllabus order, as `show 1.3` takes them
+        assert f"] {exercise.label}  {exercise.id}" in out
+    assert "[    ] 1.3  add-email  " in out and "[    ] 2.1  merge-release-heads  " in out
     assert f"0/{len(ALL)} done. Next: course show wire-env" in out
     assert "[done]" not in out
     assert "  quiz: not taken yet  (course quiz 1)\n" in out and "  quiz: not taken yet  (course quiz 2)\n" in out
@@ -63,7 +64,7 @@ def test_list_shows_every_exercise_per_chapter_and_progress(capsys):
     solve("wire-env")
     assert run(capsys, "check", "wire-env")[0] == 0
     status, out, _ = run(capsys, "list")
-    assert "[done]  1. wire-env" in out
+    assert "[done] 1.1  wire-env" in out
     assert f"1/{len(ALL)} done. Next: course show init-migration" in out
 
 

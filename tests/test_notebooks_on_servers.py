@@ -13,9 +13,9 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from course import REPO, engines
+from course import engines, syllabus
 
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = syllabus.current().notebook_paths()  # every lesson, in reading order
 
 
 @pytest.mark.long

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from course import quiz
+from course import quiz, syllabus
 
 CHAPTER = "01_alembic_basics"
 
@@ -284,9 +284,16 @@ def test_run_unknown_chapter(progress_file):
 
 
 def test_run_broken_bank_exits_2(tmp_path, monkeypatch):
-    (tmp_path / "01_x").mkdir()
-    (tmp_path / "01_x" / "quiz.toml").write_text(BROKEN["duplicate id"][0])
-    monkeypatch.setattr(quiz, "CHAPTERS", tmp_path)
+    # A course of one chapter whose folder has no number in its name: it is quiz 1 by position.
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "a.ipynb").write_text("{}")
+    (tmp_path / "chapters" / "x").mkdir(parents=True)
+    (tmp_path / "chapters" / "x" / "bank.toml").write_text(BROKEN["duplicate id"][0])
+    (tmp_path / "syllabus.toml").write_text(
+        '[[chapters]]\nid = "x"\ntitle = "X"\nquiz = "bank.toml"\n'
+        '[[chapters.notebooks]]\nfile = "a.ipynb"\ntitle = "A"\nlearn = "a"\nminutes = 1\n'
+    )
+    monkeypatch.setattr(syllabus, "ROOT", tmp_path)
     lines: list[str] = []
     assert quiz.run("1", ask=scripted()[0], out=lines.append) == 2
     assert lines[0].startswith("error: ") and "already used" in lines[0]
@@ -356,7 +363,7 @@ def test_quiz_md_folds_every_answer_away(bank):
 def test_every_question_names_the_lesson_that_teaches_it():
     for bank in quiz.banks():
         for item in bank.questions:
-            assert item.lesson and (quiz.NOTEBOOKS / item.lesson).is_file(), f"{bank.path}: {item.id}"
+            assert item.lesson in [n.file for n in syllabus.chapter(bank.chapter).notebooks], f"{bank.path}: {item.id}"
 
 
 def test_a_lesson_that_is_not_a_notebook_is_refused(tmp_path):
