@@ -57,6 +57,21 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
+def pytest_xdist_node_collection_finished(node, ids):
+    # xdist marks a grouped test by appending "@<group>" to its node id. If a version pair
+    # stops doing that, the cells of a notebook would run on different workers and fail in
+    # ways that point nowhere near the cause: stop at once and say what is wrong.
+    if node.config.getvalue("dist") != "loadgroup":
+        return
+    ungrouped = [nodeid for nodeid in ids if ".ipynb::" in nodeid and "@" not in nodeid]
+    if ungrouped:
+        pytest.exit(
+            f"pytest-xdist did not group the notebook cells ({ungrouped[0]} has no @group): this pytest and "
+            "pytest-xdist do not work together with --dist loadgroup; install the versions in requirements.txt",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
 def pytest_unconfigure(config):
     # Notebook kernels are killed, not shut down, at the end of a run, so their databases
     # outlive them: drop whatever this run made on any server it used.
