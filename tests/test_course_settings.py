@@ -209,10 +209,11 @@ MINIMAL_ENV_PY = '''import os
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from app import models
 
-with create_engine(os.environ["DATABASE_URL"]).connect() as connection:
+with create_engine(os.environ["DATABASE_URL"], poolclass=NullPool).connect() as connection:
     context.configure(connection=connection, target_metadata=models.metadata)
     with context.begin_transaction():
         context.run_migrations()

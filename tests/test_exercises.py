@@ -163,20 +163,20 @@ def test_notebook_show_hint_and_solution(capsys, learner_area):
     assert out.startswith("# alembic/versions/0004_price_in_cents.py\n") and "sa.Numeric(10, 2)" in out
 
 
-def test_a_check_leaves_the_calling_process_as_it_was(tmp_path, monkeypatch):
+def test_a_check_leaves_the_calling_process_as_it_was(tmp_path):
     """A notebook runs a check between its own cells: its workspace must keep working."""
-    ws = workspace.fresh("calling-notebook", "0002", root=tmp_path)
-    monkeypatch.setattr(sys, "path", sys.path)  # restored by monkeypatch after the test
-    import app.models  # noqa: F401 - the notebook's own models
+    with workspace.isolated():  # this test is the notebook: its own workspace goes afterwards
+        ws = workspace.fresh("calling-notebook", "0002", root=tmp_path)
+        import app.models  # noqa: F401 - the notebook's own models
 
-    url, path, models = os.environ["DATABASE_URL"], list(sys.path), sys.modules["app.models"]
-    exercises.check("add-email")
-    assert os.environ["DATABASE_URL"] == url == ws.url
-    assert sys.path == path
-    assert sys.modules["app.models"] is models
-    ws.upgrade("head")
-    assert ws.current() == "0002"
-    monkeypatch.delenv("DATABASE_URL")
+        url, path, models = os.environ["DATABASE_URL"], list(sys.path), sys.modules["app.models"]
+        exercises.check("add-email")
+        assert os.environ["DATABASE_URL"] == url == ws.url
+        assert sys.path == path
+        assert sys.modules["app.models"] is models
+        ws.upgrade("head")
+        assert ws.current() == "0002"
+        ws.discard()
 
 
 def test_syntax_error_is_reported_as_file_and_line(learner_area):
