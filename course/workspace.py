@@ -287,8 +287,9 @@ def fresh(name: str, stage: str | None = None, *, server: URL | str | None | _Co
               yet), "0001" (models and migrations up to the init revision), "0002" (the
               finished chapter).
     server    where the database is made: a server URL (a database of its own is created
-              there, and dropped by discard() or at exit), None for a SQLite file in the copy;
-              default: the configured server (COURSE_DATABASE_URL), SQLite if none.
+              there, and dropped by discard() or at exit), or None (or a sqlite: URL) for a
+              SQLite file in the copy; default: the configured server (COURSE_DATABASE_URL),
+              SQLite if none.
     database  instead: an existing database to use as it is (a test's own); then no
               database is made and `server` is not used.
     root      the folder the copy goes in (<root>/<name>/project); default workspaces_root().
