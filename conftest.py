@@ -8,7 +8,7 @@ import pytest
 
 from sqlalchemy.engine import make_url
 
-from course import engines, reaper, warm_python
+from course import engines, reaper, settings, warm_python
 
 
 def pytest_configure(config):
@@ -16,31 +16,42 @@ def pytest_configure(config):
     # text legitimately differs (dialect names, error wording), so there the notebooks are
     # judged by their assertion cells, which check each lesson's facts on every engine.
     try:
+        settings.suite()
         engine = engines.engine_name()
-    except engines.EngineSetupError as exc:
+    except (settings.SettingsError, engines.EngineSetupError) as exc:
         raise pytest.UsageError(str(exc)) from None
     if engine != "sqlite" and config.option.nbval:
         config.option.nbval = False
         config.option.nbval_lax = True
-    # Set before xdist starts its workers and the kernels start, so all of them inherit it.
+    # The run's own settings, set (not set and restored) in the environment before xdist
+    # starts its workers and the kernels start, so that all of them inherit them. A value the
+    # caller gave is kept.
     if not hasattr(config, "workerinput"):
-        os.environ.setdefault(engines.RUN_SETTING, secrets.token_hex(3))
+        given = settings.current()
+        if given.run_id is None:
+            os.environ[engines.RUN_SETTING] = secrets.token_hex(3)
         # The notebooks' working copies go to a directory of this run's own, so a run never
         # touches those of a notebook open in Jupyter, nor those of another run.
-        if "COURSE_WORKDIR" not in os.environ:
-            os.environ["COURSE_WORKDIR"] = reaper.scratch_dir("mip-run-")
-            config._course_workdir = os.environ["COURSE_WORKDIR"]
+        workdir = given.workdir
+        if workdir is None:
+            workdir = config._course_workdir = reaper.scratch_dir("mip-run-")
+            os.environ["COURSE_WORKDIR"] = workdir
         # One warm interpreter for every notebook kernel and worker of the run (see
         # course/warm_python.py), instead of one per kernel.
-        if hasattr(os, "fork") and warm_python.SOCKET_SETTING not in os.environ:
-            config._warm_python = warm_python.start_server(os.path.join(os.environ["COURSE_WORKDIR"], "warm.sock"))
+        if hasattr(os, "fork") and given.warm_python_socket is None:
+            config._warm_python = warm_python.start_server(os.path.join(workdir, "warm.sock"))
             os.environ[warm_python.SOCKET_SETTING] = config._warm_python.args[-1]
         # A learner's check gives each step of their code 20 s; a test run on a loaded machine
         # must never fail a correct solution for being slow, so it allows far more.
-        os.environ.setdefault("COURSE_CHECK_TIMEOUT", "120")
-        # Exercise checks run from notebooks see untouched starters, never the reader's work.
-        os.environ.setdefault("COURSE_LEARNER_DIR", os.path.join(os.environ["COURSE_WORKDIR"], "learner"))
-        os.environ.setdefault("COURSE_PROGRESS_FILE", os.path.join(os.environ["COURSE_WORKDIR"], "progress.json"))
+        run_defaults = {
+            "check_timeout": "120",
+            # Exercise checks run from notebooks see untouched starters, never the reader's work.
+            "learner_dir": os.path.join(workdir, "learner"),
+            "progress_file": os.path.join(workdir, "progress.json"),
+        }
+        for field, value in run_defaults.items():
+            if field not in given.model_fields_set:
+                os.environ[settings.variable(settings.CourseSettings, field)] = value
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
@@ -75,7 +86,7 @@ def pytest_xdist_node_collection_finished(node, ids):
 def pytest_unconfigure(config):
     # Notebook kernels are killed, not shut down, at the end of a run, so their databases
     # outlive them: drop whatever this run made on any server it used.
-    if hasattr(config, "workerinput") or engines.RUN_SETTING not in os.environ:
+    if hasattr(config, "workerinput") or settings.current().run_id is None:
         return
     if hasattr(config, "_warm_python"):
         config._warm_python.stdin.close()
@@ -83,9 +94,10 @@ def pytest_unconfigure(config):
     if hasattr(config, "_course_workdir"):
         shutil.rmtree(config._course_workdir, ignore_errors=True)
     servers = set()
-    for raw in [os.environ.get(var) or default for var, default in engines.TEST_SERVERS.values()]:
+    suite = settings.suite()  # read once already, in pytest_configure
+    for engine in engines.SERVER_ENGINES:
         try:
-            servers.add(make_url(raw))
+            servers.add(make_url(suite.server_url(engine)))
         except ValueError:  # ArgumentError is one; the tests reported the bad URL already
             pass
     try:
@@ -94,4 +106,4 @@ def pytest_unconfigure(config):
         pass  # reported when the run started
     servers.discard(None)
     for server in servers:
-        engines.sweep(server, os.environ[engines.RUN_SETTING])
+        engines.sweep(server, settings.current().run_id)

@@ -34,8 +34,8 @@ the longest stretch without a completed write, failures, and completions per 0.1
     run(url_or_sqlite_path, rows, ...) -> dict       one engine, any size
     lock_probe(url_or_sqlite_path) -> dict           who blocks whom, from the engines' own answers
     python -m course.bench --out chapters/02_production/bench/
-        runs SQLite (rollback journal and WAL), MariaDB and PostgreSQL (COURSE_TEST_MYSQL_URL /
-        COURSE_TEST_POSTGRES_URL or the local defaults), each in a database of its own that is
+        runs SQLite (rollback journal and WAL), MariaDB and PostgreSQL (COURSE_TEST_MARIADB_URL /
+        COURSE_TEST_POSTGRESQL_URL or the local defaults), each in a database of its own that is
         dropped afterwards, and writes results.json, results.md and results.png (needs matplotlib).
     python -m course.bench --render      rewrite results.md and results.png from results.json
 """
@@ -66,14 +66,14 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from course import REPO, engines
+from course import REPO, engines, errors, settings
 
 TABLE, SOURCE, OTHER = "bench_item", "bench_source", "bench_other"
 COLUMN = "score"
 OTHER_ROWS = 100
+# The engines, and SQLite once more in WAL mode: a column of its own in every result.
 ENGINE_KEYS = ("sqlite", "sqlite_wal", "mariadb", "postgresql")
-ENGINE_TITLES = {"sqlite": "SQLite", "sqlite_wal": "SQLite (WAL)", "mariadb": "MariaDB", "mysql": "MySQL",
-                 "postgresql": "PostgreSQL"}
+ENGINE_TITLES = {**engines.ENGINE_TITLES, "sqlite_wal": "SQLite (WAL)"}
 KINDS = ("insert", "update", "other")
 KIND_TITLES = {"insert": "INSERT of a new row", "update": "UPDATE of a row being backfilled",
                "other": "UPDATE of another table"}
@@ -148,14 +148,12 @@ def set_journal_mode(engine: Engine, journal_mode: str | None) -> None:
 
 
 def engine_key(engine: Engine) -> str:
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
+    """engines.connected_name(), with SQLite in WAL mode told apart: 'sqlite_wal'."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
             mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
-            return "sqlite_wal" if mode.lower() == "wal" else "sqlite"
-    # the dialect knows MariaDB from MySQL once it has connected
-    if engine.dialect.name == "mysql":
-        return "mariadb" if engine.dialect.is_mariadb else "mysql"
-    return engine.dialect.name
+        return "sqlite_wal" if mode.lower() == "wal" else "sqlite"
+    return engines.connected_name(engine)
 
 
 def server_version(engine: Engine) -> str:
@@ -314,14 +312,8 @@ def wal_bytes_since(engine: Engine, start: str | None) -> int | None:
             f"SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '{start}'::pg_lsn)").scalar())
 
 
-def describe_error(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", exc)
-    args = getattr(orig, "args", ())
-    if args and isinstance(args[0], int):  # PyMySQL: (errno, message)
-        return f"{args[0]}: {str(args[1]).split(';')[0] if len(args) > 1 else ''}".strip()
-    if type(orig).__module__.startswith("psycopg"):
-        return type(orig).__name__
-    return str(orig).splitlines()[0][:60]
+# What a refused write or ALTER said: "1205: Lock wait timeout exceeded", "LockNotAvailable".
+describe_error = errors.reason
 
 
 # -- the writers' process ---------------------------------------------------------------------------
@@ -1034,8 +1026,9 @@ def plot(data: dict, path: Path) -> None:
 
 
 def servers_from_environment() -> dict[str, URL]:
-    return {key: make_url(os.environ.get(variable, "").strip() or default)
-            for key, (variable, default) in engines.TEST_SERVERS.items()}
+    """The servers to measure: COURSE_TEST_MARIADB_URL and COURSE_TEST_POSTGRESQL_URL, or their defaults."""
+    suite = settings.suite()
+    return {key: make_url(suite.server_url(key).strip()) for key in engines.SERVER_ENGINES}
 
 
 def run_engine(key: str, rows: int, **options) -> dict:
@@ -1117,6 +1110,11 @@ def main(argv: list[str]) -> int:
         parser.error(f"--main-batch {args.main_batch} must be one of --batches {args.batches}")
     if min(args.sweep_repetitions, args.control_repetitions) < 0:
         parser.error("--sweep-repetitions and --control-repetitions cannot be negative")
+    if set(keys) & set(engines.SERVER_ENGINES):
+        try:
+            servers_from_environment()  # a bad setting stops the run before anything is measured
+        except settings.SettingsError as exc:
+            parser.exit(3, f"error: {exc}\n")  # the settings, not the arguments: 3 as `course` says it
     data = record(args.out, args.rows, keys, draw=not args.no_plot, batch_sizes=sizes, main_batch=args.main_batch,
                   repetitions=args.repetitions, sweep_repetitions=args.sweep_repetitions,
                   control_repetitions=args.control_repetitions, rate=args.rate,

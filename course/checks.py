@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.util import CommandError
 
-from course import warm_python
+from course import errors, settings, warm_python
 from course.workspace import Workspace
 
 
@@ -44,15 +44,10 @@ class Fail(Exception):
     """The first thing wrong, in words for the learner."""
 
 
-STEP_TIME_LIMIT = 20.0  # seconds; every step of every reference solution takes well under 2
-
-
 def step_time_limit() -> float:
-    """How long one step of the learner's code may run: COURSE_CHECK_TIMEOUT, default 20 s."""
-    try:
-        return float(os.environ.get("COURSE_CHECK_TIMEOUT") or STEP_TIME_LIMIT)
-    except ValueError:
-        return STEP_TIME_LIMIT
+    """How long one step of the learner's code may run: COURSE_CHECK_TIMEOUT, default 20 s
+    (every step of every reference solution takes well under 2)."""
+    return settings.current().check_timeout
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,7 @@ class Run:
             try:
                 result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
             except FileNotFoundError:
-                last = _first_line("\n".join(reversed(output.strip().splitlines()))) if output.strip() else ""
+                last = errors.first_line("\n".join(reversed(output.strip().splitlines())))
                 raise Fail(f"{doing} failed: the process running your code ended without a result "
                            f"(exit status {status}){': ' + last if last else ''}") from None
         finally:
@@ -394,24 +389,6 @@ def describe(diff: tuple, engine: sa.Engine | None = None) -> str:
 
 # -- errors, in words ------------------------------------------------------------------
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
-
-
-def database_message(exc: sa.exc.DBAPIError) -> str:
-    """What the database said, without the SQL statement and the link SQLAlchemy appends."""
-    orig = exc.orig
-    if orig is None:
-        return _first_line(str(exc))
-    args = getattr(orig, "args", ())
-    # PyMySQL: (1452, 'Cannot add or update a child row: ...')
-    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
-        return f"({args[0]}) {_first_line(args[1])}"
-    text = str(orig)
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    detail = [line for line in lines[1:] if line.startswith("DETAIL:")]
-    return " ".join([lines[0], *detail]) if lines else type(orig).__name__
 
 
 def _learner_frame(exc: BaseException, learner_files: Mapping[Path, Path]) -> tuple[Path, int] | None:
@@ -440,7 +417,7 @@ def explain(exc: BaseException, doing: str, learner_files: Mapping[Path, Path] =
         mapped = {Path(k).resolve(): v for k, v in learner_files.items()}.get(where, Path(exc.filename))
         return f"{shown(mapped)}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
     if isinstance(exc, sa.exc.DBAPIError):
-        said = database_message(exc)
+        said = errors.said(exc)
         if 'near "ALTER"' in said:
             said += " (SQLite cannot ALTER a column in place: use op.batch_alter_table)"
         if "_alembic_tmp_" in said:  # batch mode's copy of the table: name the table itself
@@ -454,7 +431,7 @@ def explain(exc: BaseException, doing: str, learner_files: Mapping[Path, Path] =
     if isinstance(exc, NotImplementedError) and "batch" in str(exc).lower():
         return f"{doing} failed: {exc}"
     frame = _learner_frame(exc, learner_files)
-    message = _first_line(str(exc))
+    message = errors.first_line(exc)
     described = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     if isinstance(exc, AttributeError) and "sorted_tables" in message:
         described += " (target_metadata must be a MetaData, such as Base.metadata)"

@@ -11,9 +11,10 @@
     course quiz CHAPTER         the chapter's quiz
     course verify-all [ID...]   maintainers: solutions pass, starters fail (on copies)
 
-Exit status 2: an unknown exercise or chapter (the message lists the valid ones); 3: the
-course's database (COURSE_DATABASE_URL) is not usable, so nothing was checked; 4: the course
-itself is broken (an exercise's definition, or syllabus.toml); 130: Ctrl-C.
+Exit status 2: an unknown exercise or chapter (the message lists the valid ones); 3: a
+setting has a value the course cannot use, or the course's database (COURSE_DATABASE_URL) is
+not usable, so nothing was checked; 4: the course itself is broken (an exercise's definition,
+or syllabus.toml); 130: Ctrl-C.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course import engines, exercises, progress, syllabus
+from course import engines, exercises, progress, settings, syllabus
 from course.checks import shown, step_time_limit
 from course.exercises import Exercise, UnknownExercise
 
 USAGE_ERROR = 2
-SETUP_PROBLEM = 3  # the course's database is not usable: nothing was checked
+SETUP_PROBLEM = 3  # a setting or the course's database is not usable: nothing was checked
 BROKEN = 4  # an exercise's definition or the syllabus cannot be loaded: a bug in the course
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C
 
@@ -451,7 +452,11 @@ def main(argv: list[str] | None = None, prog: str = "course") -> int:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _stop)
     try:
+        settings.current()  # a setting the course cannot use stops every command, before it starts
         return args.run(args, style)
+    except settings.SettingsError as exc:
+        _err(str(exc))
+        return SETUP_PROBLEM
     except Stopped as stopped:  # the scratch copy and its database were removed on the way out
         return 128 + stopped.signum
     except (UnknownExercise, syllabus.UnknownChapter) as exc:

@@ -1,32 +1,37 @@
-"""Which database server the course runs on, and scratch databases on it.
+"""Which database server the course runs on, what the course calls it, and scratch databases on it.
 
 One setting chooses: COURSE_DATABASE_URL. Unset, every workspace gets its own SQLite file
 (nothing to install). Set to a server URL (mysql+pymysql://root@127.0.0.1/test,
 postgresql+psycopg://postgres@127.0.0.1/test), every workspace gets a database of its own on
 that server, created with a unique name and dropped when the process ends, however it ends
 (course/reaper.py).
+
+The course names its engines "sqlite", "mariadb" and "postgresql", everywhere: in lessons
+that branch on engine_name(), exercise.toml (`only`, `expect_<engine>`), test ids, stored
+results. SQLAlchemy's own names (`engine.dialect.name`: "mysql" for MariaDB too) stay where
+code talks to SQLAlchemy or Alembic, as a reader's own migration would.
 """
 
 import atexit
-import os
 import secrets
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from course import reaper
+from course import errors, reaper, settings
+from course.settings import ENGINES, CourseSettings
 
-SETTING = "COURSE_DATABASE_URL"
+SETTING = settings.variable(CourseSettings, "database_url")
 # A test run sets this; every database made while it is set carries it in its name, so the
 # run can drop them all at the end, even those of notebook kernels that were killed.
-RUN_SETTING = "COURSE_RUN_ID"
+RUN_SETTING = settings.variable(CourseSettings, "run_id")
 
-# The servers the test suite runs on: id -> (environment variable, default URL).
-TEST_SERVERS = {
-    "mariadb": ("COURSE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
-    "postgresql": ("COURSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-}
+SERVER_ENGINES = ENGINES[1:]  # the engines that need a server: mariadb, postgresql
+# How pages and lessons title each engine. "mysql" is a MySQL server, told from MariaDB only
+# once connected (connected_name): the course measured none, but data measured on one stays
+# readable.
+ENGINE_TITLES = {"sqlite": "SQLite", "mariadb": "MariaDB", "mysql": "MySQL", "postgresql": "PostgreSQL"}
 
 _pending: dict[str, URL] = {}  # databases this process made and has not dropped: name -> server
 
@@ -76,7 +81,7 @@ def share_pymysql_tls_context(*, build_now: bool = False) -> None:
 
 def server_url() -> URL | None:
     """The configured server, or None for SQLite files."""
-    raw = os.environ.get(SETTING, "").strip()
+    raw = settings.current().database_url.strip()
     if not raw or raw.startswith("sqlite"):
         return None
     share_pymysql_tls_context()
@@ -99,9 +104,27 @@ def server_url() -> URL | None:
 
 
 def engine_name() -> str:
-    """'sqlite', 'mysql' (MariaDB too) or 'postgresql': what lessons branch on."""
-    url = server_url()
-    return "sqlite" if url is None else url.get_backend_name()
+    """'sqlite', 'mariadb' or 'postgresql': the configured engine, what lessons branch on."""
+    return name_of(server_url())
+
+
+def name_of(url: URL | str | None) -> str:
+    """The course's name for the engine of a URL (None: SQLite). A mysql+pymysql:// URL is
+    MariaDB: the course runs on MariaDB, and a URL cannot tell MySQL apart."""
+    if url is None:
+        return "sqlite"
+    backend = make_url(url).get_backend_name()
+    return {"mysql": "mariadb", "postgres": "postgresql"}.get(backend, backend)
+
+
+def connected_name(engine: Engine) -> str:
+    """'sqlite', 'mariadb', 'mysql' or 'postgresql': the engine's server as it says once
+    connected (only then does SQLAlchemy know MariaDB from MySQL)."""
+    with engine.connect():
+        pass
+    if engine.dialect.name == "mysql":
+        return "mariadb" if engine.dialect.is_mariadb else "mysql"
+    return engine.dialect.name
 
 
 def _admin_engine(url: URL):
@@ -118,14 +141,14 @@ def _run_admin(url: URL, statement: str) -> None:
         with engine.connect() as connection:
             connection.execute(text(statement))
     except OperationalError as exc:
-        reason = " ".join(str(exc.orig).split())  # psycopg's message spans lines
+        reason = errors.one_line(errors.driver_error(exc))  # psycopg's message spans lines
         raise EngineSetupError(f"cannot reach {shown} ({reason}); check {SETTING}") from None
     finally:
         engine.dispose()
 
 
 def _quote(server: URL, name: str) -> str:
-    return f"`{name}`" if server.get_backend_name() == "mysql" else f'"{name}"'
+    return f"`{name}`" if name_of(server) == "mariadb" else f'"{name}"'
 
 
 def create_database(prefix: str, server: URL | None = None) -> URL:
@@ -133,7 +156,7 @@ def create_database(prefix: str, server: URL | None = None) -> URL:
     server = server or server_url()
     if server is None:
         raise EngineSetupError(f"{SETTING} does not name a server")
-    run = os.environ.get(RUN_SETTING, "")
+    run = settings.current().run_id or ""
     name = "_".join(filter(None, ("mip", run, prefix.lower()[:40], secrets.token_hex(4))))
     _run_admin(server, f"CREATE DATABASE {_quote(server, name)}")
     _pending[name] = server
@@ -141,7 +164,7 @@ def create_database(prefix: str, server: URL | None = None) -> URL:
     reaper.register(name, server.render_as_string(hide_password=False))
     reaper.watch_me()
     url = server.set(database=name)
-    if server.get_backend_name() == "mysql":
+    if name_of(server) == "mariadb":
         url = url.update_query_dict({"charset": "utf8mb4"})
     return url
 
@@ -150,7 +173,7 @@ def drop_database(url: URL, server: URL) -> None:
     _pending.pop(url.database, None)
     reaper.forget(url.database)
     statement = f"DROP DATABASE IF EXISTS {_quote(server, url.database)}"
-    if server.get_backend_name() == "postgresql":
+    if name_of(server) == "postgresql":
         statement += " WITH (FORCE)"  # a notebook's kernel may still hold a connection
     try:
         _run_admin(server, statement)
@@ -167,7 +190,7 @@ def _drop_pending() -> None:
 def sweep(server: URL, run: str) -> list[str]:
     """Drop every database that the run `run` made on `server`; return their names."""
     pattern = f"mip\\_{run}\\_%"
-    if server.get_backend_name() == "postgresql":
+    if name_of(server) == "postgresql":
         query = "SELECT datname FROM pg_database WHERE datname LIKE :pattern"
     else:
         query = "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :pattern"

@@ -35,7 +35,7 @@ from functools import cache
 from pathlib import Path
 
 
-from course import REPO, engines, progress, reaper, syllabus, workspace
+from course import REPO, engines, progress, reaper, settings, syllabus, workspace
 from course.checks import Fail, Run, shown, step_time_limit
 
 
@@ -130,8 +130,9 @@ class Result:
 # -- where things are ---------------------------------------------------------------------
 
 def learner_root() -> Path:
-    if os.environ.get("COURSE_LEARNER_DIR"):
-        return Path(os.environ["COURSE_LEARNER_DIR"])
+    configured = settings.current().learner_dir
+    if configured is not None:
+        return configured
     # Before work/, the files were kept in the hidden .course/work/: a learner who has
     # files there keeps them.
     earlier = REPO / ".course" / "work"
@@ -148,7 +149,7 @@ def _load(directory: Path, chapter: str) -> Exercise:
     wrong = []
     for entry in data.get("wrong", []):
         attempt = _edited_attempt(data["id"], chapter, entry, files)
-        wrong.append(Attempt(entry["name"], attempt, _expects(entry), entry.get("why", ""), tuple(entry.get("only", ()))))
+        wrong.append(Attempt(entry["name"], attempt, _expects(entry), entry.get("why", ""), _engines(entry)))
     if data["id"] != directory.name:
         raise ValueError(f"{directory}: id {data['id']!r} differs from the folder name")
     return Exercise(
@@ -192,7 +193,24 @@ def _edited_attempt(exercise_id: str, chapter: str, entry: dict, files: list[Lea
 
 
 def _expects(entry: dict) -> dict[str, str]:
-    return {k: v for k, v in entry.items() if k == "expect" or k.startswith("expect_")}
+    expects = {k: v for k, v in entry.items() if k == "expect" or k.startswith("expect_")}
+    _known_engines([k.removeprefix("expect_") for k in expects if k != "expect"], entry, "expect_<engine>")
+    return expects
+
+
+def _engines(entry: dict) -> tuple[str, ...]:
+    only = tuple(entry.get("only", ()))
+    _known_engines(only, entry, "only")
+    return only
+
+
+def _known_engines(names, entry: dict, key: str) -> None:
+    """An engine name the course does not use would make an attempt apply nowhere, or an
+    expectation never be read, without a word: refuse it (the exercise is reported broken)."""
+    unknown = [n for n in names if n not in settings.ENGINES]
+    if unknown:
+        raise ValueError(f"{entry.get('name', 'starter')!r}: {key} names {', '.join(unknown)}; "
+                         f"the engines are {', '.join(settings.ENGINES)}")
 
 
 class BrokenExercise(LookupError):
@@ -280,12 +298,7 @@ def make_sandbox(exercise: Exercise) -> Path:
     """
     ensure_learner_files(exercise)
     with workspace.isolated():
-        saved = os.environ.pop(engines.SETTING, None)
-        try:
-            ws = workspace.fresh("sandbox", exercise.stage, root=exercise.learner_dir())
-        finally:
-            if saved is not None:
-                os.environ[engines.SETTING] = saved
+        ws = workspace.fresh("sandbox", exercise.stage, server=None, root=exercise.learner_dir())
     given = exercise.directory / "given"
     if given.is_dir():
         shutil.copytree(given, ws.path, dirs_exist_ok=True)
@@ -334,8 +347,9 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
     """
     started = time.perf_counter()
     try:
+        settings.current()
         engines.server_url()
-    except engines.EngineSetupError as exc:
+    except (settings.SettingsError, engines.EngineSetupError) as exc:
         return Result(exercise, False, str(exc), time.perf_counter() - started, setup_problem=True)
     if files is None:
         ensure_learner_files(exercise)

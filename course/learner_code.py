@@ -49,10 +49,12 @@ def _refuse_app_imports(versions: Path) -> None:
     """
     import importlib
 
+    from course.workspace import is_app_module
+
     versions = versions.resolve()
 
     def refuse(name: str, caller_globals) -> None:
-        if name == "app" or name.startswith("app."):
+        if is_app_module(name):
             source = (caller_globals or {}).get("__file__")
             if source and Path(source).resolve().parent == versions:
                 raise ImportError(APP_IMPORT_REFUSED.format(name=name))
@@ -213,7 +215,9 @@ def op_start_app(request: dict, project: Path) -> dict:
     try:
         client.__enter__()  # start-up: the lifespan runs up to its yield
     except (Exception, SystemExit) as exc:
-        return {"started": False, "error": " ".join(str(exc).split()) or type(exc).__name__,
+        from course.errors import one_line
+
+        return {"started": False, "error": one_line(exc) or type(exc).__name__,
                 "status": None, "log": log.getvalue()}
     try:
         status = client.get(request.get("path", "/users")).status_code

@@ -7,12 +7,11 @@ says so. Never a crash.
 """
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from course import REPO
+from course import REPO, settings
 
 # The shape of each entry: field -> the types it may have. Anything else is dropped.
 EXERCISE_FIELDS = {"done": (bool,), "checked_at": (str,), "hints_shown": (int,), "solution_seen": (bool,)}
@@ -24,7 +23,7 @@ SECTIONS = {"exercises": EXERCISE_FIELDS, "quizzes": QUIZ_FIELDS}
 
 
 def path() -> Path:
-    return Path(os.environ.get("COURSE_PROGRESS_FILE") or REPO / ".course" / "progress.json")
+    return settings.current().progress_file or REPO / ".course" / "progress.json"
 
 
 def _empty() -> dict:

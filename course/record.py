@@ -32,13 +32,15 @@ def _merge_streams(outputs: list) -> list:
     return merged
 
 
-def record(path: Path) -> str:
+def record(path: Path, env: dict[str, str] | None = None) -> str:
+    """Execute the notebook at `path` (its kernel gets `env`, default this process's
+    environment) and store its outputs."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook, timeout=300, kernel_name="python3", record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute()
+    client.execute(env=dict(os.environ) if env is None else env)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = _merge_streams(cell.outputs)
@@ -52,11 +54,12 @@ def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or syllabus.current().notebook_paths()
     # As in a test run: exercise checks in notebooks see the untouched starters.
     scratch = reaper.scratch_dir("mip-record-")
-    os.environ["COURSE_LEARNER_DIR"] = os.path.join(scratch, "learner")
-    os.environ["COURSE_PROGRESS_FILE"] = os.path.join(scratch, "progress.json")
+    # Given to the kernels, not set here: nothing of this process's environment changes.
+    env = {**os.environ, "COURSE_LEARNER_DIR": os.path.join(scratch, "learner"),
+           "COURSE_PROGRESS_FILE": os.path.join(scratch, "progress.json")}
     try:
         with ProcessPoolExecutor(max_workers=2) as pool:
-            for name in pool.map(record, paths):
+            for name in pool.map(record, paths, [env] * len(paths)):
                 print(f"recorded {name}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

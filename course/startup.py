@@ -25,12 +25,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-
-def one_line(exc: BaseException) -> str:
-    """An error as `Type: first line of its message`, without SQLAlchemy's SQL and links."""
-    origin = getattr(exc, "orig", None) or exc  # the driver's error inside SQLAlchemy's
-    message = str(origin).strip().splitlines()[0] if str(origin).strip() else ""
-    return f"{type(origin).__name__}: {message}"
+from course import errors
 
 
 def _worker(function: Callable[[], object], barrier, results, index: int) -> None:
@@ -40,7 +35,7 @@ def _worker(function: Callable[[], object], barrier, results, index: int) -> Non
         function()
         outcome = "ok"
     except BaseException as exc:  # noqa: BLE001 - the outcome is the lesson
-        outcome = one_line(exc)
+        outcome = errors.typed(exc)  # `Type: first line`, without SQLAlchemy's SQL and links
     results.put((index, outcome, time.perf_counter() - started))
 
 

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 
-from course import reaper
+from course import reaper, settings
 
 PRELOAD = (
     "alembic.config", "alembic.command", "alembic.autogenerate", "alembic.runtime.migration",
@@ -47,7 +47,7 @@ def cold(argv: list[str], cwd, env: dict) -> tuple[int, str]:
 
 # A test run starts one helper for all its notebooks and workers and names its socket here;
 # elsewhere (a notebook in Jupyter) each process starts its own on first use.
-SOCKET_SETTING = "COURSE_WARM_PYTHON_SOCKET"
+SOCKET_SETTING = settings.variable(settings.CourseSettings, "warm_python_socket")
 
 
 def start_server(socket_path: str) -> subprocess.Popen:
@@ -70,7 +70,7 @@ _own_server: subprocess.Popen | None = None
 
 def _socket_path() -> str:
     global _own_server
-    shared = os.environ.get(SOCKET_SETTING)
+    shared = settings.current().warm_python_socket
     if shared:
         return shared
     if _own_server is None or _own_server.poll() is not None:
@@ -80,7 +80,7 @@ def _socket_path() -> str:
 
 def run(argv: list[str], cwd, env: dict) -> tuple[int, str]:
     """Run `python *argv` in `cwd` with exactly `env`: (exit status, combined output)."""
-    if not hasattr(os, "fork") or os.environ.get("COURSE_COLD_PYTHON") == "1":
+    if not hasattr(os, "fork") or settings.current().cold_python:
         return cold(argv, cwd, env)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.connect(_socket_path())

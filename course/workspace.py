@@ -4,6 +4,11 @@ Every notebook and every exercise check starts from `fresh(name, stage)`: the co
 fixed place (so the paths Alembic prints are the same on every run), is rebuilt from scratch
 each time (so a notebook runs twice in a row), and is named after its user (so notebooks run
 in parallel). The repository's own sample_project is never touched.
+
+The project copied is a `Project`: a source folder stored at its last stage, the names of its
+stages, and how an earlier stage is made from a copy of the last. SAMPLE (sample_project/) is
+the one the chapters use; another variant of the app (on async drivers, say) is another
+Project, and everything here works on it unchanged: `fresh(name, stage, project=ASYNC)`.
 """
 
 import logging
@@ -13,6 +18,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,19 +30,65 @@ from sqlalchemy import Engine, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from course import SAMPLE_PROJECT, engines, reaper, warm_python
-
+from course import SAMPLE_PROJECT, engines, reaper, settings, warm_python
 
 
 def workspaces_root() -> Path:
     """<temp dir>/migrations-in-practice, or under COURSE_WORKDIR (a test run sets its own)."""
-    return Path(os.environ.get("COURSE_WORKDIR") or tempfile.gettempdir()) / "migrations-in-practice"
+    return (settings.current().workdir or Path(tempfile.gettempdir())) / "migrations-in-practice"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project the workspaces are copies of.
+
+    `source` holds the project at its last stage; `derive(copy, stage)` turns a fresh copy of
+    it into an earlier stage, in place (it is not called for the last stage). Files matching
+    `ignore` (glob patterns) are not copied: caches, databases, a developer's .env.
+    """
+
+    name: str
+    source: Path
+    stages: tuple[str, ...]
+    derive: Callable[[Path, str], None]
+    ignore: tuple[str, ...] = ("__pycache__", "*.db", ".env")
+
+    @property
+    def last_stage(self) -> str:
+        return self.stages[-1]
+
+    def copy_to(self, target: Path, stage: str) -> None:
+        """A copy of the project at `stage` in `target` (which must not exist)."""
+        if stage not in self.stages:
+            raise ValueError(f"unknown stage {stage!r} of {self.name}; choose one of {', '.join(self.stages)}")
+        shutil.copytree(self.source, target, ignore=shutil.ignore_patterns(*self.ignore))
+        if stage != self.last_stage:
+            self.derive(target, stage)
 
 
 # The sample project is stored at its final state; earlier stages are derived from it.
-STAGES = ("no-alembic", "no-revisions", "0001", "0002")
 _ADDED_IN_0002 = "# since revision 0002"
 _REVISIONS = {"0001": "0001_init.py", "0002": "0002_add_email_column.py"}
+
+
+def _sample_at_stage(project: Path, stage: str) -> None:
+    """no-alembic: the app alone, before `alembic init`; no-revisions: Alembic wired, no
+    migration yet; 0001: models and migrations up to the init revision."""
+    user = project / "app" / "models" / "user.py"
+    user.write_text(
+        "".join(line for line in user.read_text().splitlines(keepends=True) if _ADDED_IN_0002 not in line)
+    )
+    versions = project / "alembic" / "versions"
+    if stage != "0001":
+        (versions / _REVISIONS["0001"]).unlink()
+    (versions / _REVISIONS["0002"]).unlink()
+    if stage == "no-alembic":
+        shutil.rmtree(project / "alembic")
+        (project / "alembic.ini").unlink()
+
+
+SAMPLE = Project("sample_project", SAMPLE_PROJECT, ("no-alembic", "no-revisions", "0001", "0002"), _sample_at_stage)
+STAGES = SAMPLE.stages
 
 
 class CommandFailed(Exception):
@@ -66,7 +118,13 @@ class Workspace:
 
     @property
     def dialect(self) -> str:
+        """SQLAlchemy's name for the dialect ("mysql" for MariaDB): as a migration sees it."""
         return self.engine.dialect.name
+
+    @property
+    def engine_name(self) -> str:
+        """The course's name for the engine: 'sqlite', 'mariadb' or 'postgresql'."""
+        return engines.name_of(self.url)
 
     def inspector(self):
         return inspect(self.engine)
@@ -129,13 +187,17 @@ class Workspace:
 
 
 @contextmanager
-def isolated():
+def isolated(logging_too: bool = True):
     """Undo, on leaving, what fresh() does to this process (DATABASE_URL, sys.path, the cached
     `app` modules, bytecode writing) and what env.py's fileConfig does to logging: a notebook's
-    own workspace keeps working after a scratch one was made and used inside."""
+    own workspace keeps working after a scratch one was made and used inside.
+
+    `logging_too=False` leaves logging alone: for a workspace kept across tests (a pytest
+    fixture), whose logging pytest itself changes between them.
+    """
     saved_path = sys.path[:]
     saved_url = os.environ.get("DATABASE_URL")
-    saved_modules = {m: sys.modules[m] for m in list(sys.modules) if m == "app" or m.startswith("app.")}
+    saved_modules = {m: sys.modules[m] for m in app_modules()}
     saved_bytecode = sys.dont_write_bytecode
     root_logger = logging.getLogger()
     saved_root = (root_logger.level, root_logger.handlers[:])
@@ -151,23 +213,36 @@ def isolated():
             os.environ.pop("DATABASE_URL", None)
         else:
             os.environ["DATABASE_URL"] = saved_url
-        for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-            del sys.modules[module]
+        forget_app_modules()
         sys.modules.update(saved_modules)
         sys.dont_write_bytecode = saved_bytecode
-        root_logger.setLevel(saved_root[0])
-        root_logger.handlers[:] = saved_root[1]
-        for name, lg in logging.Logger.manager.loggerDict.items():
-            if isinstance(lg, logging.Logger):
-                level, handlers, propagate, disabled = saved_loggers.get(name, (logging.NOTSET, [], True, False))
-                lg.setLevel(level)
-                lg.handlers[:] = handlers
-                lg.propagate, lg.disabled = propagate, disabled
+        if logging_too:
+            root_logger.setLevel(saved_root[0])
+            root_logger.handlers[:] = saved_root[1]
+            for name, lg in logging.Logger.manager.loggerDict.items():
+                if isinstance(lg, logging.Logger):
+                    level, handlers, propagate, disabled = saved_loggers.get(name, (logging.NOTSET, [], True, False))
+                    lg.setLevel(level)
+                    lg.handlers[:] = handlers
+                    lg.propagate, lg.disabled = propagate, disabled
+
+
+APP_PACKAGE = "app"  # the package every variant of the project keeps its code in
+
+
+def is_app_module(name: str) -> bool:
+    """Whether a module name is the project's `app` package or one of its modules."""
+    return name == APP_PACKAGE or name.startswith(APP_PACKAGE + ".")
+
+
+def app_modules() -> list[str]:
+    """The names of the `app` modules imported in this process now."""
+    return [name for name in list(sys.modules) if is_app_module(name)]
 
 
 def forget_app_modules() -> None:
     """Drop the cached `app` package so the next import reads the files as they are now."""
-    for module in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+    for module in app_modules():
         del sys.modules[module]
 
 
@@ -184,22 +259,6 @@ def _errors_without_tracebacks() -> None:
     shell.InteractiveTB.set_mode("Minimal")
 
 
-def _at_stage(project: Path, stage: str) -> None:
-    if stage == "0002":
-        return
-    user = project / "app" / "models" / "user.py"
-    user.write_text(
-        "".join(line for line in user.read_text().splitlines(keepends=True) if _ADDED_IN_0002 not in line)
-    )
-    versions = project / "alembic" / "versions"
-    if stage != "0001":
-        (versions / _REVISIONS["0001"]).unlink()
-    (versions / _REVISIONS["0002"]).unlink()
-    if stage == "no-alembic":
-        shutil.rmtree(project / "alembic")
-        (project / "alembic.ini").unlink()
-
-
 _swept = False
 
 
@@ -211,38 +270,69 @@ def _sweep_once() -> None:
         reaper.sweep()
 
 
-def fresh(name: str, stage: str = "0002", root: Path | None = None) -> Workspace:
-    """A new copy of the sample project at `stage`, with a new, empty database.
+class _Configured:
+    def __repr__(self) -> str:
+        return "the configured server (COURSE_DATABASE_URL)"
 
-    Stages: "no-alembic" (the app alone, before `alembic init`), "no-revisions" (Alembic
-    wired, no migration yet), "0001" (models and migrations up to the init revision),
-    "0002" (the finished chapter).
+
+CONFIGURED = _Configured()  # fresh()'s default server: whatever the settings say now
+
+
+def fresh(name: str, stage: str | None = None, *, server: URL | str | None | _Configured = CONFIGURED,
+          database: str | None = None, project: Project = SAMPLE, root: Path | None = None) -> Workspace:
+    """A new copy of `project` at `stage`, with a new, empty database; made the current one.
+
+    stage     one of project.stages; default the last one. The sample's: "no-alembic" (the
+              app alone, before `alembic init`), "no-revisions" (Alembic wired, no migration
+              yet), "0001" (models and migrations up to the init revision), "0002" (the
+              finished chapter).
+    server    where the database is made: a server URL (a database of its own is created
+              there, and dropped by discard() or at exit), or None (or a sqlite: URL) for a
+              SQLite file in the copy; default: the configured server (COURSE_DATABASE_URL),
+              SQLite if none.
+    database  instead: an existing database to use as it is (a test's own); then no
+              database is made and `server` is not used.
+    root      the folder the copy goes in (<root>/<name>/project); default workspaces_root().
+
+    Made current means: DATABASE_URL in os.environ names its database (what the app's
+    settings and env.py read in this process: a notebook's `import app...` and Alembic's
+    Python API), its folder is first on sys.path, and `app` modules imported before are
+    forgotten. That is this function's job, not a change to undo: isolated() undoes it for a
+    workspace made for a moment inside another's process.
     """
     _errors_without_tracebacks()
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+    stage = project.last_stage if stage is None else stage
+    if stage not in project.stages:
+        raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(project.stages)}")
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ValueError(f"workspace name {name!r} must be letters, digits, '-' or '_'")
     _sweep_once()
     home = (root or workspaces_root()) / name
     shutil.rmtree(home, ignore_errors=True)
-    project = home / "project"
-    shutil.copytree(SAMPLE_PROJECT, project, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".env"))
-    _at_stage(project, stage)
+    path = home / "project"
+    project.copy_to(path, stage)
 
-    server = engines.server_url()
-    if server is None:
-        url = f"sqlite:///{project / 'app.db'}"
+    made_on = None  # the server a database was created on, for discard() to drop it
+    if database is not None:
+        url = database
     else:
-        url = engines.create_database(name, server).render_as_string(hide_password=False)
+        if isinstance(server, _Configured):
+            server = engines.server_url()
+        elif isinstance(server, str):
+            server = make_url(server)
+        if server is None or server.get_backend_name() == "sqlite":
+            url = f"sqlite:///{path / 'app.db'}"
+        else:
+            made_on = server
+            url = engines.create_database(name, server).render_as_string(hide_password=False)
 
     sys.dont_write_bytecode = True  # edited modules must be re-read, never a stale .pyc
     os.environ["DATABASE_URL"] = url  # what the app's settings and env.py read in this process
     forget_app_modules()
     # Exactly one copy of `app` importable: the newest workspace's.
     sys.path[:] = [p for p in sys.path if not p.startswith(str(workspaces_root())) and not p.endswith("/project")]
-    sys.path.insert(0, str(project))
-    return Workspace(name=name, path=project, url=url, server=server)
+    sys.path.insert(0, str(path))
+    return Workspace(name=name, path=path, url=url, server=made_on)
 
 
 def import_fresh(module: str = "app.models"):

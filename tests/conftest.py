@@ -1,16 +1,14 @@
 """Fixtures for the sample project's tests: one database per engine, one copy of the project.
 
 Every database test runs on SQLite, MariaDB and PostgreSQL (ids "sqlite", "mariadb",
-"postgresql"). The servers come from COURSE_TEST_MYSQL_URL and COURSE_TEST_POSTGRES_URL
+"postgresql"). The servers come from COURSE_TEST_MARIADB_URL and COURSE_TEST_POSTGRESQL_URL
 (defaults: the local servers the course is written against). A server that cannot be reached
 skips its tests with one line saying which variable to set; under CI=true or
 COURSE_REQUIRE_SERVERS=1 it fails them instead, because there they must run.
 """
 
-import dataclasses
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,25 +20,25 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from course import SAMPLE_PROJECT, engines, workspace
+from course import engines, settings, workspace
+from course.errors import driver_error, one_line
+from course.settings import ENGINES, SuiteSettings
 from course.workspace import Workspace
 
-ENGINES = ("sqlite", "mariadb", "postgresql")
-SERVERS = engines.TEST_SERVERS  # id -> (environment variable, default server URL)
+SERVERS = engines.SERVER_ENGINES
 engines.share_pymysql_tls_context()  # the tests open thousands of connections to MariaDB
+
+
+def _suite() -> SuiteSettings:
+    try:
+        return settings.suite()
+    except settings.SettingsError as exc:  # reported once, as the run's usage error
+        raise pytest.UsageError(str(exc)) from None
 
 
 # -- servers ------------------------------------------------------------------------------
 def servers_required() -> bool:
-    truthy = {"1", "true", "yes"}
-    return (
-        os.environ.get("CI", "").strip().lower() in truthy
-        or os.environ.get("COURSE_REQUIRE_SERVERS", "").strip().lower() in truthy
-    )
-
-
-def _one_line(message: object) -> str:
-    return " ".join(str(message).split())
+    return _suite().servers_required
 
 
 def _probe(raw: str) -> tuple[URL | None, str | None]:
@@ -48,17 +46,17 @@ def _probe(raw: str) -> tuple[URL | None, str | None]:
     try:
         url = make_url(raw)
     except Exception as exc:  # noqa: BLE001 - any reason is reported, not raised
-        return None, f"{raw!r} is not a database URL ({_one_line(exc)})"
+        return None, f"{raw!r} is not a database URL ({one_line(exc)})"
     shown = url.render_as_string(hide_password=True)
     try:
         engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 2})
     except Exception as exc:  # noqa: BLE001 - e.g. the driver is not installed
-        return None, f"cannot use {shown} ({_one_line(exc)})"
+        return None, f"cannot use {shown} ({one_line(exc)})"
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001
-        return None, f"cannot reach {shown}: {_one_line(getattr(exc, 'orig', None) or exc)}"
+        return None, f"cannot reach {shown}: {one_line(driver_error(exc))}"
     finally:
         engine.dispose()
     return url, None
@@ -68,7 +66,7 @@ _probed: dict[str, tuple[URL | None, str | None]] = {}  # once per session (per 
 
 
 def _unavailable(engine_id: str, reason: str) -> None:
-    variable = SERVERS[engine_id][0]
+    variable = settings.variable(SuiteSettings, f"test_{engine_id}_url")
     message = f"{engine_id} tests need a server: {reason}; set {variable} to a server URL"
     if servers_required():
         pytest.fail(f"{message} (servers are required: CI or COURSE_REQUIRE_SERVERS is set)", pytrace=False)
@@ -78,8 +76,7 @@ def _unavailable(engine_id: str, reason: str) -> None:
 def server(engine_id: str) -> URL:
     """The reachable server for `engine_id`, or skip (fail in CI) with one line."""
     if engine_id not in _probed:
-        variable, default = SERVERS[engine_id]
-        _probed[engine_id] = _probe(os.environ.get(variable, "").strip() or default)
+        _probed[engine_id] = _probe(_suite().server_url(engine_id).strip())
     url, reason = _probed[engine_id]
     if url is None:
         _unavailable(engine_id, reason)
@@ -94,10 +91,7 @@ def _engine_params(item) -> set[str]:
 def pytest_collection_modifyitems(config, items):
     # COURSE_TEST_ENGINES=sqlite runs the quick SQLite suite only (the others are deselected,
     # not skipped: nothing was meant to run there).
-    wanted = {e.strip() for e in os.environ.get("COURSE_TEST_ENGINES", ",".join(ENGINES)).split(",") if e.strip()}
-    unknown = wanted - set(ENGINES)
-    if unknown:
-        raise pytest.UsageError(f"COURSE_TEST_ENGINES: unknown {', '.join(sorted(unknown))}; choose from {', '.join(ENGINES)}")
+    wanted = set(_suite().test_engines)
     selected, deselected = [], []
     for item in items:
         (deselected if _engine_params(item) - wanted else selected).append(item)
@@ -125,7 +119,7 @@ def scratch_database(engine_id: str, directory: Path, label: str) -> Iterator[st
     try:
         url = engines.create_database(prefix, server=host)
     except engines.EngineSetupError as exc:
-        _unavailable(engine_id, _one_line(exc))
+        _unavailable(engine_id, one_line(exc))
     try:
         yield url.render_as_string(hide_password=False)
     finally:
@@ -159,7 +153,7 @@ def check_engine(request, monkeypatch) -> str:
     return engine_id
 
 
-@pytest.fixture(params=list(SERVERS))
+@pytest.fixture(params=SERVERS)
 def server_url(request) -> URL:
     """A reachable server (MariaDB, PostgreSQL) to make scratch databases on."""
     return server(request.param)
@@ -171,22 +165,17 @@ def project_at(url: str, stage: str, root: Path, name: str = "sample") -> Iterat
     """A fresh copy of the sample project at `stage`, importable as `app`, using database `url`.
 
     Everything course.workspace.fresh() changes in the process (DATABASE_URL, sys.path,
-    sys.dont_write_bytecode, cached `app` modules) is put back afterwards, so copies made for
-    one engine or stage never leak into the next test.
+    sys.dont_write_bytecode, cached `app` modules) is put back afterwards by
+    workspace.isolated(), so copies made for one engine or stage never leak into the next
+    test. Logging is left to pytest, which changes it between the tests a fixture spans.
     """
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(engines.SETTING, raising=False)  # fresh() must not create a server database
-        mp.setenv("DATABASE_URL", url)  # registers the original value for restoring
-        mp.setattr(sys, "path", list(sys.path))  # Alembic's prepend_sys_path grows it too
-        mp.setattr(sys, "dont_write_bytecode", sys.dont_write_bytecode)
-        ws = dataclasses.replace(workspace.fresh(name, stage, root=root), url=url)
-        mp.setenv("DATABASE_URL", url)  # fresh() set its own SQLite file
+    with workspace.isolated(logging_too=False):
+        ws = workspace.fresh(name, stage, database=url, root=root)
         try:
             yield ws
         finally:
             if "engine" in ws.__dict__:
                 ws.engine.dispose()
-            workspace.forget_app_modules()
 
 
 @pytest.fixture(scope="session")
@@ -206,7 +195,7 @@ def project(engine_url, tmp_path) -> Iterator[Workspace]:
 def project_copy(tmp_path_factory) -> Path:
     """A read-only copy of sample_project for subprocesses (the repository's stays untouched)."""
     path = tmp_path_factory.mktemp("cli") / "project"
-    shutil.copytree(SAMPLE_PROJECT, path, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".env"))
+    workspace.SAMPLE.copy_to(path, workspace.SAMPLE.last_stage)
     return path
 
 

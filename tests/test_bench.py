@@ -12,18 +12,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from course import bench
+from course import bench, engines
 
 ROWS, BATCHES = 10_000, (1_000, 5_000)
 SMALL = {"batch_sizes": BATCHES, "main_batch": 5_000, "repetitions": 2, "sweep_repetitions": 1,
          "control_repetitions": 1, "baseline_seconds": 0.1, "lead_seconds": 0.1}
-ENGINE_OF = {"sqlite": "sqlite", "mysql": "mariadb", "postgresql": "postgresql"}
-
-
-def engine_of(url: str) -> str:
-    return ENGINE_OF[url.split(":")[0].split("+")[0]]
-
-
 def check_result(result: dict, rows: int, options: dict) -> None:
     """Everything a run must hold whatever the machine's speed."""
     assert result["rows"] == rows
@@ -69,7 +62,7 @@ def check_writer(stats: dict) -> None:
 @pytest.mark.long
 def test_backfill_on_every_engine(engine_url):
     result = bench.run(engine_url, ROWS, **SMALL)
-    engine = engine_of(engine_url)
+    engine = engines.name_of(engine_url)
     assert result["engine"] == engine and result["server"].startswith(bench.ENGINE_TITLES[engine])
     if engine == "sqlite":
         assert result["settings"]["journal_mode"] == "delete"  # a default project's: not WAL
@@ -124,7 +117,7 @@ def test_a_blocked_writer_counts_its_wait(engine_url):
 @pytest.mark.long
 def test_lock_probe_answers_per_engine(engine_url):
     probe = bench.lock_probe(engine_url)
-    engine = engine_of(engine_url)
+    engine = engines.name_of(engine_url)
     during = probe["during_update"]
     assert probe["rows_updated"] == bench.PROBE_ROWS
     assert during["read"] == "done"  # no engine makes a reader wait for an UPDATE

@@ -4,6 +4,7 @@ every engine, gives the outcome stored in engines.json, and ENGINES.md shows exa
 import pytest
 
 from course import engine_probes as ep
+from course import engines
 
 STORED = ep.load()
 
@@ -11,7 +12,7 @@ STORED = ep.load()
 @pytest.mark.parametrize("probe", ep.PROBES, ids=lambda p: p.key)
 def test_probe_gives_the_stored_outcome(probe, engine_url, make_project, tmp_path):
     with make_project(engine_url, "0002", tmp_path) as ws:
-        engine = ep.engine_key(ws.engine)
+        engine = engines.connected_name(ws.engine)
         if engine not in STORED["results"]:
             pytest.skip(f"engines.json has no {engine} column (measured: {', '.join(STORED['results'])})")
         assert probe.run(ws) == STORED["results"][engine][probe.key]

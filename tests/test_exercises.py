@@ -16,6 +16,7 @@ import pytest
 from course import REPO, exercises, progress, syllabus, workspace
 from course import checks
 from course.checks import Fail, compare
+from course.settings import ENGINES
 
 ALL = exercises.all_exercises()
 IDS = [e.id for e in ALL]
@@ -96,17 +97,13 @@ def test_model_not_imported_starter_is_the_sample_models_package():
 # That every solution passes and every starter and wrong attempt fails with its message is
 # proven by `course verify-all`, run in full in tests/test_cli.py.
 
-# Engine names as exercise.toml's `only` and `expect_<engine>` say them.
-ATTEMPT_ENGINE = {"sqlite": "sqlite", "mariadb": "mysql", "postgresql": "postgresql"}
-
-
 def _cases():
     """Every exercise's solution, starter and wrong attempts, on every engine each applies to:
     one test each, so that the test workers share them out."""
-    for engine_id, name in ATTEMPT_ENGINE.items():
+    for engine_id in ENGINES:
         for exercise in ALL:
             for attempt in (None, exercise.starter, *exercise.wrong):
-                if attempt is None or not attempt.only or name in attempt.only:
+                if attempt is None or not attempt.only or engine_id in attempt.only:
                     label = "solution" if attempt is None else attempt.name
                     yield pytest.param(exercise, attempt, engine_id, id=f"{exercise.id}-{label}-{engine_id}")
 
@@ -173,20 +170,20 @@ def test_notebook_show_hint_and_solution(capsys, learner_area):
     assert out.startswith("# alembic/versions/0004_price_in_cents.py\n") and "sa.Numeric(10, 2)" in out
 
 
-def test_a_check_leaves_the_calling_process_as_it_was(tmp_path, monkeypatch):
+def test_a_check_leaves_the_calling_process_as_it_was(tmp_path):
     """A notebook runs a check between its own cells: its workspace must keep working."""
-    ws = workspace.fresh("calling-notebook", "0002", root=tmp_path)
-    monkeypatch.setattr(sys, "path", sys.path)  # restored by monkeypatch after the test
-    import app.models  # noqa: F401 - the notebook's own models
+    with workspace.isolated():  # this test is the notebook: its own workspace goes afterwards
+        ws = workspace.fresh("calling-notebook", "0002", root=tmp_path)
+        import app.models  # noqa: F401 - the notebook's own models
 
-    url, path, models = os.environ["DATABASE_URL"], list(sys.path), sys.modules["app.models"]
-    exercises.check("add-email")
-    assert os.environ["DATABASE_URL"] == url == ws.url
-    assert sys.path == path
-    assert sys.modules["app.models"] is models
-    ws.upgrade("head")
-    assert ws.current() == "0002"
-    monkeypatch.delenv("DATABASE_URL")
+        url, path, models = os.environ["DATABASE_URL"], list(sys.path), sys.modules["app.models"]
+        exercises.check("add-email")
+        assert os.environ["DATABASE_URL"] == url == ws.url
+        assert sys.path == path
+        assert sys.modules["app.models"] is models
+        ws.upgrade("head")
+        assert ws.current() == "0002"
+        ws.discard()
 
 
 def test_syntax_error_is_reported_as_file_and_line(learner_area):
@@ -364,3 +361,22 @@ def test_a_broken_exercise_does_not_take_the_others_with_it(monkeypatch, tmp_pat
     assert "cannot be loaded (a course bug" in capsys.readouterr().err
     assert cli.main(["list"]) == 0
     assert "[broken] add-email: chapters/01_alembic_basics/exercises/add-email/exercise.toml" in capsys.readouterr().out
+
+
+def test_an_engine_name_the_course_does_not_use_breaks_the_exercise(monkeypatch, tmp_path):
+    """`only = ["mysql"]` would make an attempt apply nowhere without a word: it is refused."""
+    from course import syllabus
+    from helpers import copy_course
+
+    root = copy_course(tmp_path / "course")
+    chapters = root / "chapters"
+    toml = chapters / "01_alembic_basics" / "exercises" / "fk-orphans" / "exercise.toml"
+    text = toml.read_text()
+    assert 'only = ["mariadb"]' in text
+    toml.write_text(text.replace('only = ["mariadb"]', 'only = ["mysql"]', 1))
+    other = chapters / "01_alembic_basics" / "exercises" / "add-email" / "exercise.toml"
+    other.write_text(other.read_text().replace("expect_mariadb = ", "expect_mysql = ", 1))
+    monkeypatch.setattr(syllabus, "ROOT", root)
+    broken = exercises.broken_exercises()
+    assert "only names mysql; the engines are sqlite, mariadb, postgresql" in broken["fk-orphans"]
+    assert "expect_<engine> names mysql; the engines are sqlite, mariadb, postgresql" in broken["add-email"]

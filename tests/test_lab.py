@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 
 from course import REPO, lab
+from course.settings import current as course_settings
+from course.settings import suite as suite_settings
 
 LAB_PYTHON = REPO / ".venv-lab" / "bin" / "python"
 FIRST_LESSON = REPO / lab.FIRST_LESSON
@@ -39,12 +41,13 @@ WAIT_MS = 180_000  # the bound of every wait in the browser; a loaded two-core m
 
 
 def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+    return suite_settings().ci
 
 
 def _chromium() -> str | None:
-    if os.environ.get("COURSE_CHROMIUM"):
-        return shutil.which(os.environ["COURSE_CHROMIUM"])
+    named = suite_settings().chromium
+    if named:
+        return shutil.which(named)
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -223,7 +226,7 @@ def _lab_environment(tmp: Path, repo: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSE_", "JUPYTER", "VIRTUAL_ENV", "PYTHON"))}
     # What the test run set for itself (its warm interpreter, its database server) stays out;
     # a check may take long on a loaded machine, as in the rest of the test run.
-    env["COURSE_CHECK_TIMEOUT"] = os.environ.get("COURSE_CHECK_TIMEOUT", "120")
+    env["COURSE_CHECK_TIMEOUT"] = f"{course_settings().check_timeout:g}"
     jupyter = tmp / "jupyter"
     env.update(
         # The copy's `course` package, not the one .venv-lab has installed (this repository).

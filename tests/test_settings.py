@@ -2,7 +2,6 @@
 a relative SQLite path means the project's file, wherever a command is started."""
 
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from course import SAMPLE_PROJECT
+from course.workspace import SAMPLE
 
 
 @pytest.fixture
@@ -128,7 +127,7 @@ def test_alembic_started_anywhere_migrates_the_projects_database(tmp_path):
     """The trap the anchored default closes: `./app.db` from another directory was a new, empty
     database, migrated without a word while the project's own stayed behind."""
     project = tmp_path / "project"
-    shutil.copytree(SAMPLE_PROJECT, project, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".env"))
+    SAMPLE.copy_to(project, SAMPLE.last_stage)
     here, there = tmp_path / "here", tmp_path / "there"
     here.mkdir()
     there.mkdir()

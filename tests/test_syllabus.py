@@ -334,7 +334,7 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
         def __init__(self, max_workers): pass
         def __enter__(self): return self
         def __exit__(self, *exc): return False
-        def map(self, function, paths): recorded.extend(paths); return [p.name for p in paths]
+        def map(self, function, paths, *more): recorded.extend(paths); return [p.name for p in paths]
 
     monkeypatch.setattr(record, "ProcessPoolExecutor", Pool)
     assert record.main([]) == 0

@@ -60,7 +60,7 @@ def _expect_posts(run, users: dict[int, str], posts: list[dict], when: str) -> N
     dangling = [(i, a) for i, (a, _, _) in sorted(found.items()) if a is not None and a not in living]
     if dangling:
         note = (" (SQLite checks foreign keys only with PRAGMA foreign_keys=ON; MariaDB and "
-                "PostgreSQL refuse this migration outright)") if run.ws.dialect == "sqlite" else ""
+                "PostgreSQL refuse this migration outright)") if run.ws.engine_name == "sqlite" else ""
         pairs = ", ".join(f"post {i} -> user {a}" for i, a in dangling)
         raise Fail(
             f"{when}, {plural(len(dangling), 'post')} still point{'s' if len(dangling) == 1 else ''} "
@@ -74,7 +74,7 @@ def _expect_enforced(run, when: str) -> None:
     post = run.quote("post")
     refused = False
     with run.ws.engine.connect() as connection:
-        if run.ws.dialect == "sqlite":
+        if run.ws.engine_name == "sqlite":
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # outside a transaction, or it does nothing
         try:
             with connection.begin():

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from course import warm_python
-from course.checks import Fail, compare, database_message, describe
+from course import errors, warm_python
+from course.checks import Fail, compare, describe
 
 # Two datasets: the second arrives after the first went forward and back, so its ids are
 # others, and one of its users leaves before the expand step (a gap in the ids). The second
@@ -49,14 +49,14 @@ def injected_failure(run, marker: str) -> tuple[list[str], list[str]]:
     connection): what the backfill had committed before must stay, and a re-run must finish.
     """
     user = run.quote("user")
-    if run.ws.dialect == "postgresql":
+    if run.ws.engine_name == "postgresql":
         return ([
             "CREATE FUNCTION mip_refuse_update() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN RAISE EXCEPTION '{INJECTED}'; END $$",
             f"CREATE TRIGGER mip_refuse_update BEFORE UPDATE ON {user} FOR EACH ROW "
             f"WHEN (NEW.login = '{marker}') EXECUTE FUNCTION mip_refuse_update()",
         ], [f"DROP TRIGGER IF EXISTS mip_refuse_update ON {user}", "DROP FUNCTION IF EXISTS mip_refuse_update()"])
-    if run.ws.dialect == "mysql":
+    if run.ws.engine_name == "mariadb":
         return ([
             f"CREATE TRIGGER mip_refuse_update BEFORE UPDATE ON {user} FOR EACH ROW "
             f"BEGIN IF NEW.login = '{marker}' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{INJECTED}'; "
@@ -102,7 +102,7 @@ class Release:
                               *(sa.Column(name, sa.String(128)) for name in known))
 
     def _failed(self, doing: str, exc: sa.exc.DBAPIError, when: str, why: str) -> Fail:
-        said = database_message(exc).rstrip(".")
+        said = errors.said(exc).rstrip(".")
         return Fail(f"{when}, {self.label} cannot {doing}; the database said: {said}. {why}".rstrip(". "))
 
     def sign_up(self, name: str, when: str, why: str) -> int | None:
@@ -120,7 +120,7 @@ class Release:
             # SQLite, PostgreSQL and MariaDB (1364) each say "this column needs a value" their way.
             if "not null" in said or "not-null" in said or "have a default value" in said:
                 raise Fail(f"{when}, {self.label} cannot sign {name!r} up: a column it never writes is NOT "
-                           f"NULL (the database said: {database_message(exc).rstrip('.')}). {why}") from None
+                           f"NULL (the database said: {errors.said(exc).rstrip('.')}). {why}") from None
             raise self._failed(f"sign {name!r} up", exc, when, why) from None
 
     def rename(self, user_id: int, name: str, when: str, why: str) -> None:

@@ -9,6 +9,7 @@ of a later release in place, which catches a revision that reaches the models an
 import ast
 
 from course.checks import Fail, compare
+from course.workspace import is_app_module
 
 # Two datasets with different names and ids; the second has gaps in its ids and a quote in a
 # name, and is migrated with the models of a later release in place.
@@ -51,7 +52,7 @@ def _imports_app(path) -> int | None:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
             [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-        if any(n == "app" or n.startswith("app.") for n in names):
+        if any(is_app_module(n) for n in names):
             return node.lineno
     return None
 

@@ -49,12 +49,12 @@ def _inject_ddl_error(run) -> tuple[str, str]:
     """Make one DDL step of 0003 fail for a reason other than 'it is already there'.
     Returns what was done, and the words the database's error must contain."""
     user = run.quote("user")
-    if run.ws.dialect == "sqlite":
+    if run.ws.engine_name == "sqlite":
         # SQLite's index names share one namespace with tables.
         run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
         run.execute("CREATE TABLE ix_user_display_name (id INTEGER)")
         return "a table named ix_user_display_name blocks the index", "already a table named"
-    if run.ws.dialect == "mysql":
+    if run.ws.engine_name == "mariadb":
         # MariaDB refuses to ALTER a system-versioned table unless told to (error 4119).
         run.execute(f"ALTER TABLE {user} ADD SYSTEM VERSIONING")
         return "user is system-versioned, so MariaDB refuses to add the column", "(4119)"
