@@ -28,9 +28,9 @@ $(BENCH_VENV)/.installed: requirements.txt requirements-bench.txt pyproject.toml
 
 ## open the course in JupyterLab, lesson 1 in front: the file browser reaches the whole course
 ## (README, chapters/, your files in work/), notebook links open inside Lab, and its terminal
-## runs `course` without activating anything (see course/lab.py). LAB_ARGS go to `jupyter lab`.
+## runs `course` without activating anything (see course/learner/lab.py). LAB_ARGS go to `jupyter lab`.
 lab: $(LAB_VENV)/.installed
-	$(LAB_VENV)/bin/python -m course.lab $(LAB_ARGS)
+	$(LAB_VENV)/bin/python -m course.learner.lab $(LAB_ARGS)
 
 ## run every test and re-execute every notebook, comparing stored outputs
 test: $(VENV)/.installed
@@ -38,7 +38,7 @@ test: $(VENV)/.installed
 
 ## re-execute the notebooks and store their new outputs (review the diff before committing)
 record: $(VENV)/.installed
-	$(VENV)/bin/python -m course.record $(NOTEBOOKS)
+	$(VENV)/bin/python -m course.maintainer.record $(NOTEBOOKS)
 
 ## serve the sample project's API on http://127.0.0.1:8000 (docs at /docs)
 # The reading environment has everything the app needs: no second environment to build.
@@ -47,9 +47,9 @@ serve: $(LAB_VENV)/.installed
 		&& ../$(LAB_VENV)/bin/python -m uvicorn app.main:app --reload
 
 ## re-measure chapter 2's backfill benchmark (500,000 rows; SQLite in both journal modes, MariaDB,
-## PostgreSQL; repetitions and batch sizes are course.bench's defaults; under ten minutes on two cores)
+## PostgreSQL; repetitions and batch sizes are course.lessons.bench's defaults; under ten minutes on two cores)
 bench: $(BENCH_VENV)/.installed
-	$(BENCH_VENV)/bin/python -m course.bench --rows 500000 --out chapters/02_production/bench/
+	$(BENCH_VENV)/bin/python -m course.lessons.bench --rows 500000 --out chapters/02_production/bench/
 	@echo "Now re-record notebook 13, which shows these numbers: make record NOTEBOOKS=notebooks/13_backfill_at_scale.ipynb"
 
 clean:

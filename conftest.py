@@ -8,7 +8,8 @@ import pytest
 
 from sqlalchemy.engine import make_url
 
-from course import engines, reaper, settings, warm_python
+from course import settings
+from course.runtime import engines, reaper, warm_python
 
 
 def pytest_configure(config):
@@ -37,7 +38,7 @@ def pytest_configure(config):
             workdir = config._course_workdir = reaper.scratch_dir("mip-run-")
             os.environ["COURSE_WORKDIR"] = workdir
         # One warm interpreter for every notebook kernel and worker of the run (see
-        # course/warm_python.py), instead of one per kernel.
+        # course/runtime/warm_python.py), instead of one per kernel.
         if hasattr(os, "fork") and given.warm_python_socket is None:
             config._warm_python = warm_python.start_server(os.path.join(workdir, "warm.sock"))
             os.environ[warm_python.SOCKET_SETTING] = config._warm_python.args[-1]

@@ -1,6 +1,70 @@
-"""Helpers shared by the notebooks, the exercise checkers and the tests of the course."""
+"""Helpers shared by the notebooks, the `course` command and the tests of the course.
 
+The package has one home per audience:
+
+    course/runtime/     what the notebooks run on: private project copies (workspace), the
+                        database server (engines), printing (show), clean-up (reaper), the
+                        warm interpreter, reading database errors
+    course/learner/     the learner's tool: the `course` command, exercises and their checks,
+                        progress, quizzes, `make lab`
+    course/lessons/     code the lessons show and readers read: engine probes, the backfill
+                        benchmark, the start-up lock
+    course/maintainer/  tools for whoever maintains the course (`make record`)
+    settings.py         every setting the course reads from the environment, read in one place
+    syllabus.py         the table of contents (syllabus.toml)
+
+The notebooks import from `course` itself (`from course import show, workspace`), and the
+names they use stay valid wherever a module lives: `MOVED` maps each one to its home, both
+as an attribute of `course` and as a module path (`from course.quiz import answer`,
+`python -m course.engine_probes --record`).
+"""
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PROJECT = REPO / "sample_project"
+
+MOVED = {
+    **{name: f"course.runtime.{name}" for name in ("workspace", "engines", "show", "reaper", "warm_python", "errors")},
+    **{name: f"course.learner.{name}" for name in ("cli", "exercises", "checks", "learner_code", "progress", "quiz", "lab")},
+    **{name: f"course.lessons.{name}" for name in ("engine_probes", "bench", "startup")},
+    "record": "course.maintainer.record",
+}
+
+
+def __getattr__(name: str):
+    """`from course import workspace`: imported on first use, so `course` alone stays cheap."""
+    if name in MOVED:
+        module = importlib.import_module(MOVED[name])
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'course' has no attribute {name!r}")
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`course.quiz` is `course.learner.quiz`: the same module object, not a copy, so state and
+    monkeypatching are shared; and `python -m course.quiz` runs the module at its new home."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.startswith("course.") and fullname[len("course."):] in MOVED:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        module = importlib.import_module(MOVED[spec.name[len("course."):]])
+        self._own_spec = module.__spec__  # the import system sets __spec__ to the alias's next
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self._own_spec
+
+    def get_code(self, fullname):  # what runpy asks for, for `python -m course.<old name>`
+        home = importlib.util.find_spec(MOVED[fullname[len("course."):]])
+        return home.loader.get_code(home.name)
+
+
+sys.meta_path.append(_MovedModules())

@@ -2,6 +2,6 @@
 
 import sys
 
-from course.cli import main
+from course.learner.cli import main
 
 sys.exit(main(prog="python -m course"))

@@ -62,7 +62,7 @@ class CourseSettings(_FromEnvironment):
     database_url: str = Field("", validation_alias="COURSE_DATABASE_URL", description=(
         "The server the notebooks and checks make their databases on: mysql+pymysql://... "
         "(MariaDB) or postgresql+psycopg://...; unset (or a sqlite: URL): a SQLite file per "
-        "workspace. Checked when a database is made (course/engines.py), with a message "
+        "workspace. Checked when a database is made (course/runtime/engines.py), with a message "
         "saying what to write instead."))
     workdir: Path | None = Field(None, validation_alias="COURSE_WORKDIR", description=(
         "The folder under which the notebooks' working copies go (<folder>/migrations-in-practice); "
@@ -80,7 +80,7 @@ class CourseSettings(_FromEnvironment):
         "the run drops them all at its end."))
     warm_python_socket: str | None = Field(None, validation_alias="COURSE_WARM_PYTHON_SOCKET", description=(
         "Set by a test run: the socket of the one warm interpreter its notebooks and workers "
-        "share (course/warm_python.py); unset, each process starts its own."))
+        "share (course/runtime/warm_python.py); unset, each process starts its own."))
     cold_python: bool = Field(False, validation_alias="COURSE_COLD_PYTHON", description=(
         "1: run command-line cells as plain new processes, without the warm interpreter."))
 
@@ -93,8 +93,8 @@ class CourseSettings(_FromEnvironment):
 
 
 class SuiteSettings(_FromEnvironment):
-    """The settings of the test suite and the maintainers' tools (course.bench,
-    course.engine_probes --record)."""
+    """The settings of the test suite and the maintainers' tools (course.lessons.bench,
+    course.lessons.engine_probes --record)."""
 
     test_mariadb_url: str = Field("mysql+pymysql://root@127.0.0.1:3306/test", validation_alias="COURSE_TEST_MARIADB_URL",
                                   description="The MariaDB server the tests, the engines table and the benchmark run on.")

@@ -20,10 +20,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from course import engines, settings, workspace
-from course.errors import driver_error, one_line
+from course import settings
+from course.runtime import engines, workspace
+from course.runtime.errors import driver_error, one_line
 from course.settings import ENGINES, SuiteSettings
-from course.workspace import Workspace
+from course.runtime.workspace import Workspace
 
 SERVERS = engines.SERVER_ENGINES
 engines.share_pymysql_tls_context()  # the tests open thousands of connections to MariaDB
@@ -164,7 +165,7 @@ def server_url(request) -> URL:
 def project_at(url: str, stage: str, root: Path, name: str = "sample") -> Iterator[Workspace]:
     """A fresh copy of the sample project at `stage`, importable as `app`, using database `url`.
 
-    Everything course.workspace.fresh() changes in the process (DATABASE_URL, sys.path,
+    Everything course.runtime.workspace.fresh() changes in the process (DATABASE_URL, sys.path,
     sys.dont_write_bytecode, cached `app` modules) is put back afterwards by
     workspace.isolated(), so copies made for one engine or stage never leak into the next
     test. Logging is left to pytest, which changes it between the tests a fixture spans.

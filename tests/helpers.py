@@ -41,7 +41,7 @@ def stuck_check(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, dict]:
     Returns the process and what the revision reported: cwd (the throwaway copy), pid, url."""
     import json
 
-    from course import exercises
+    from course.learner import exercises
 
     exercise = exercises.get("add-email")
     learner = tmp_path / "work" / "add-email" / exercise.files[0].name

@@ -1,4 +1,4 @@
-"""The backfill benchmark (course/bench.py) measures what it says, on every engine, at a small
+"""The backfill benchmark (course/lessons/bench.py) measures what it says, on every engine, at a small
 size, and the stored report of the real run (chapters/02_production/bench/) is its data.
 
 Nothing here depends on how fast the machine is: the assertions are about what was written,
@@ -12,7 +12,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from course import bench, engines
+from course.lessons import bench
+from course.runtime import engines
 
 ROWS, BATCHES = 10_000, (1_000, 5_000)
 SMALL = {"batch_sizes": BATCHES, "main_batch": 5_000, "repetitions": 2, "sweep_repetitions": 1,

@@ -17,7 +17,8 @@ from sqlalchemy.pool import NullPool
 
 from helpers import stuck_check, wait_until
 
-from course import REPO, engines, reaper, warm_python
+from course import REPO
+from course.runtime import engines, reaper, warm_python
 
 
 def databases(server) -> set[str]:

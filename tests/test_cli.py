@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 import course
-from course import REPO, cli, exercises, reaper
+from course import REPO
+from course.learner import cli, exercises
+from course.runtime import reaper
 
 ALL = exercises.all_exercises()
 
@@ -299,9 +301,9 @@ def test_sandbox_is_a_project_copy_with_the_learners_file_where_alembic_runs(cap
 
 def test_quiz_calls_the_quiz_module_with_the_chapter(capsys, monkeypatch):
     calls = []
-    fake = types.ModuleType("course.quiz")
+    fake = types.ModuleType("course.learner.quiz")
     fake.run = lambda chapter, ask=input, out=print, restart=False: calls.append((chapter, restart)) or 0
-    monkeypatch.setitem(sys.modules, "course.quiz", fake)
+    monkeypatch.setitem(sys.modules, "course.learner.quiz", fake)
     monkeypatch.setattr(course, "quiz", fake, raising=False)
     assert run(capsys, "quiz", "1")[0] == 0
     assert run(capsys, "quiz", "alembic_basics")[0] == 0
@@ -310,7 +312,7 @@ def test_quiz_calls_the_quiz_module_with_the_chapter(capsys, monkeypatch):
 
 
 def test_list_shows_quiz_scores_and_a_stopped_quiz(capsys, progress_file):
-    from course import progress
+    from course.learner import progress
 
     progress.update("quizzes", "01_alembic_basics", {"best": 11, "total": 13, "answered": 13, "finished": True})
     progress.update("quizzes", "02_production", {"total": 12, "answered": 4, "finished": False})

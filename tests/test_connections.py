@@ -5,7 +5,7 @@ import sys
 
 PROBE = """
 import pymysql
-from course import engines
+from course.runtime import engines
 
 def contexts():
     a = pymysql.connections.Connection(host="127.0.0.1", defer_connect=True)

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from course import REPO, cli, engines, errors, exercises, settings, workspace
+from course import REPO, settings
+from course.learner import cli, exercises
+from course.runtime import engines, errors, workspace
 from course.settings import CourseSettings, SuiteSettings
 
 CLASSES = (CourseSettings, SuiteSettings)

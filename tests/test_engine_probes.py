@@ -3,8 +3,8 @@ every engine, gives the outcome stored in engines.json, and ENGINES.md shows exa
 
 import pytest
 
-from course import engine_probes as ep
-from course import engines
+from course.lessons import engine_probes as ep
+from course.runtime import engines
 
 STORED = ep.load()
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from course import REPO, exercises, progress, syllabus, workspace
-from course import checks
-from course.checks import Fail, compare
+from course import REPO, syllabus
+from course.learner import exercises, progress
+from course.runtime import workspace
+from course.learner import checks
+from course.learner.checks import Fail, compare
 from course.settings import ENGINES
 
 ALL = exercises.all_exercises()
@@ -301,7 +303,7 @@ def test_learner_code_cannot_change_the_checker(learner_area):
     exercise = exercises.get("add-email")
     [path] = exercises.ensure_learner_files(exercise)  # the starter: it fails the check
     text = path.read_text(encoding="utf-8") + (
-        "\nimport course.checks\ncourse.checks.Run.columns = lambda self, table: "
+        "\nimport course.learner.checks\ncourse.checks.Run.columns = lambda self, table: "
         "{'email': {'nullable': False}, 'username': {}}\n"
     )
     path.write_text(text, encoding="utf-8")
@@ -347,7 +349,7 @@ def test_every_exercise_loads():
 
 
 def test_a_broken_exercise_does_not_take_the_others_with_it(monkeypatch, tmp_path, capsys):
-    from course import cli
+    from course.learner import cli
     from helpers import copy_course
 
     root = copy_course(tmp_path / "course")

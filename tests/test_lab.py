@@ -1,4 +1,4 @@
-"""JupyterLab as the learner meets it: `python -m course.lab` (what `make lab` runs), driven by
+"""JupyterLab as the learner meets it: `python -m course.learner.lab` (what `make lab` runs), driven by
 headless Chromium.
 
 The browser test starts the real JupyterLab from .venv-lab on a free local port, in a git
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from course import REPO, lab
+from course import REPO
+from course.learner import lab
 from course.settings import current as course_settings
 from course.settings import suite as suite_settings
 
@@ -343,7 +344,7 @@ def test_lab_in_a_browser(tmp_path):
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "lab.log").open("w")
     server = subprocess.Popen(
-        [str(LAB_PYTHON), "-m", "course.lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
+        [str(LAB_PYTHON), "-m", "course.learner.lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
          "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"],
         cwd=repo, env=_lab_environment(tmp_path, repo), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )

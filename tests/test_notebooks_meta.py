@@ -45,14 +45,14 @@ def test_there_are_notebooks():
 
 def test_kernelspec_is_what_the_installed_kernel_writes(notebook):
     """JupyterLab copies the running kernel's kernelspec into a notebook when it opens it: a
-    stored one that differs makes reading a lesson rewrite it (course/record.py stores this)."""
+    stored one that differs makes reading a lesson rewrite it (course/maintainer/record.py stores this)."""
     from jupyter_client.kernelspec import KernelSpecManager
 
-    from course.record import KERNELSPEC
+    from course.maintainer.record import KERNELSPEC
 
     installed = KernelSpecManager().get_kernel_spec("python3")
     assert KERNELSPEC == {"name": "python3", "display_name": installed.display_name, "language": installed.language}
-    assert notebook["metadata"]["kernelspec"] == KERNELSPEC, "re-record it (make record), or store course.record.KERNELSPEC in its metadata"
+    assert notebook["metadata"]["kernelspec"] == KERNELSPEC, "re-record it (make record), or store course.maintainer.record.KERNELSPEC in its metadata"
 
 
 def test_stored_outputs_and_execution_counts(notebook):

@@ -13,7 +13,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from course import engines, syllabus
+from course import syllabus
+from course.runtime import engines
 
 NOTEBOOKS = syllabus.current().notebook_paths()  # every lesson, in reading order
 

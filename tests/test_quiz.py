@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from course import quiz, syllabus
+from course import syllabus
+from course.learner import quiz
 
 CHAPTER = "01_alembic_basics"
 
@@ -315,7 +316,7 @@ def test_run_survives_a_corrupt_progress_file(progress_file, bank, capsys):
     '{"exercises": {"wire-env": {"done": "yes", "hints_shown": "2"}}, "last_exercise": 7}',
 ])
 def test_a_progress_file_of_the_wrong_shape_is_kept_aside_and_the_rest_kept(progress_file, text, capsys):
-    from course import progress
+    from course.learner import progress
 
     good = {"add-email": {"done": True, "hints_shown": 2}}
     data = json.loads(text)
@@ -348,7 +349,7 @@ def test_quiz_md_is_up_to_date():
     for bank in quiz.banks():
         target = bank.path.with_name(quiz.MARKDOWN_FILE)
         assert target.exists() and target.read_text(encoding="utf-8") == quiz.markdown(bank), (
-            f"{target} is out of date with {bank.path}: run `python -m course.quiz --write-markdown`"
+            f"{target} is out of date with {bank.path}: run `python -m course.learner.quiz --write-markdown`"
         )
 
 

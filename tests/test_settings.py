@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from course.workspace import SAMPLE
+from course.runtime.workspace import SAMPLE
 
 
 @pytest.fixture

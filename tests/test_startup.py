@@ -1,10 +1,11 @@
-"""The migration lock of course/startup.py (notebook 16): one holder at a time, and a process
+"""The migration lock of course/lessons/startup.py (notebook 16): one holder at a time, and a process
 that cannot get it gives up after the timeout, the same way on every engine."""
 
 import pytest
 import sqlalchemy as sa
 
-from course import engines, startup
+from course.lessons import startup
+from course.runtime import engines
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from course import REPO, cli, exercises, quiz, syllabus
+from course import REPO, syllabus
+from course.learner import cli, exercises, quiz
 from helpers import copy_course
 
 
@@ -69,7 +70,7 @@ def test_the_readme_shows_every_notebook_with_its_time_and_every_chapter_page():
 
 
 def test_lab_opens_the_first_notebook_of_the_syllabus():
-    from course import lab
+    from course.learner import lab
 
     assert lab.FIRST_LESSON == f"notebooks/{syllabus.notebooks()[0].file}"
 
@@ -326,7 +327,7 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
         assert len(listed) == len(syllabus.load(REPO).notebooks()) + 1
 
     # `make record` (no notebooks named) records it too, after the others
-    from course import record
+    from course.maintainer import record
 
     recorded = []
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from course import warm_python
+from course.runtime import warm_python
 
 COMMANDS = [
     ["-m", "alembic", "upgrade", "head"],

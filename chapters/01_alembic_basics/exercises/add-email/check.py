@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from course.checks import Fail, listing, plural
+from course.learner.checks import Fail, listing, plural
 
 # Two datasets written by the 0001 release: the second one, added after a downgrade, has ids
 # that do not start at 1 and a username of the full 50 characters, so a backfill written for

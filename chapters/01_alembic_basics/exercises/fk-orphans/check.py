@@ -1,6 +1,6 @@
 """fk-orphans: add post.author_id -> user.id over rows whose author is gone, losing nothing."""
 
-from course.checks import Fail, listing, plural
+from course.learner.checks import Fail, listing, plural
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},

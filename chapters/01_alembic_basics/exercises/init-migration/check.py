@@ -1,6 +1,6 @@
 """init-migration: revision 0001 creates exactly what the models describe, and undoes it."""
 
-from course.checks import Fail
+from course.learner.checks import Fail
 
 
 def _expect_app_inserts(run, when: str) -> None:

@@ -1,6 +1,6 @@
 """merge-heads: revision 0004 joins the two heads 0003a and 0003b into one."""
 
-from course.checks import Fail
+from course.learner.checks import Fail
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},

@@ -1,6 +1,6 @@
 """model-not-imported: app/models/__init__.py must import every model module, and do nothing else."""
 
-from course.checks import Fail
+from course.learner.checks import Fail
 
 
 def check(run):

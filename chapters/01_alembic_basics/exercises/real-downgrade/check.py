@@ -1,6 +1,6 @@
 """real-downgrade: downgrade() of 0003 restores the schema of 0002 exactly, and never cuts a name."""
 
-from course.checks import Fail, compare
+from course.learner.checks import Fail, compare
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},

@@ -2,7 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from course.checks import Fail, compare
+from course.learner.checks import Fail, compare
 
 # Prices as the 0003 release stored them: text with at most two decimals.
 PRODUCTS = [

@@ -3,7 +3,7 @@ their changes."""
 
 import re
 
-from course.checks import Fail
+from course.learner.checks import Fail
 
 
 def _upgrade_ops(script) -> str:

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from course import errors, warm_python
-from course.checks import Fail, compare, describe
+from course.runtime import errors, warm_python
+from course.learner.checks import Fail, compare, describe
 
 # Two datasets: the second arrives after the first went forward and back, so its ids are
 # others, and one of its users leaves before the expand step (a gap in the ids). The second

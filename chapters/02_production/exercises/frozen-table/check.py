@@ -1,6 +1,6 @@
 """frozen-table: the data migration 0003 works whatever the models say when it runs.
 
-Every upgrade in a check refuses `import app...` inside a revision (course/learner_code.py),
+Every upgrade in a check refuses `import app...` inside a revision (course/learner/learner_code.py),
 so a revision that imports the models fails at once. This check also runs 0003 with the models
 of a later release in place, which catches a revision that reaches the models another way
 (importlib, sys.modules), and scans the file for an import that never ran.
@@ -8,8 +8,8 @@ of a later release in place, which catches a revision that reaches the models an
 
 import ast
 
-from course.checks import Fail, compare
-from course.workspace import is_app_module
+from course.learner.checks import Fail, compare
+from course.runtime.workspace import is_app_module
 
 # Two datasets with different names and ids; the second has gaps in its ids and a quote in a
 # name, and is migrated with the models of a later release in place.

@@ -1,6 +1,6 @@
 """merge-release-heads: revision 0004 joins the heads 0003a and 0003b, from every branch point."""
 
-from course.checks import Fail, compare
+from course.learner.checks import Fail, compare
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},

@@ -1,7 +1,7 @@
 """rerunnable: 0003 finishes wherever a failed run stopped, changes nothing when run again,
 and lets a real error stop it."""
 
-from course.checks import Fail, compare
+from course.learner.checks import Fail, compare
 
 # Two datasets, so that a revision that only works for ids 1..3 (or for these names) fails.
 FIRST = [

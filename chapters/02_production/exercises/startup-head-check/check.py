@@ -5,7 +5,7 @@ import dataclasses
 
 from sqlalchemy.engine import make_url
 
-from course.checks import Fail, Run
+from course.learner.checks import Fail, Run
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com", "display_name": "Alice"},

@@ -7,14 +7,14 @@ the functions below, which only choose what to keep of that reading:
 
     short(exc)       "error 1452: Cannot add or update a child row", "error: NotNullViolation":
                      the same on every run (names and values cut off), for tables and lessons
-                     that compare outcomes (course/engine_probes.py, notebooks 09, 14, 15)
+                     that compare outcomes (course/lessons/engine_probes.py, notebooks 09, 14, 15)
     reason(exc)      "1846: LOCK=NONE is not supported. Reason: Cannot change column type. ...":
                      as short, but the sentence kept whole (the benchmark's lock probes, whose
                      MariaDB reasons are the finding; stored in notebook 13)
     said(exc)        "(1452) Cannot add or update a child row: ... (`db`.`post`, ...)": what the
                      database said, names included, for a person fixing it (exercise checks)
     typed(exc)       "OperationalError: duplicate column name: nickname": the error's class and
-                     its first line, for any exception, database or not (course/startup.py)
+                     its first line, for any exception, database or not (course/lessons/startup.py)
     one_line(text)   any text with its line breaks and runs of spaces made single spaces
 
 Each format is stored somewhere (engines.json, notebook outputs, exercise.toml's expected

@@ -12,7 +12,7 @@ terminal sends SIGHUP, and SIGKILL runs no Python at all. So:
 - scratch folders carry their owner's process id in their name (mip-warm-<pid>-...);
 - and at the next start, whatever a dead process left (its watcher killed too, say) is swept.
 
-    python -m course.reaper PID     the watcher for process PID (started by watch_me())
+    python -m course.runtime.reaper PID     the watcher for process PID (started by watch_me())
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def drop_owned(owner: int | None = None) -> list[str]:
     """Drop the registered databases of process `owner` (default: of every dead process)."""
     from sqlalchemy.engine import make_url
 
-    from course import engines
+    from course.runtime import engines
 
     dropped = []
     for path, data in _entries(owner):
@@ -160,7 +160,7 @@ def watch_me() -> None:
     global _watched, _pipe
     if _watched == os.getpid():
         return
-    argv = [sys.executable, "-m", "course.reaper", str(os.getpid())]
+    argv = [sys.executable, "-m", "course.runtime.reaper", str(os.getpid())]
     if not hasattr(os, "posix_spawn"):  # Windows: no session of its own, but still a watcher
         global _windows_watcher
         _windows_watcher = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,

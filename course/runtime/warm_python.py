@@ -21,7 +21,8 @@ import socket
 import subprocess
 import sys
 
-from course import reaper, settings
+from course import settings
+from course.runtime import reaper
 
 PRELOAD = (
     "alembic.config", "alembic.command", "alembic.autogenerate", "alembic.runtime.migration",
@@ -31,7 +32,7 @@ PRELOAD = (
     "sqlalchemy.dialects.postgresql.psycopg", "psycopg",
     "pydantic", "pydantic_settings",
     "logging.config",
-    # what exercise checks need to start the app (course/learner_code.py)
+    # what exercise checks need to start the app (course/learner/learner_code.py)
     "fastapi", "fastapi.testclient", "pwdlib", "email_validator",
 )
 
@@ -54,7 +55,7 @@ def start_server(socket_path: str) -> subprocess.Popen:
     """Start a helper listening on `socket_path`; it ends when its stdin is closed, and then
     removes the socket's folder if it made it (a mip-warm-<pid>-... folder)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "course.warm_python", socket_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, "-m", "course.runtime.warm_python", socket_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         # A session of its own: a kernel killed with its process group does not take the
         # helper with it mid-command; the helper sees its stdin close and tidies up.
@@ -189,7 +190,7 @@ def _serve(socket_path: str) -> None:
         warnings.simplefilter("ignore")
         for name in PRELOAD:
             importlib.import_module(name)
-    from course.engines import share_pymysql_tls_context
+    from course.runtime.engines import share_pymysql_tls_context
 
     share_pymysql_tls_context(build_now=True)  # every child's connections then share one TLS context
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -1,7 +1,7 @@
 """Reusable steps for exercise checks: run Alembic in a throwaway copy, describe what is wrong.
 
 The learner's code (revisions, env.py, models, the app) never runs in the checker's process:
-each step that runs it is done in a child process (course/learner_code.py), so it cannot
+each step that runs it is done in a child process (course/learner/learner_code.py), so it cannot
 change the checker, and nothing it does outlives the step. Inside revisions, `import app...`
 fails: a migration must not depend on the models of the day it runs.
 
@@ -36,8 +36,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.util import CommandError
 
-from course import errors, settings, warm_python
-from course.workspace import Workspace
+from course import settings
+from course.runtime import errors, warm_python
+from course.runtime.workspace import Workspace
 
 
 class Fail(Exception):
@@ -72,7 +73,7 @@ class Run:
     ws: Workspace
     learner_files: Mapping[Path, Path]
 
-    # -- the learner's code, run in a child process (course/learner_code.py) ---------------
+    # -- the learner's code, run in a child process (course/learner/learner_code.py) ---------------
     def _child(self, op: str, doing: str, **request: Any) -> Any:
         """Run one step that executes learner code in a process of its own; its value, or Fail."""
         folder = Path(tempfile.mkdtemp(prefix="step-", dir=self.ws.path.parent))
@@ -84,7 +85,7 @@ class Run:
             )
             (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
             env = {**os.environ, "DATABASE_URL": self.ws.url, "PYTHONDONTWRITEBYTECODE": "1"}
-            status, output = warm_python.run(["-m", "course.learner_code", str(folder / "request.json")], self.ws.path, env)
+            status, output = warm_python.run(["-m", "course.learner.learner_code", str(folder / "request.json")], self.ws.path, env)
             try:
                 result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
             except FileNotFoundError:

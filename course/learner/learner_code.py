@@ -3,12 +3,12 @@
 A revision, an env.py, a models module or an app's main.py is code the learner wrote. Run in
 the checker's process, it could change the checker (a patched function would then pass
 every check, and in a notebook the patch would stay in the kernel), or leave modules, logging
-and connections behind. So `course.checks.Run` asks for each step that runs learner code
+and connections behind. So `course.learner.checks.Run` asks for each step that runs learner code
 (`alembic upgrade`, loading the revision files, importing the models, starting the app) to be
-done here, in a process of its own, forked from the warm interpreter (course/warm_python.py),
+done here, in a process of its own, forked from the warm interpreter (course/runtime/warm_python.py),
 and reads back one JSON result.
 
-    python -m course.learner_code REQUEST.json
+    python -m course.learner.learner_code REQUEST.json
 
 The request names the step (`op`), the project directory, what the step is "doing" (for the
 message) and the learner's files (paths in the project -> the learner's own paths, so errors
@@ -49,7 +49,7 @@ def _refuse_app_imports(versions: Path) -> None:
     """
     import importlib
 
-    from course.workspace import is_app_module
+    from course.runtime.workspace import is_app_module
 
     versions = versions.resolve()
 
@@ -124,7 +124,7 @@ def op_differences(request: dict, project: Path) -> list[str]:
     from alembic.migration import MigrationContext
     from sqlalchemy.pool import NullPool
 
-    from course.checks import describe
+    from course.learner.checks import describe
 
     metadata = importlib.import_module("app.models").Base.metadata
     engine = sa.create_engine(os.environ["DATABASE_URL"], poolclass=NullPool)
@@ -215,7 +215,7 @@ def op_start_app(request: dict, project: Path) -> dict:
     try:
         client.__enter__()  # start-up: the lifespan runs up to its yield
     except (Exception, SystemExit) as exc:
-        from course.errors import one_line
+        from course.runtime.errors import one_line
 
         return {"started": False, "error": one_line(exc) or type(exc).__name__,
                 "status": None, "log": log.getvalue()}
@@ -239,7 +239,7 @@ OPS = {
 # -- running one step ------------------------------------------------------------------------
 
 def _explain(exc: BaseException, request: dict, seen: list) -> str:
-    from course.checks import explain
+    from course.learner.checks import explain
 
     doing = request["doing"]
     # Alembic warns "Revision X referenced from Y is not present", then fails with a bare

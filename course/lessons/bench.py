@@ -20,7 +20,7 @@ One run, on one database (an empty one: it makes tables of its own):
 5. After each repetition: the writers alone on the table (the baseline), then `score` is made
    NOT NULL (Alembic's `alter_column`, in batch mode so SQLite can do it) while they write.
 
-The writers are a separate process (`python -m course.bench --writer`) with one thread and one
+The writers are a separate process (`python -m course.lessons.bench --writer`) with one thread and one
 connection per kind of write: "insert" (a new row of bench_item, with its score, as the new
 release writes it), "update" (an existing row of bench_item, so a row the backfill is filling)
 and "other" (a row of bench_other, a table the backfill never touches). Each thread is
@@ -33,11 +33,11 @@ the longest stretch without a completed write, failures, and completions per 0.1
 
     run(url_or_sqlite_path, rows, ...) -> dict       one engine, any size
     lock_probe(url_or_sqlite_path) -> dict           who blocks whom, from the engines' own answers
-    python -m course.bench --out chapters/02_production/bench/
+    python -m course.lessons.bench --out chapters/02_production/bench/
         runs SQLite (rollback journal and WAL), MariaDB and PostgreSQL (COURSE_TEST_MARIADB_URL /
         COURSE_TEST_POSTGRESQL_URL or the local defaults), each in a database of its own that is
         dropped afterwards, and writes results.json, results.md and results.png (needs matplotlib).
-    python -m course.bench --render      rewrite results.md and results.png from results.json
+    python -m course.lessons.bench --render      rewrite results.md and results.png from results.json
 """
 
 import argparse
@@ -66,7 +66,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from course import REPO, engines, errors, settings
+from course import REPO, settings
+from course.runtime import engines, errors
 
 TABLE, SOURCE, OTHER = "bench_item", "bench_source", "bench_other"
 COLUMN = "score"
@@ -423,7 +424,7 @@ class Writers:
         self.drain = drain
         self._log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course.bench", "--writer"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "course.lessons.bench", "--writer"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
@@ -1071,7 +1072,7 @@ def load_results(out: Path = DEFAULT_OUT) -> dict:
 def main(argv: list[str]) -> int:
     if argv == ["--writer"]:
         return writer_main()
-    parser = argparse.ArgumentParser(prog="python -m course.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course.lessons.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=DEFAULTS["rows"])
     parser.add_argument("--batches", default=",".join(str(b) for b in DEFAULTS["batch_sizes"]),
                         help="batch sizes, comma-separated")

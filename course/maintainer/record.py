@@ -1,4 +1,4 @@
-"""Re-execute notebooks and store their outputs, byte-stable: `python -m course.record [paths]`
+"""Re-execute notebooks and store their outputs, byte-stable: `python -m course.maintainer.record [paths]`
 (no paths: every notebook of syllabus.toml, in reading order).
 
 Outputs are what strict nbval compares against, so they are recorded the way nbval reads
@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course import reaper, syllabus
+from course import syllabus
+from course.runtime import reaper
 
 # What JupyterLab writes into a notebook when its kernel starts: the kernelspec of the kernel
 # that the pinned ipykernel installs. Stored as is, so that opening a lesson changes nothing.

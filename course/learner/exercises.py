@@ -8,7 +8,7 @@ there is its number), holding
   starter/        the file(s) the learner starts from
   solution/       the reference solution (or a file of the sample project, named in the toml)
   given/          files laid over the workspace before the learner's (a new model, a revision)
-  check.py        `check(run)`: the steps, using course.checks
+  check.py        `check(run)`: the steps, using course.learner.checks
 
 The learner edits copies in the learner area (work/<id>/ in the repository, git-ignored and in
 view in JupyterLab's file browser, or
@@ -35,8 +35,10 @@ from functools import cache
 from pathlib import Path
 
 
-from course import REPO, engines, progress, reaper, settings, syllabus, workspace
-from course.checks import Fail, Run, shown, step_time_limit
+from course import REPO, settings, syllabus
+from course.learner import progress
+from course.runtime import engines, reaper, workspace
+from course.learner.checks import Fail, Run, shown, step_time_limit
 
 
 class UnknownExercise(LookupError):
@@ -425,7 +427,7 @@ def _time_limit():
     """A backstop for a check that never finishes.
 
     Each step that runs the learner's code has its own limit, COURSE_CHECK_TIMEOUT seconds
-    (course/learner_code.py), and says which step ran too long. This one covers the whole
+    (course/learner/learner_code.py), and says which step ran too long. This one covers the whole
     check, at four times that plus ten seconds, in case a step hangs outside Python (a lock
     held by the database, say). SIGALRM exists only on Unix and only the main thread
     receives it; elsewhere checks run without this backstop.

@@ -30,7 +30,8 @@ from sqlalchemy import Engine, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from course import SAMPLE_PROJECT, engines, reaper, settings, warm_python
+from course import SAMPLE_PROJECT, settings
+from course.runtime import engines, reaper, warm_python
 
 
 def workspaces_root() -> Path:

@@ -4,9 +4,9 @@
 - In a notebook: `question("version-table")` prints a question, `answer("version-table", "b")`
   says whether "b" is right and why (and why the chosen wrong option is wrong).
 - In a terminal: `run("1")` asks every question of chapter 1, scores, records progress.
-  `python -m course.quiz 1` does the same.
+  `course quiz 1` (or `python -m course.learner.quiz 1`) does the same.
 - On GitHub: chapters/<chapter>/QUIZ.md, generated from the bank with the answers folded away
-  (`python -m course.quiz --write-markdown`; a test fails when it is out of date).
+  (`python -m course.learner.quiz --write-markdown`; a test fails when it is out of date).
 
 A bank is validated when it is loaded, so a question with no right answer or a wrong option
 left unexplained never reaches a reader: BankError names the file and the question.
@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from course import progress, syllabus
+from course import syllabus
+from course.learner import progress
 
 BANK_FILE = "quiz.toml"  # its usual name; syllabus.toml says which file each chapter's is
 MARKDOWN_FILE = "QUIZ.md"
@@ -410,11 +411,11 @@ def markdown(bank: Bank) -> str:
     lines = [
         f"# {bank.title}",
         "",
-        f"<!-- Generated from {bank.path.name} by `python -m course.quiz --write-markdown`: "
+        f"<!-- Generated from {bank.path.name} by `python -m course.learner.quiz --write-markdown`: "
         "edit the bank, then regenerate. -->",
         "",
         f"{len(bank.questions)} questions. Each answer is folded away: decide first, then open it.",
-        f"To take the quiz in a terminal, with a score: `python -m course.quiz {number}`.",
+        f"To take the quiz in a terminal, with a score: `course quiz {number}`.",
     ]
     for index, item in enumerate(bank.questions, 1):
         lines += ["", f"## {index}. `{item.id}`", "", *_md_paragraphs(item.question), ""]
@@ -456,8 +457,8 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) == 1 and not argv[0].startswith("-"):
         return run(argv[0])
-    print("usage: python -m course.quiz CHAPTER    (take a chapter's quiz, e.g. 1)\n"
-          "       python -m course.quiz --write-markdown    (regenerate every QUIZ.md)\n"
+    print("usage: python -m course.learner.quiz CHAPTER    (take a chapter's quiz, e.g. 1)\n"
+          "       python -m course.learner.quiz --write-markdown    (regenerate every QUIZ.md)\n"
           f"chapters with a quiz: {_valid_chapters()}")
     return 2
 

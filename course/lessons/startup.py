@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from course import errors
+from course.runtime import errors
 
 
 def _worker(function: Callable[[], object], barrier, results, index: int) -> None:

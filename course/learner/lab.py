@@ -1,4 +1,4 @@
-"""`make lab`: JupyterLab as the one place a learner works, started with `python -m course.lab`.
+"""`make lab`: JupyterLab as the one place a learner works, started with `python -m course.learner.lab`.
 
 Lab is served from the repository root, so its file browser reaches the README, the chapter
 pages, the learner's files in work/ and the sample project, and a notebook's relative links
@@ -46,7 +46,7 @@ SETTINGS = {
 }
 
 BASHRC = """\
-# Written by course/lab.py for JupyterLab's terminal: the user's own bash set-up first,
+# Written by course/learner/lab.py for JupyterLab's terminal: the user's own bash set-up first,
 # then the course's environment in front of PATH, as its bin/activate would put it.
 if [ -f ~/.bashrc ]; then . ~/.bashrc; fi
 export VIRTUAL_ENV={venv}
@@ -108,7 +108,7 @@ def lab_arguments(prefix: Path, extra: list[str]) -> list[str]:
         f"--ServerApp.root_dir={REPO}",
         f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}",
         "--ServerApp.terminado_settings=" + json.dumps({"shell_command": terminal_shell(prefix)}),
-        "--ContentsManager.pre_save_hook=course.lab.keep_recorded_metadata",
+        "--ContentsManager.pre_save_hook=course.learner.lab.keep_recorded_metadata",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # Jupyter refuses to run as root without it (containers, CI machines).

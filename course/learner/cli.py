@@ -27,9 +27,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course import engines, exercises, progress, settings, syllabus
-from course.checks import shown, step_time_limit
-from course.exercises import Exercise, UnknownExercise
+from course import settings, syllabus
+from course.learner import exercises, progress
+from course.runtime import engines
+from course.learner.checks import shown, step_time_limit
+from course.learner.exercises import Exercise, UnknownExercise
 
 USAGE_ERROR = 2
 SETUP_PROBLEM = 3  # a setting or the course's database is not usable: nothing was checked

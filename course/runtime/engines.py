@@ -4,7 +4,7 @@ One setting chooses: COURSE_DATABASE_URL. Unset, every workspace gets its own SQ
 (nothing to install). Set to a server URL (mysql+pymysql://root@127.0.0.1/test,
 postgresql+psycopg://postgres@127.0.0.1/test), every workspace gets a database of its own on
 that server, created with a unique name and dropped when the process ends, however it ends
-(course/reaper.py).
+(course/runtime/reaper.py).
 
 The course names its engines "sqlite", "mariadb" and "postgresql", everywhere: in lessons
 that branch on engine_name(), exercise.toml (`only`, `expect_<engine>`), test ids, stored
@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from course import errors, reaper, settings
+from course import settings
+from course.runtime import errors, reaper
 from course.settings import ENGINES, CourseSettings
 
 SETTING = settings.variable(CourseSettings, "database_url")

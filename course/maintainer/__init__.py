@@ -1,0 +1,1 @@
+"""Tools for whoever maintains the course: re-recording the notebooks' outputs (record)."""
