@@ -119,17 +119,23 @@ class Syllabus(NamedTuple):
 
 # -- loading and validating ---------------------------------------------------------------------
 
+def read_toml(path: Path, what: str, error: type[Exception]) -> dict:
+    """A TOML file of the course (the syllabus, a quiz bank) as a dict; `error` with one line
+    naming the file if it cannot be read or is not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read {what} ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from None
+
+
 @cache
 def load(root: Path = REPO) -> Syllabus:
     """Read and validate root/syllabus.toml against the files beside it."""
     root = Path(root)
     path = root / FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SyllabusError(f"{path}: cannot read the syllabus ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SyllabusError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path, "the syllabus", SyllabusError)
 
     def fail(message: str) -> SyllabusError:
         return SyllabusError(f"{path}: {message}")

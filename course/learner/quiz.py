@@ -16,7 +16,6 @@ import difflib
 import re
 import sys
 import textwrap
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,12 +71,7 @@ class Feedback:
 def load(path: Path | str, chapter: str | None = None) -> Bank:
     """Read and validate one bank; raise BankError naming the file and the question."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BankError(f"{path}: cannot read the quiz bank ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BankError(f"{path}: not valid TOML ({exc})") from None
+    data = syllabus.read_toml(path, "the quiz bank", BankError)
 
     def fail(message: str) -> BankError:
         return BankError(f"{path}: {message}")

@@ -158,31 +158,36 @@ def comment_after_alter(ws: Workspace) -> str:
     return "kept" if after == before else "dropped" if after is None else f"became {after!r}"
 
 
-# Revision 0003: step 1 adds a column, step 2 has a typo and fails.
-REVISION_0003 = '''"""add nickname
+def _adds_then_fails(revision: str, down: str, message: str, column: str, length: int, typo: str) -> str:
+    """A revision whose step 1 adds a column and whose step 2 names a column that does not exist."""
+    return f'''"""{message}
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: {revision}
+Revises: {down}
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0003'
-down_revision = '0002'
+revision = '{revision}'
+down_revision = '{down}'
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('user', sa.Column('nickname', sa.String(length=50), nullable=True))
-    op.create_index(op.f('ix_user_nickname'), 'user', ['nick_name'])
+    op.add_column('user', sa.Column('{column}', sa.String(length={length}), nullable=True))
+    op.create_index(op.f('ix_user_{column}'), 'user', ['{typo}'])
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_user_nickname'), table_name='user')
+    op.drop_index(op.f('ix_user_{column}'), table_name='user')
     with op.batch_alter_table('user') as batch_op:
-        batch_op.drop_column('nickname')
+        batch_op.drop_column('{column}')
 '''
+
+
+# Revision 0003: step 1 adds a column, step 2 has a typo and fails.
+REVISION_0003 = _adds_then_fails("0003", "0002", "add nickname", "nickname", 50, "nick_name")
 TYPO, FIXED = "['nick_name']", "['nickname']"
 
 
@@ -198,6 +203,18 @@ def fix_revision_0003(ws: Workspace) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace(TYPO, FIXED), encoding="utf-8")
 
 
+def _upgrade_head_fails(ws: Workspace, engine: Engine | None) -> bool:
+    """`upgrade head` (on `engine` if given): True if the database refused it."""
+    try:
+        if engine is None:
+            ws.upgrade("head")
+        else:
+            upgrade_with(ws, engine)
+    except DBAPIError:
+        return True
+    return False
+
+
 def fail_half_way(ws: Workspace, engine: Engine | None = None) -> str:
     """Two users, revisions 0001 and 0002, then the failing 0003 (on `engine` if given):
     "half applied" (its column stays, alembic_version says 0002) or "rolled back"."""
@@ -205,14 +222,7 @@ def fail_half_way(ws: Workspace, engine: Engine | None = None) -> str:
     add_users(ws, "alice", "bob")
     ws.upgrade("0002")
     write_revision_0003(ws)
-    try:
-        if engine is None:
-            ws.upgrade("head")
-        else:
-            upgrade_with(ws, engine)
-    except DBAPIError:
-        pass
-    else:
+    if not _upgrade_head_fails(ws, engine):
         return "did not fail"
     column = _has_column(ws, "user", "nickname")
     version = ws.current()
@@ -249,13 +259,18 @@ def failed_migration(ws: Workspace) -> str:
     return fail_half_way(ws)
 
 
-def failed_migration_with_begin(ws: Workspace) -> str:
-    """The same, with Alembic given an engine that really sends BEGIN (SQLite: the recipe)."""
+def _through_engine_that_begins(probe, ws: Workspace) -> str:
+    """`probe(ws, engine)` with Alembic given an engine that really sends BEGIN (SQLite: the recipe)."""
     engine = engine_that_begins(ws.url)
     try:
-        return fail_half_way(ws, engine)
+        return probe(ws, engine)
     finally:
         engine.dispose()
+
+
+def failed_migration_with_begin(ws: Workspace) -> str:
+    """The same, with Alembic given an engine that really sends BEGIN (SQLite: the recipe)."""
+    return _through_engine_that_begins(fail_half_way, ws)
 
 
 def _create_table_then_rollback(engine: Engine) -> str:
@@ -281,30 +296,7 @@ def ddl_rollback_with_begin(ws: Workspace) -> str:
 
 
 # Two pending revisions: 0003 is fine, 0004 adds a column and then fails.
-REVISION_0004 = '''"""add bio
-
-Revision ID: 0004
-Revises: 0003
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = '0004'
-down_revision = '0003'
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.add_column('user', sa.Column('bio', sa.String(length=200), nullable=True))
-    op.create_index(op.f('ix_user_bio'), 'user', ['bi_o'])
-
-
-def downgrade() -> None:
-    op.drop_index(op.f('ix_user_bio'), table_name='user')
-    with op.batch_alter_table('user') as batch_op:
-        batch_op.drop_column('bio')
-'''
+REVISION_0004 = _adds_then_fails("0004", "0003", "add bio", "bio", 200, "bi_o")
 _ONLINE_CONFIGURE = re.compile(r"^( *)connection=connection,\n", re.MULTILINE)  # env.py's context.configure(
 
 
@@ -331,14 +323,7 @@ def two_pending_revisions(ws: Workspace, engine: Engine | None = None) -> str:
     write_revision_0003(ws)
     fix_revision_0003(ws)
     ws.file("alembic/versions/0004_add_bio.py").write_text(REVISION_0004, encoding="utf-8")
-    try:
-        if engine is None:
-            ws.upgrade("head")
-        else:
-            upgrade_with(ws, engine)
-    except DBAPIError:
-        pass
-    else:
+    if not _upgrade_head_fails(ws, engine):
         return "did not fail"
     left = [c for c in ("nickname", "bio") if _has_column(ws, "user", c)]
     return f"at {ws.current()}, columns left: {', '.join(left) or 'none'}"
@@ -352,11 +337,7 @@ def two_pending_revisions_per_migration(ws: Workspace) -> str:
 
 def two_pending_revisions_with_begin(ws: Workspace) -> str:
     """The same through an engine that really sends BEGIN (SQLite: the recipe), env.py as it is."""
-    engine = engine_that_begins(ws.url)
-    try:
-        return two_pending_revisions(ws, engine)
-    finally:
-        engine.dispose()
+    return _through_engine_that_begins(two_pending_revisions, ws)
 
 
 def two_pending_revisions_transactional_only(ws: Workspace) -> str:
