@@ -39,6 +39,7 @@ from alembic.util import CommandError
 from course import settings
 from course.runtime import errors, warm_python
 from course.runtime.workspace import Workspace
+from course.learner.paths import shown  # noqa: F401 - check.py files and callers use checks.shown
 
 
 class Fail(Exception):

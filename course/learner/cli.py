@@ -29,8 +29,7 @@ from pathlib import Path
 
 from course import settings, syllabus
 from course.learner import exercises, progress
-from course.runtime import engines
-from course.learner.checks import shown, step_time_limit
+from course.learner.paths import shown
 from course.learner.exercises import Exercise, UnknownExercise
 
 USAGE_ERROR = 2
@@ -184,7 +183,8 @@ def _print_result(result: exercises.Result, style: Style) -> None:
     if result.setup_problem:
         _err(f"{exercise.id}: " + style("could not be checked", "yellow") + " (your work was not looked at)")
         _err(f"  {result.message}")
-        _err(f"  Unset {engines.SETTING} to check on SQLite files, which need nothing set up.")
+        database_url = settings.variable(settings.CourseSettings, "database_url")
+        _err(f"  Unset {database_url} to check on SQLite files, which need nothing set up.")
         return
     if result.ok:
         _out(f"{exercise.id}: " + style("passed", "green") + f" ({result.seconds:.1f} s)")
@@ -207,9 +207,15 @@ def _print_result(result: exercises.Result, style: Style) -> None:
 
 
 def _check_and_report(exercise: Exercise, style: Style) -> exercises.Result:
+    from course.runtime import warm_python
+
+    # The helper that runs the learner's code imports Alembic, SQLAlchemy and FastAPI (~1 s):
+    # started first, it does so on the other core while this process imports what it needs.
+    warm_python.prepare()
+
     def still_running(seconds: float) -> None:
         _out(style(f"  still checking after {seconds:g} s (each step may take up to "
-                   f"{step_time_limit():g} s; Ctrl-C stops)", "dim"))
+                   f"{settings.current().check_timeout:g} s; Ctrl-C stops)", "dim"))
 
     result = exercises.run_check(exercise, still_running=still_running)
     exercises.record(result)

@@ -37,8 +37,10 @@ from pathlib import Path
 
 from course import REPO, settings, syllabus
 from course.learner import progress
-from course.runtime import engines, reaper, workspace
-from course.learner.checks import Fail, Run, shown, step_time_limit
+from course.learner.paths import shown
+
+# SQLAlchemy and Alembic come with the modules a check needs (engines, workspace, checks),
+# imported where a check or a sandbox is made: `course list`, `show` and `hint` start without them.
 
 
 class UnknownExercise(LookupError):
@@ -64,10 +66,14 @@ class Attempt:
     only: tuple[str, ...] = ()  # the engines on which it must fail; empty: all of them
 
     def applies(self) -> bool:
+        from course.runtime import engines
+
         return not self.only or engines.engine_name() in self.only
 
     def expected(self) -> str:
         """The fragment the failure message must contain on the configured engine."""
+        from course.runtime import engines
+
         return self.expects.get(f"expect_{engines.engine_name()}", self.expects["expect"])
 
 
@@ -298,6 +304,8 @@ def make_sandbox(exercise: Exercise) -> Path:
     of its own (app.db, the app's default) whatever COURSE_DATABASE_URL says, and is made
     afresh each time. The learner's own files are copied in, never linked or changed.
     """
+    from course.runtime import workspace
+
     ensure_learner_files(exercise)
     with workspace.isolated():
         ws = workspace.fresh("sandbox", exercise.stage, server=None, root=exercise.learner_dir())
@@ -347,6 +355,9 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
     Nothing the learner owns is changed: the files are copied into a throwaway workspace.
     `still_running(seconds)`, if given, is called once when the check takes a while.
     """
+    from course.learner.checks import Fail, Run
+    from course.runtime import engines, reaper, workspace
+
     started = time.perf_counter()
     try:
         settings.current()
@@ -433,6 +444,8 @@ def _time_limit():
     receives it; elsewhere checks run without this backstop.
     """
     import signal
+
+    from course.learner.checks import Fail, step_time_limit
     import threading
 
     step = step_time_limit()

@@ -51,9 +51,10 @@ def cold(argv: list[str], cwd, env: dict) -> tuple[int, str]:
 SOCKET_SETTING = settings.variable(settings.CourseSettings, "warm_python_socket")
 
 
-def start_server(socket_path: str) -> subprocess.Popen:
+def start_server(socket_path: str, *, wait: bool = True) -> subprocess.Popen:
     """Start a helper listening on `socket_path`; it ends when its stdin is closed, and then
-    removes the socket's folder if it made it (a mip-warm-<pid>-... folder)."""
+    removes the socket's folder if it made it (a mip-warm-<pid>-... folder). With
+    wait=False it is left starting; _ready() waits for it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "course.runtime.warm_python", socket_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
@@ -61,21 +62,40 @@ def start_server(socket_path: str) -> subprocess.Popen:
         # helper with it mid-command; the helper sees its stdin close and tidies up.
         start_new_session=True,
     )
-    if process.stdout.readline().strip() != "ready":
-        raise RuntimeError("the warm python helper did not start")
+    if wait:
+        _ready(process)
     return process
 
 
+def _ready(process: subprocess.Popen) -> None:
+    if process.stdout.readline().strip() != "ready":
+        raise RuntimeError("the warm python helper did not start")
+
+
 _own_server: subprocess.Popen | None = None
+_own_server_ready = False
+
+
+def prepare() -> None:
+    """Start this process's helper now, without waiting for it: it imports its libraries on
+    the other core while the caller imports its own (`course check` starts it first thing)."""
+    global _own_server, _own_server_ready
+    if settings.current().warm_python_socket or not hasattr(os, "fork") or settings.current().cold_python:
+        return
+    if _own_server is None or _own_server.poll() is not None:
+        _own_server = start_server(os.path.join(reaper.scratch_dir("mip-warm-"), "warm.sock"), wait=False)
+        _own_server_ready = False
 
 
 def _socket_path() -> str:
-    global _own_server
+    global _own_server_ready
     shared = settings.current().warm_python_socket
     if shared:
         return shared
-    if _own_server is None or _own_server.poll() is not None:
-        _own_server = start_server(os.path.join(reaper.scratch_dir("mip-warm-"), "warm.sock"))
+    prepare()
+    if not _own_server_ready:
+        _ready(_own_server)
+        _own_server_ready = True
     return _own_server.args[-1]
 
 
