@@ -1,5 +1,6 @@
 """The sample project's API on a database migrated by Alembic (not create_all), on every engine."""
 
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -70,6 +71,20 @@ def test_list_users(api):
     assert [u["id"] for u in listed] == sorted(u["id"] for u in listed)
     assert {u["username"]: u["id"] for u in listed if u["username"] in ("bob", "cyd")} == dict(zip(("bob", "cyd"), ids))
     assert all(set(u) == {"id", "username", "email"} for u in listed)
+
+
+def test_show_response_prints_what_a_client_receives(api, capsys):
+    """course.show.response, which notebooks use to show the API's answers."""
+    from course import show
+
+    created = create(api, "fay")
+    show.response(created)
+    assert capsys.readouterr().out == f"POST /users -> 201 Created\n   {json.dumps(created.json())}\n"
+    listed = api.client.get("/users")
+    show.response(listed)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "GET /users -> 200 OK"
+    assert [json.loads(line) for line in lines[1:]] == listed.json()  # one user a line
 
 
 def test_get_one_user_and_an_unknown_id(api):

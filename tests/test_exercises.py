@@ -151,11 +151,27 @@ def test_check_reads_the_learner_file_and_leaves_it_alone(learner_area, capsys):
     assert progress.load()["exercises"]["merge-heads"]["done"] is True
 
 
-def test_notebook_check_prints_the_report_returns_false_and_records_it(capsys):
+def test_notebook_check_of_the_untouched_starter_says_where_the_exercise_begins(capsys):
+    """A practise cell's stored output is this: an invitation, with what the starter lacks."""
+    exercise = exercises.get("fk-orphans")
     assert exercises.check("fk-orphans") is False
     out = capsys.readouterr().out
-    assert "fk-orphans: not yet." in out and "2 posts still point to users that do not exist" in out
-    assert "(`course show fk-orphans` says where it is)" in out
+    assert out.startswith("fk-orphans: your turn. Your copy is still the starter, so the check stops, as expected")
+    assert exercise.starter.expected() in out and "not yet" not in out
+    assert out.rstrip().endswith('exercises.show("fk-orphans") prints the task and where your copy is; '
+                                 "edit it, then run this cell again.")
+    assert progress.load()["exercises"]["fk-orphans"]["done"] is False
+
+
+def test_notebook_check_of_an_edited_copy_prints_the_report_returns_false_and_records_it(capsys):
+    exercise = exercises.get("fk-orphans")
+    [path] = exercises.ensure_learner_files(exercise)
+    path.write_text(path.read_text(encoding="utf-8") + "\n# started on it\n", encoding="utf-8")
+    assert not exercises.is_untouched(exercise)
+    assert exercises.check("fk-orphans") is False
+    out = capsys.readouterr().out
+    assert out.startswith("fk-orphans: not yet.") and exercise.starter.expected() in out
+    assert "(`course show fk-orphans` says where it is)" in out and "your turn" not in out
     assert progress.load()["exercises"]["fk-orphans"]["done"] is False
 
 

@@ -2,6 +2,7 @@
 
 import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -201,6 +202,55 @@ def test_answer_output_is_deterministic(capsys):
     quiz.answer("stamp-purpose", "b")
     assert capsys.readouterr().out == first
     assert max(len(line) for line in first.splitlines()) <= quiz.WIDTH
+
+
+def test_the_placeholder_asks_for_a_letter_and_gives_nothing_away(capsys):
+    for bank in quiz.banks():
+        for question in bank.questions:
+            quiz.answer(question.id, f" {quiz.PLACEHOLDER} ")
+            out = capsys.readouterr().out
+            assert out.startswith(f"{question.id}: put ") and f'"{quiz.PLACEHOLDER}"' in out
+            assert all(f" {letter}" in out for letter in question.options)
+            assert question.options[question.answer] not in out and "Right" not in out and "answer is" not in out
+
+
+# -- the quiz in a notebook: questions asked, no answer stored -----------------------------------
+QUESTION_CELL = re.compile(r'question\("([a-z0-9-]+)"\)')
+
+
+def _code_cells(path: Path) -> list[tuple[str, str]]:
+    """(source, stored output text) of each code cell of a notebook."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [
+        ("".join(c["source"]).strip(), "".join("".join(o.get("text", "")) for o in c["outputs"]))
+        for c in cells if c["cell_type"] == "code"
+    ]
+
+
+@pytest.mark.parametrize("path", syllabus.current().notebook_paths(), ids=lambda p: p.name)
+def test_a_notebook_stores_no_answer_to_a_question(path):
+    """A reader who opens a notebook sees each question and an answer cell to fill in, never
+    its answer: every question() cell is followed by answer(id, PLACEHOLDER), and no stored
+    output holds a verdict or an explanation from any bank."""
+    cells = _code_cells(path)
+    known = {q.id: q for bank in quiz.banks() for q in bank.questions}
+    stored = " ".join(" ".join(output for _, output in cells).split())
+    assert "Right: " not in stored and "The answer is " not in stored
+    for question in known.values():
+        assert " ".join(question.explanation.split())[:80] not in stored, f"{question.id}'s explanation is stored"
+    for index, (source, _) in enumerate(cells):
+        asked = QUESTION_CELL.fullmatch(source)
+        if asked:
+            assert asked.group(1) in known, f"{path.name}: no question {asked.group(1)!r}"
+            follows = cells[index + 1][0] if index + 1 < len(cells) else ""
+            assert follows == f'answer("{asked.group(1)}", "{quiz.PLACEHOLDER}")', f"{path.name}: after {source}"
+
+
+def test_the_quiz_notebook_asks_the_whole_chapter_quiz(bank):
+    """Notebook 7 says it asks chapter 1's whole quiz: the claim stays true as the bank grows."""
+    notebook = next(p for p in syllabus.current().notebook_paths() if p.name == "07_quiz.ipynb")
+    asked = [m.group(1) for source, _ in _code_cells(notebook) if (m := QUESTION_CELL.fullmatch(source))]
+    assert sorted(asked) == sorted(q.id for q in bank.questions)
 
 
 # -- run() in a terminal -----------------------------------------------------------------------

@@ -495,15 +495,44 @@ def next_unfinished(after: Exercise | None = None) -> Exercise | None:
 # -- for notebooks ------------------------------------------------------------------------------
 
 def check(exercise_id: str) -> bool:
-    """Check the learner's files for an exercise, print the report, record progress."""
+    """Check the learner's files for an exercise, print the report, record progress.
+
+    A notebook's practise cell runs this, and its stored output is what the untouched
+    starter gets: so that output reads as the exercise's starting point, not as the reader's
+    failure. No path is printed: it differs per machine, and this output is stored.
+    """
     exercise = get(exercise_id)
     result = run_check(exercise)
     record(result)
-    print(result.report())
-    if not result.ok and not result.setup_problem:
-        # Not the path itself: it differs per machine, and this output is stored in notebooks.
+    if result.ok or result.setup_problem:
+        print(result.report())
+    elif is_untouched(exercise):
+        print(_starting_point(result))
+    else:
+        print(result.report())
         print(f"Edit your copy (`course show {exercise.id}` says where it is), then check again.")
     return result.ok
+
+
+def is_untouched(exercise: Exercise) -> bool:
+    """Every learner file of the exercise exists and is still the starter, byte for byte."""
+    return all(
+        exercise.learner_path(f).is_file() and exercise.learner_path(f).read_bytes() == f.starter.read_bytes()
+        for f in exercise.files
+    )
+
+
+def _starting_point(result: Result) -> str:
+    exercise = result.exercise
+    several = len(exercise.files) > 1
+    copy = "Your copies are still the starters" if several else "Your copy is still the starter"
+    found = "\n".join(f"  {line}" for line in result.message.splitlines())
+    return (
+        f"{exercise.id}: your turn. {copy}, so the check stops, as expected, where the exercise begins:\n"
+        f"{found}\n"
+        f'exercises.show("{exercise.id}") prints the task and where your {"copies are" if several else "copy is"}; '
+        f"edit {'them' if several else 'it'}, then run this cell again."
+    )
 
 
 def show(exercise_id: str) -> None:

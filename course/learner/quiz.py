@@ -2,7 +2,9 @@
 `quiz` in syllabus.toml, which also numbers the chapters), three ways to take it.
 
 - In a notebook: `question("version-table")` prints a question, `answer("version-table", "b")`
-  says whether "b" is right and why (and why the chosen wrong option is wrong).
+  says whether "b" is right and why (and why the chosen wrong option is wrong). The notebook
+  ships each answer cell as `answer("version-table", "?")`, which asks for a letter: no
+  stored output gives an answer away.
 - In a terminal: `run("1")` asks every question of chapter 1, scores, records progress.
   `course quiz 1` (or `python -m course.learner.quiz 1`) does the same.
 - On GitHub: chapters/<chapter>/QUIZ.md, generated from the bank with the answers folded away
@@ -29,6 +31,7 @@ WIDTH = 88
 FIELDS = ("id", "question", "options", "answer", "explanation", "why_not")
 OPTIONAL = ("lesson",)  # the notebook that teaches it (notebooks/<lesson>), named when it was missed
 LETTERS = "abcdefgh"  # never "q", which quits the terminal quiz
+PLACEHOLDER = "?"  # the letter in a notebook's answer cell before the reader picks one
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -289,11 +292,27 @@ def question(question_id: str) -> None:
 def answer(question_id: str, letter: str) -> None:
     """Print whether `letter` answers the question, why, and why a wrong choice is wrong.
 
+    The letter PLACEHOLDER ("?") is how a notebook ships an answer cell: run as it is, the
+    cell asks for a letter and gives nothing away, so its stored output cannot spoil the
+    question for the next reader.
+
     Mistyped ids and letters are explained, never raised: a notebook cell shows a message
     instead of a traceback. Use check() when you need the verdict as a value.
     """
     found, message = _lookup(question_id)
-    print(check(found, letter).text if found else message)
+    if found is None:
+        print(message)
+    elif str(letter).strip() == PLACEHOLDER:
+        print(ask_for_letter(found))
+    else:
+        print(check(found, letter).text)
+
+
+def ask_for_letter(question: Question) -> str:
+    """What an answer cell that still holds the placeholder says: which letters, and what to do."""
+    letters = list(question.options)
+    choices = f"{', '.join(letters[:-1])} or {letters[-1]}"
+    return _wrap(f"{question.id}: put {choices} in place of the \"{PLACEHOLDER}\" and run this cell.")
 
 
 # -- in a terminal ------------------------------------------------------------------------------

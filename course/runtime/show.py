@@ -1,4 +1,4 @@
-"""Small, stable displays for notebooks: a file, a table's schema, rows of a query."""
+"""Small, stable displays for notebooks: a file, a table's schema, rows of a query, an API response."""
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -76,3 +76,14 @@ def query(engine: Engine, statement) -> None:
     with engine.connect() as connection:
         result = connection.execute(statement)
         table(list(result.keys()), result.all())
+
+
+def response(response) -> None:
+    """Print an HTTP response as an API client receives it: the request and status, then the
+    JSON body, one object a line (a list's items each on their own)."""
+    import json
+
+    print(f"{response.request.method} {response.request.url.path} -> {response.status_code} {response.reason_phrase}")
+    body = response.json()
+    for item in body if isinstance(body, list) else [body]:
+        print("  ", json.dumps(item, ensure_ascii=False))
