@@ -159,6 +159,26 @@ def test_notebook_check_prints_the_report_returns_false_and_records_it(capsys):
     assert progress.load()["exercises"]["fk-orphans"]["done"] is False
 
 
+def test_practise_invites_while_the_file_is_the_starter_and_is_check_once_edited(capsys, learner_area):
+    exercise = exercises.get("fk-orphans")
+    assert exercises.practise("fk-orphans") is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"Exercise {exercise.label} (fk-orphans), your turn: "
+                          f"{syllabus.current().exercise('fk-orphans').summary}.\n")
+    # The check ran on the starter: its finding is in the invitation, and it is recorded.
+    assert f"Your copy of {exercise.files[0].path} is still the starter. The check, run on it now, finds: " in out
+    assert "2 posts still point to users that do not exist" in out
+    assert "not yet" not in out and "`course show fk-orphans`" in out
+    assert progress.load()["exercises"]["fk-orphans"]["done"] is False
+
+    # Edited (here: the reference solution), it reports as check() does.
+    learner_file = exercise.learner_path(exercise.files[0])
+    learner_file.write_bytes(exercise.files[0].solution.read_bytes())
+    assert exercises.practise("fk-orphans") is True
+    assert capsys.readouterr().out.startswith("fk-orphans: passed.")
+    assert progress.load()["exercises"]["fk-orphans"]["done"] is True
+
+
 def test_notebook_show_hint_and_solution(capsys, learner_area):
     exercises.show("type-in-stages")
     out = capsys.readouterr().out

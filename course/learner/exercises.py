@@ -17,7 +17,8 @@ overwritten after that. A check copies them into a throwaway workspace, runs Ale
 and reports the first thing wrong.
 
 In a notebook: `from course import exercises`, then `exercises.show("add-email")`,
-`exercises.check("add-email")` (prints the report, returns True or False), `exercises.hint(...)`,
+`exercises.check("add-email")` (prints the report, returns True or False), `exercises.practise(...)`
+(the same, worded as an invitation while the file is still the starter), `exercises.hint(...)`,
 `exercises.solution(...)`.
 """
 
@@ -491,6 +492,31 @@ def check(exercise_id: str) -> bool:
         # Not the path itself: it differs per machine, and this output is stored in notebooks.
         print(f"Edit your copy (`course show {exercise.id}` says where it is), then check again.")
     return result.ok
+
+
+def practise(exercise_id: str) -> bool:
+    """check(), for the practise cell that closes a lesson, worded for a reader who has not
+    started: while the learner's files are still the starter, the report is an invitation
+    (the task in one line, what the check finds in the starter now, what to do next) rather
+    than a "not yet". The check runs and is recorded all the same; once a file is edited,
+    this is check()."""
+    exercise = get(exercise_id)
+    ensure_learner_files(exercise)
+    if any(exercise.learner_path(f).read_bytes() != f.starter.read_bytes() for f in exercise.files):
+        return check(exercise_id)
+    result = run_check(exercise)
+    record(result)
+    if result.ok or result.setup_problem:  # a starter never passes (verify proves it); a setup problem is no task
+        print(result.report())
+        return result.ok
+    summary = syllabus.current().exercise(exercise.id).summary
+    print(f"Exercise {exercise.label} ({exercise.id}), your turn: {summary}.")
+    print(f"Your copy of {', '.join(f.path for f in exercise.files)} is still the starter. "
+          f"The check, run on it now, finds: {result.message}")
+    # Not the path itself: it differs per machine, and this output is stored in notebooks.
+    print(f"`course show {exercise.id}` prints the task and where your copy is; edit it, then run "
+          f"this cell again (`course hint {exercise.id}` when you are stuck).")
+    return False
 
 
 def show(exercise_id: str) -> None:
