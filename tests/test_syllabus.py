@@ -313,8 +313,9 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
     assert syllabus.main(["--write"]) == 0
     assert syllabus.main(["--check"]) == 0
     readme = (root / "README.md").read_text(encoding="utf-8")
+    number = len(syllabus.load(REPO).notebooks()) + 1  # the course's last notebook, then this one
     assert ("## Chapter 3: A chapter added by a test\n\n| # | Notebook | What you learn | Time |\n|---|---|---|---|\n"
-            "| 17 | [The added lesson](notebooks/17_added.ipynb) | that one entry is enough | 5 min |\n\n"
+            f"| {number} | [The added lesson](notebooks/17_added.ipynb) | that one entry is enough | 5 min |\n\n"
             "Exercises and the quiz for the chapter: [chapters/zz_added](chapters/zz_added/README.md).\n") in readme
     page = (root / "chapters" / "zz_added" / "README.md").read_text(encoding="utf-8")
     assert page.startswith("# Chapter 3: A chapter added by a test\n")

@@ -17,8 +17,8 @@ overwritten after that. A check copies them into a throwaway workspace, runs Ale
 and reports the first thing wrong.
 
 In a notebook: `from course import exercises`, then `exercises.show("add-email")`,
-`exercises.check("add-email")` (prints the report, returns True or False), `exercises.hint(...)`,
-`exercises.solution(...)`.
+`exercises.check("add-email")` (prints the report, worded as an invitation while the file is
+still the starter; returns True or False), `exercises.hint(...)`, `exercises.solution(...)`.
 """
 
 from __future__ import annotations
