@@ -1,10 +1,11 @@
 """The course's table of contents, syllabus.toml: chapters in order, each with its notebooks,
-exercises and quiz. Every list and every number the course shows comes from here.
+exercises and quiz. Every list and number the course shows comes from here; a notebook is
+called by the number its file name starts with (08a_... is notebook 8a), as the file browser shows it.
 
     from course import syllabus
     syllabus.chapters()            # the chapters, in order; chapter.number is the position (1, 2, ...)
     syllabus.chapter("2")          # by number, by id ("02_production") or by the id's name part ("production")
-    syllabus.notebooks()           # every notebook, in reading order; notebook.number counts through the course
+    syllabus.notebooks()           # every notebook, in reading order (.number: the position, .label: "8a")
     syllabus.current().notebook_paths()
 
 `load(root)` reads and validates the syllabus of a course at `root` (cached); the functions
@@ -54,6 +55,13 @@ class Notebook(NamedTuple):
     minutes: int
     number: int    # its position in the whole course, from 1
     chapter: str   # the id of its chapter
+
+    @property
+    def label(self) -> str:
+        """What readers call it: the number its file name starts with ("8a" for 08a_....ipynb),
+        as in JupyterLab's file browser and the notebook's own heading; else its position."""
+        prefix = self.file.partition("_")[0]
+        return prefix.lstrip("0") or prefix if prefix[:1].isdigit() else str(self.number)
 
 
 class ExerciseEntry(NamedTuple):
@@ -200,6 +208,12 @@ def load(root: Path = REPO) -> Syllabus:
                            "is not listed in its exercises")
         chapters.append(Chapter(chapter_id, number, entry["title"], tuple(notebooks), tuple(exercises), quiz, folder))
 
+    labels: dict[str, str] = {}
+    for notebook in (n for chapter in chapters for n in chapter.notebooks):
+        if notebook.label in labels:
+            raise fail(f"notebooks {labels[notebook.label]} and {notebook.file} both read as notebook "
+                       f"{notebook.label}: give one of them another number in its file name")
+        labels[notebook.label] = notebook.file
     for unlisted in _folders(root / CHAPTERS):
         if unlisted not in chapter_ids:
             raise fail(f"the chapter folder {CHAPTERS}/{unlisted}/ is not listed (add a [[chapters]] entry)")
@@ -278,7 +292,7 @@ def readme_chapters(course: Syllabus) -> str:
     parts = []
     for chapter in course.chapters:
         lines = [f"## {chapter.heading}", "", "| # | Notebook | What you learn | Time |", "|---|---|---|---|"]
-        lines += [f"| {n.number} | [{n.title}]({NOTEBOOKS}/{n.file}) | {n.learn} | {n.minutes} min |"
+        lines += [f"| {n.label} | [{n.title}]({NOTEBOOKS}/{n.file}) | {n.learn} | {n.minutes} min |"
                   for n in chapter.notebooks]
         what = {(True, True): "Exercises and the quiz", (True, False): "Exercises",
                 (False, True): "The quiz", (False, False): "More"}[bool(chapter.exercises), bool(chapter.quiz)]

@@ -66,7 +66,7 @@ def test_the_readme_shows_every_notebook_with_its_time_and_every_chapter_page():
         assert f"\n## {chapter.heading}\n" in readme
         assert f"(chapters/{chapter.id}/README.md)." in readme
         for n in chapter.notebooks:
-            assert f"| {n.number} | [{n.title}](notebooks/{n.file}) | {n.learn} | {n.minutes} min |\n" in readme
+            assert f"| {n.label} | [{n.title}](notebooks/{n.file}) | {n.learn} | {n.minutes} min |\n" in readme
 
 
 def test_lab_opens_the_first_notebook_of_the_syllabus():
@@ -313,7 +313,7 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
     assert syllabus.main(["--write"]) == 0
     assert syllabus.main(["--check"]) == 0
     readme = (root / "README.md").read_text(encoding="utf-8")
-    number = len(syllabus.load(REPO).notebooks()) + 1  # the course's last notebook, then this one
+    number = 17  # the number its file name starts with, as readers see it in the file browser
     assert ("## Chapter 3: A chapter added by a test\n\n| # | Notebook | What you learn | Time |\n|---|---|---|---|\n"
             f"| {number} | [The added lesson](notebooks/17_added.ipynb) | that one entry is enough | 5 min |\n\n"
             "Exercises and the quiz for the chapter: [chapters/zz_added](chapters/zz_added/README.md).\n") in readme
@@ -344,8 +344,8 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
 
 
 def test_a_chapter_that_moves_is_renumbered_everywhere(tmp_path, monkeypatch, capsys):
-    """Swap the two chapters in the syllabus: chapter numbers, quiz numbers, notebook numbers
-    and the generated pages follow; no folder is renamed."""
+    """Swap the two chapters in the syllabus: chapter numbers, quiz numbers, the notebooks' order
+    and the generated pages follow; no folder or file is renamed."""
     root = copy_course(tmp_path / "course")
     text = (root / syllabus.FILE).read_text(encoding="utf-8")
     head, first, second = text.split("[[chapters]]\n")
@@ -358,6 +358,18 @@ def test_a_chapter_that_moves_is_renumbered_everywhere(tmp_path, monkeypatch, ca
     capsys.readouterr()
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert readme.index("## Chapter 1: Migrations in production") < readme.index("## Chapter 2: Alembic in a FastAPI project")
-    assert "| 1 | [Two developers, two heads](notebooks/10_two_heads.ipynb) |" in readme
+    # A notebook keeps the number its file name gives it (what the file browser shows); its place moves.
+    assert "| 10 | [Two developers, two heads](notebooks/10_two_heads.ipynb) |" in readme
     assert (root / "chapters" / "02_production" / "README.md").read_text(encoding="utf-8").startswith(
         "# Chapter 1: Migrations in production\n")
+
+
+def test_two_notebooks_may_not_read_as_the_same_number(tmp_path, monkeypatch):
+    root = copy_course(tmp_path / "course")
+    (root / "notebooks" / "09_engines_side_by_side.ipynb").rename(root / "notebooks" / "8a_engines.ipynb")
+    path = root / "syllabus.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("09_engines_side_by_side.ipynb", "8a_engines.ipynb"),
+                    encoding="utf-8")
+    with pytest.raises(syllabus.SyllabusError, match="notebooks 08a_no_changes_detected.ipynb and 8a_engines.ipynb "
+                                                     "both read as notebook 8a"):
+        syllabus.load(root)
