@@ -143,15 +143,11 @@ def module_engine_url(request, tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture
-def check_engine(request, monkeypatch) -> str:
-    """Exercise checks on the engine a test is parametrized with (indirect): COURSE_DATABASE_URL
-    unset for SQLite, set to the server otherwise."""
+def check_engine(request) -> tuple[str, URL | str]:
+    """The engine a test is parametrized with (indirect) and what run_check(server=...) takes
+    for it: "sqlite", or the reachable server."""
     engine_id = request.param
-    if engine_id == "sqlite":
-        monkeypatch.delenv(engines.SETTING, raising=False)
-    else:
-        monkeypatch.setenv(engines.SETTING, server(engine_id).render_as_string(hide_password=False))
-    return engine_id
+    return engine_id, ("sqlite" if engine_id == "sqlite" else server(engine_id))
 
 
 @pytest.fixture(params=SERVERS)

@@ -115,14 +115,15 @@ def test_every_checker_is_proven(exercise, attempt, check_engine):
     """The reference solution passes; the untouched starter and each wrong attempt fail with the
     message named in exercise.toml. (`course verify-all` does the same, one engine at a time.)
     How long a check takes is measured (pytest --durations), never asserted."""
+    engine, server = check_engine
     assert exercise.wrong, f"{exercise.id} has no plausible wrong attempt"
     if attempt is None:
-        result = exercises.run_check(exercise, exercise.solution_files())
+        result = exercises.run_check(exercise, exercise.solution_files(), server=server)
         assert result.ok, f"the solution fails: {result.message}"
         return
-    result = exercises.run_check(exercise, attempt.files)
+    result = exercises.run_check(exercise, attempt.files, server=server)
     assert not result.ok, f"{attempt.name} passes; it should fail: {attempt.why}"
-    assert attempt.expected() in result.message, f"{attempt.name} fails, but not with {attempt.expected()!r}"
+    assert attempt.expected(engine) in result.message, f"{attempt.name} fails, but not with {attempt.expected(engine)!r}"
 
 
 # -- the learner's files ------------------------------------------------------------------------

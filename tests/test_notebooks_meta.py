@@ -78,3 +78,24 @@ def test_no_unstable_or_misplaced_output(notebook):
                 assert not CREATE_DATE.search(piece), f"cell {i}: a dated Create Date (leave it out of script.py.mako)"
             if output["output_type"] == "stream":
                 assert "Traceback" not in text(output["text"]), f"cell {i}: a traceback in {output['name']}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_check_cells_are_hidden_from_the_reader_and_only_they(notebook: Path):
+    """A cell that only checks (no output, a top-level assert, nothing defined) is collapsed in
+    JupyterLab and tagged for site builders to drop; nbval still runs it. A cell with an output
+    or a definition is part of the lesson and stays in view. `make record` keeps this true;
+    `python -m course.maintainer.record --hide-checks` fixes it without executing anything."""
+    import nbformat
+
+    from course.maintainer.record import HIDDEN_CHECK_TAG, is_check_cell
+
+    for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+        if cell.cell_type != "code":
+            continue
+        hidden = cell.metadata.get("jupyter", {}).get("source_hidden", False)
+        tagged = HIDDEN_CHECK_TAG in cell.metadata.get("tags", [])
+        if is_check_cell(cell):
+            assert hidden and tagged, f"cell {index} only checks: run `python -m course.maintainer.record --hide-checks`"
+        else:
+            assert not hidden and not tagged, f"cell {index} is part of the lesson but hidden from the reader"

@@ -65,16 +65,17 @@ class Attempt:
     why: str = ""
     only: tuple[str, ...] = ()  # the engines on which it must fail; empty: all of them
 
-    def applies(self) -> bool:
+    def applies(self, engine: str | None = None) -> bool:
+        """Must it fail on `engine` (default: the configured one)?"""
         from course.runtime import engines
 
-        return not self.only or engines.engine_name() in self.only
+        return not self.only or (engine or engines.engine_name()) in self.only
 
-    def expected(self) -> str:
-        """The fragment the failure message must contain on the configured engine."""
+    def expected(self, engine: str | None = None) -> str:
+        """The fragment the failure message must contain on `engine` (default: the configured one)."""
         from course.runtime import engines
 
-        return self.expects.get(f"expect_{engines.engine_name()}", self.expects["expect"])
+        return self.expects.get(f"expect_{engine or engines.engine_name()}", self.expects["expect"])
 
 
 @dataclass(frozen=True)
@@ -349,11 +350,14 @@ def syntax_error(paths: dict[str, Path]) -> str | None:
     return None
 
 
-def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_running=None) -> Result:
+def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_running=None, *,
+              server=None) -> Result:
     """Check `files` (learner-area name -> file; default: the learner's own copies).
 
     Nothing the learner owns is changed: the files are copied into a throwaway workspace.
     `still_running(seconds)`, if given, is called once when the check takes a while.
+    `server`: the database server to check on (a URL; "sqlite" for SQLite files); default
+    the configured one (COURSE_DATABASE_URL).
     """
     from course.learner.checks import Fail, Run
     from course.runtime import engines, reaper, workspace
@@ -361,7 +365,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
     started = time.perf_counter()
     try:
         settings.current()
-        engines.server_url()
+        server = engines.server_url() if server is None else None if server == "sqlite" else server
     except (settings.SettingsError, engines.EngineSetupError) as exc:
         return Result(exercise, False, str(exc), time.perf_counter() - started, setup_problem=True)
     if files is None:
@@ -376,7 +380,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
         ws = None
         setup_problem = False
         try:
-            ws = workspace.fresh(exercise.id, exercise.stage, root=Path(temporary))
+            ws = workspace.fresh(exercise.id, exercise.stage, server=server, root=Path(temporary))
             given = exercise.directory / "given"
             if given.is_dir():
                 shutil.copytree(given, ws.path, dirs_exist_ok=True)

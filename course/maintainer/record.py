@@ -3,7 +3,15 @@
 
 Outputs are what strict nbval compares against, so they are recorded the way nbval reads
 them: timing metadata off, consecutive stream outputs of one name merged into one.
+
+Check cells (no output, at least one top-level `assert`, no function or class defined) exist
+for the tests, not for the reader: recording hides their source in JupyterLab (standard
+`jupyter.source_hidden` metadata) and tags them `remove-cell`, which site builders (myst-nb,
+Jupyter Book) drop. nbval runs them all the same. `--hide-checks` does only that, without
+executing anything.
 """
+
+import ast
 
 import os
 import sys
@@ -33,6 +41,43 @@ def _merge_streams(outputs: list) -> list:
     return merged
 
 
+HIDDEN_CHECK_TAG = "remove-cell"
+
+
+def is_check_cell(cell) -> bool:
+    """A code cell that only checks: no output, a top-level assert, nothing defined for later."""
+    if cell.get("cell_type") != "code" or cell.get("outputs"):
+        return False
+    try:
+        body = ast.parse("".join(cell.get("source", ""))).body
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Assert) for node in body) and not any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in body
+    )
+
+
+def hide_check_cells(notebook) -> None:
+    """Mark each check cell hidden and removable; unmark a cell that is no longer one."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = list(cell.metadata.get("tags", []))
+        jupyter = dict(cell.metadata.get("jupyter", {}))
+        if is_check_cell(cell):
+            jupyter["source_hidden"] = True
+            if HIDDEN_CHECK_TAG not in tags:
+                tags.append(HIDDEN_CHECK_TAG)
+        else:
+            jupyter.pop("source_hidden", None)
+            tags = [t for t in tags if t != HIDDEN_CHECK_TAG]
+        for key, value in (("jupyter", jupyter), ("tags", tags)):
+            if value:
+                cell.metadata[key] = value
+            else:
+                cell.metadata.pop(key, None)
+
+
 def record(path: Path, env: dict[str, str] | None = None) -> str:
     """Execute the notebook at `path` (its kernel gets `env`, default this process's
     environment) and store its outputs."""
@@ -47,11 +92,18 @@ def record(path: Path, env: dict[str, str] | None = None) -> str:
             cell.outputs = _merge_streams(cell.outputs)
             cell.metadata.pop("execution", None)
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    hide_check_cells(notebook)
     nbformat.write(notebook, path)
     return path.name
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--hide-checks"]:
+        for path in [Path(a) for a in argv[1:]] or syllabus.current().notebook_paths():
+            notebook = nbformat.read(path, as_version=4)
+            hide_check_cells(notebook)
+            nbformat.write(notebook, path)
+        return 0
     paths = [Path(a) for a in argv] or syllabus.current().notebook_paths()
     # As in a test run: exercise checks in notebooks see the untouched starters.
     scratch = reaper.scratch_dir("mip-record-")
