@@ -49,6 +49,9 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """`course.quiz` is `course.learner.quiz`: the same module object, not a copy, so state and
     monkeypatching are shared; and `python -m course.quiz` runs the module at its new home."""
 
+    def __init__(self):
+        self._own_specs = {}  # alias -> the module's own spec, between create and exec
+
     def find_spec(self, fullname, path=None, target=None):
         if fullname.startswith("course.") and fullname[len("course."):] in MOVED:
             return importlib.util.spec_from_loader(fullname, self)
@@ -56,11 +59,12 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec):
         module = importlib.import_module(MOVED[spec.name[len("course."):]])
-        self._own_spec = module.__spec__  # the import system sets __spec__ to the alias's next
+        self._own_specs[spec.name] = module.__spec__  # the import system sets the alias's next
         return module
 
     def exec_module(self, module):
-        module.__spec__ = self._own_spec
+        alias = module.__spec__.name
+        module.__spec__ = self._own_specs.pop(alias)
 
     def get_code(self, fullname):  # what runpy asks for, for `python -m course.<old name>`
         home = importlib.util.find_spec(MOVED[fullname[len("course."):]])
