@@ -56,7 +56,7 @@ def share_pymysql_tls_context(*, build_now: bool = False) -> None:
     hundred connections a check opens. A context serves any number of connections, so the
     default one is built once; TLS is tried exactly as before. `build_now` builds it at once:
     the warm interpreter does, so that its forked children inherit it ready.
-    (tests/test_settings.py checks that PyMySQL still needs this.)
+    (tests/test_connections.py checks that PyMySQL still needs this.)
     """
     try:
         from pymysql import connections
@@ -85,7 +85,6 @@ def server_url() -> URL | None:
     raw = settings.current().database_url.strip()
     if not raw or raw.startswith("sqlite"):
         return None
-    share_pymysql_tls_context()
     scheme = raw.partition("://")[0]
     fixed = DRIVERS.get(scheme.split("+")[0])
     if fixed and scheme not in ("mysql+pymysql", "postgresql+psycopg"):
@@ -99,9 +98,12 @@ def server_url() -> URL | None:
             f"write {fixed}:// instead, e.g. {shown}"
         )
     try:
-        return make_url(raw)
+        url = make_url(raw)
     except (ArgumentError, ValueError):
         raise EngineSetupError(f"{SETTING} is not a database URL (e.g. postgresql+psycopg://user@host:5432/db)") from None
+    if url.get_backend_name() == "mysql":
+        share_pymysql_tls_context()  # only where PyMySQL will connect: PostgreSQL never imports it
+    return url
 
 
 def engine_name() -> str:
