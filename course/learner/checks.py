@@ -39,7 +39,7 @@ from alembic.util import CommandError
 from course import settings
 from course.runtime import errors, warm_python
 from course.runtime.workspace import Workspace
-from course.learner.paths import shown  # noqa: F401 - check.py files and callers use checks.shown
+from course.learner.paths import shown
 
 
 class Fail(Exception):
@@ -402,14 +402,6 @@ def _learner_frame(exc: BaseException, learner_files: Mapping[Path, Path]) -> tu
         if here in resolved:
             found = (resolved[here], frame.lineno or 0)
     return found
-
-
-def shown(path: Path) -> str:
-    """A path as short as it can be said: relative to the current directory when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def explain(exc: BaseException, doing: str, learner_files: Mapping[Path, Path] = {}) -> str:
