@@ -161,7 +161,8 @@ def create_database(prefix: str, server: URL | None = None) -> URL:
         raise EngineSetupError(f"{SETTING} does not name a server")
     run = settings.current().run_id or ""
     name = "_".join(filter(None, ("mip", run, prefix.lower()[:40], secrets.token_hex(4))))
-    _run_admin(server, f"CREATE DATABASE {_quote(server, name)}")
+    if not _reuse_spare(server, name):
+        _run_admin(server, f"CREATE DATABASE {_quote(server, name)}")
     _pending[name] = server
     # Dropped at exit below; and if this process is killed first, by its watcher.
     reaper.register(name, server.render_as_string(hide_password=False))
@@ -172,9 +173,16 @@ def create_database(prefix: str, server: URL | None = None) -> URL:
     return url
 
 
+def _forget(name: str) -> None:
+    _pending.pop(name, None)
+    reaper.forget(name)
+
+
 def drop_database(url: URL, server: URL) -> None:
-    _pending.pop(url.database, None)
-    reaper.forget(url.database)
+    """Drop a database create_database made; on PostgreSQL, keep it emptied as a spare instead."""
+    if _keep_as_spare(url, server):
+        return
+    _forget(url.database)
     statement = f"DROP DATABASE IF EXISTS {_quote(server, url.database)}"
     if name_of(server) == "postgresql":
         statement += " WITH (FORCE)"  # a notebook's kernel may still hold a connection
@@ -184,8 +192,86 @@ def drop_database(url: URL, server: URL) -> None:
         pass  # the server went away first: nothing is left on it to clean
 
 
+# -- spare databases (PostgreSQL) ---------------------------------------------------------------
+# CREATE DATABASE copies a template and DROP DATABASE removes its files: about 0.5 s together
+# on PostgreSQL 15 here, against 0.03 s on MariaDB. A process that makes one workspace after
+# another (a test worker proving checkers, a notebook's kernel) keeps each dropped database
+# instead, emptied to the state CREATE DATABASE gives on PostgreSQL 15 and later (one public
+# schema owned by pg_database_owner, no per-database settings), and renames it for the next
+# create_database: about 0.1 s. Spares stay this process's own databases (registered with the
+# reaper under their new names) and are dropped at exit like any other.
+_spares: dict[str, list[str]] = {}  # server URL -> names of emptied databases ready for reuse
+_SPARES_MAX = 2
+_closing = False  # set at exit: then every database is dropped, spares too
+_EMPTY_PUBLIC_SCHEMA = (
+    "CREATE SCHEMA public AUTHORIZATION pg_database_owner; "
+    "GRANT USAGE ON SCHEMA public TO PUBLIC; "
+    "COMMENT ON SCHEMA public IS 'standard public schema'"
+)
+
+
+def _server_key(server: URL) -> str:
+    return server.set(database=None).render_as_string(hide_password=False)
+
+
+def _reuse_spare(server: URL, name: str) -> bool:
+    """Rename a spare to `name`, if this process has one that nobody is connected to."""
+    spares = _spares.get(_server_key(server))
+    while spares:
+        spare = spares.pop()
+        try:
+            _run_admin(server, f'ALTER DATABASE "{spare}" RENAME TO "{name}"')
+        except EngineSetupError:  # in use (autovacuum, say) or gone: drop it, make a new one
+            drop_database(server.set(database=spare), server)
+            continue
+        _forget(spare)
+        return True
+    return False
+
+
+def _keep_as_spare(url: URL, server: URL) -> bool:
+    if _closing or name_of(server) != "postgresql" or url.database not in _pending:
+        return False
+    spares = _spares.setdefault(_server_key(server), [])
+    if len(spares) >= _SPARES_MAX:
+        return False
+    spare = "_".join(filter(None, ("mip", settings.current().run_id or "", "spare", secrets.token_hex(4))))
+    engine = _admin_engine(url)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.server_version_info < (15,):
+                return False  # older servers give a new database's public schema other rights
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ))  # what DROP DATABASE ... WITH (FORCE) would do to a kernel's leftover connection
+            schemas = connection.execute(text(
+                "SELECT quote_ident(nspname) FROM pg_namespace "
+                "WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'"
+            )).scalars().all()
+            if schemas:
+                connection.execute(text(f"DROP SCHEMA {', '.join(schemas)} CASCADE"))
+            connection.execute(text(_EMPTY_PUBLIC_SCHEMA))
+    except Exception:  # noqa: BLE001 - any doubt: drop it the usual way
+        return False
+    finally:
+        engine.dispose()  # RENAME waits while any session, this one too, is connected
+    try:
+        _run_admin(server, f'ALTER DATABASE "{url.database}" RESET ALL')
+        _run_admin(server, f'ALTER DATABASE "{url.database}" RENAME TO "{spare}"')
+    except EngineSetupError:
+        return False
+    _forget(url.database)
+    _pending[spare] = server
+    reaper.register(spare, server.render_as_string(hide_password=False))
+    spares.append(spare)
+    return True
+
+
 @atexit.register
 def _drop_pending() -> None:
+    global _closing
+    _closing = True
     for name, server in list(_pending.items()):
         drop_database(server.set(database=name), server)
 

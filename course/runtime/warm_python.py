@@ -34,6 +34,9 @@ PRELOAD = (
     "logging.config",
     # what exercise checks need to start the app (course/learner/learner_code.py)
     "fastapi", "fastapi.testclient", "pwdlib", "email_validator",
+    # the course's own modules that each check step imports (not course.learner.learner_code
+    # itself: runpy warns when the module it runs is imported already)
+    "course.runtime.workspace", "course.learner.checks",
 )
 
 
