@@ -353,7 +353,7 @@ def test_a_chapter_that_moves_is_renumbered_everywhere(tmp_path, monkeypatch, ca
     monkeypatch.setattr(syllabus, "ROOT", root)
     assert syllabus.chapter("1").id == "02_production" and quiz.resolve("2") == "01_alembic_basics"
     assert syllabus.notebooks()[0].file == "10_two_heads.ipynb" and syllabus.notebooks()[0].number == 1
-    assert cli.main(["show", "1.1"]) == 0 and "[merge-release-heads, " in capsys.readouterr().out
+    assert cli.main(["show", "1.1"]) == 0 and "[merge-heads, " in capsys.readouterr().out
     assert syllabus.main(["--write"]) == 0
     capsys.readouterr()
     readme = (root / "README.md").read_text(encoding="utf-8")
