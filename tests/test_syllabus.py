@@ -373,3 +373,13 @@ def test_two_notebooks_may_not_read_as_the_same_number(tmp_path, monkeypatch):
     with pytest.raises(syllabus.SyllabusError, match="notebooks 08a_no_changes_detected.ipynb and 8a_engines.ipynb "
                                                      "both read as notebook 8a"):
         syllabus.load(root)
+
+
+def test_reading_times_are_honest():
+    """No notebook promises less time than its prose and visible code take (course.maintainer.reading)."""
+    from course.maintainer import reading
+
+    measured = reading.now()
+    short = [f"{n.file}: {n.minutes} min, reads in {measured[n.file]['minutes']}"
+             for n in syllabus.notebooks() if n.minutes < measured[n.file]["minutes"]]
+    assert short == []
