@@ -58,7 +58,7 @@ def test_list_shows_every_exercise_per_chapter_and_progress(capsys):
     assert "\nChapter 2: Migrations in production  (02_production)\n" in out
     for exercise in ALL:  # numbered CHAPTER.POSITION in syllabus order, as `show 1.3` takes them
         assert f"] {exercise.label}  {exercise.id}" in out
-    assert "[    ] 1.3  add-email  " in out and "[    ] 2.1  merge-release-heads  " in out
+    assert "[    ] 1.3  add-email  " in out and "[    ] 2.1  merge-heads  " in out
     assert f"0/{len(ALL)} done. Next: course show wire-env" in out
     assert "[done]" not in out
     assert "  quiz: not taken yet  (course quiz 1)\n" in out and "  quiz: not taken yet  (course quiz 2)\n" in out
@@ -86,13 +86,13 @@ def test_show_prints_the_task_and_makes_the_learners_file(capsys, learner_area):
 def test_an_exercise_can_be_named_by_its_number(capsys):
     status, out, _ = run(capsys, "show", "1.4")
     assert status == 0 and "[real-downgrade, " in out
-    status, out, _ = run(capsys, "show", "2.4")
+    status, out, _ = run(capsys, "show", "2.5")
     assert status == 0 and "[rerunnable, " in out
-    status, out, _ = run(capsys, "show", "8")  # only chapter 1 has an 8th
-    assert status == 0 and "[merge-heads, " in out
+    status, out, _ = run(capsys, "show", "7")  # only chapter 1 has a 7th
+    assert status == 0 and "[type-in-stages, " in out
     status, _, err = run(capsys, "show", "4")
     assert status == 2
-    assert err == "exercise 4 is ambiguous: say 1.4 (real-downgrade), 2.4 (rerunnable)\n"
+    assert err == "exercise 4 is ambiguous: say 1.4 (real-downgrade), 2.4 (frozen-table)\n"
 
 
 # -- check ----------------------------------------------------------------------------------------

@@ -353,7 +353,7 @@ def test_a_chapter_that_moves_is_renumbered_everywhere(tmp_path, monkeypatch, ca
     monkeypatch.setattr(syllabus, "ROOT", root)
     assert syllabus.chapter("1").id == "02_production" and quiz.resolve("2") == "01_alembic_basics"
     assert syllabus.notebooks()[0].file == "10_two_heads.ipynb" and syllabus.notebooks()[0].number == 1
-    assert cli.main(["show", "1.1"]) == 0 and "[merge-release-heads, " in capsys.readouterr().out
+    assert cli.main(["show", "1.1"]) == 0 and "[merge-heads, " in capsys.readouterr().out
     assert syllabus.main(["--write"]) == 0
     capsys.readouterr()
     readme = (root / "README.md").read_text(encoding="utf-8")
@@ -373,3 +373,13 @@ def test_two_notebooks_may_not_read_as_the_same_number(tmp_path, monkeypatch):
     with pytest.raises(syllabus.SyllabusError, match="notebooks 08a_no_changes_detected.ipynb and 8a_engines.ipynb "
                                                      "both read as notebook 8a"):
         syllabus.load(root)
+
+
+def test_reading_times_are_honest():
+    """No notebook promises less time than its prose and visible code take (course.maintainer.reading)."""
+    from course.maintainer import reading
+
+    measured = reading.now()
+    short = [f"{n.file}: {n.minutes} min, reads in {measured[n.file]['minutes']}"
+             for n in syllabus.notebooks() if n.minutes < measured[n.file]["minutes"]]
+    assert short == []
