@@ -10,7 +10,7 @@ html_title = project
 extensions = [
     "myst_nb",  # the notebooks and the Markdown pages
     "sphinx_copybutton",  # a copy button on code blocks
-    "course.maintainer.site_dropdown",  # :::{dropdown} folded blocks: quiz answers, hints, solutions
+    "course.maintainer.site_sphinx",  # :::{dropdown} (quiz answers, hints, solutions); lighter pages
 ]
 
 # The notebooks are never executed for the site: their stored outputs, which the tests compare

@@ -1,8 +1,11 @@
-"""A Sphinx extension of the course's website (docs/conf.py): folded blocks.
+"""The course website's own Sphinx extension (docs/conf.py), for lighter pages.
 
-`:::{dropdown} Summary` ... `:::` becomes <details><summary>: folded without any script, in
-furo's colours (docs/_static/site.css). sphinx-design has the same directive, but adds 62 KB of
-style sheet and script to every page for it, a fifth of a lesson page; this adds none.
+- Folded blocks: `:::{dropdown} Summary` ... `:::` becomes <details><summary>, folded without
+  any script, in furo's colours (docs/_static/site.css). sphinx-design has the same directive,
+  but adds 62 KB of style sheet and script to every page for it; this adds none.
+- myst-nb's style sheet is not linked: 43 KB on every page, mostly a 256-colour palette for
+  ANSI escapes that no stored output of the course contains (its `nb_append_css = False` only
+  applies to docutils builds). docs/_static/site.css draws the cells instead.
 """
 
 from docutils import nodes
@@ -48,6 +51,10 @@ def _depart_summary(translator, node):
 
 
 def setup(app):
+    # myst-nb (listed before this extension) has registered its style sheet by now; the HTML
+    # builder reads the registry when it starts, after every extension's setup.
+    app.registry.css_files[:] = [(name, attributes) for name, attributes in app.registry.css_files
+                                 if not name.startswith("mystnb.")]
     app.add_node(details, html=(_visit_details, _depart_details))
     app.add_node(summary, html=(_visit_summary, _depart_summary))
     app.add_directive("dropdown", Dropdown)
