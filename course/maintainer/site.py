@@ -122,7 +122,7 @@ def _split_article_guide(text: str) -> tuple[str, str | None]:
     if start is None:
         return text, None
     end = next((i for i, level, _ in heads if i > start and level <= 2), len(lines))
-    section = "\n".join(lines[start + 1:end])
+    section = "\n".join(lines[start + 1:end]).strip("\n")
     guide = _with_title(section, ARTICLE_GUIDE.lstrip("# "))
     pointer = [ARTICLE_GUIDE, "",
                f"Where each section of the article is covered, and what the course corrects: "
