@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 LAB_VENV := .venv-lab
 BENCH_VENV := .venv-bench
+SITE_VENV := .venv-site
+# Where `make site` builds (git ignores it): site/html is the website, site/src its generated sources.
+SITE_DIR ?= site
+SITE_PORT ?= 8001
 # Three workers on two cores: notebook kernels and subprocesses spend part of their time waiting.
 PYTEST_ARGS ?= -n 3
 
-.PHONY: lab test record serve bench clean
+.PHONY: lab test record serve bench site site-serve clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +28,12 @@ $(BENCH_VENV)/.installed: requirements.txt requirements-bench.txt pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-bench.txt -e .
+	touch $@
+
+$(SITE_VENV)/.installed: requirements-site.txt pyproject.toml
+	test -x $(SITE_VENV)/bin/python || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SITE_VENV)/bin/python -m pip install --quiet -r requirements-site.txt -e .
 	touch $@
 
 ## open the course in JupyterLab, lesson 1 in front: the file browser reaches the whole course
@@ -52,5 +62,14 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m course.lessons.bench --rows 500000 --out chapters/02_production/bench/
 	@echo "Now re-record notebook 13, which shows these numbers: make record NOTEBOOKS=notebooks/13_backfill_at_scale.ipynb"
 
+## build the course as a static website in site/html, offline, from the notebooks' stored outputs
+## (nothing is executed); any Sphinx warning fails the build (see course/maintainer/site.py)
+site: $(SITE_VENV)/.installed
+	$(SITE_VENV)/bin/python -m course.maintainer.site build $(SITE_DIR)
+
+## build the website, then serve it on http://127.0.0.1:8001 (SITE_PORT=... to choose)
+site-serve: site
+	$(SITE_VENV)/bin/python -m http.server --bind 127.0.0.1 --directory $(SITE_DIR)/html $(SITE_PORT)
+
 clean:
-	rm -rf $(VENV) $(LAB_VENV) $(BENCH_VENV)
+	rm -rf $(VENV) $(LAB_VENV) $(BENCH_VENV) $(SITE_VENV) $(SITE_DIR)

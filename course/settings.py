@@ -107,9 +107,9 @@ class SuiteSettings(_FromEnvironment):
         "1: a server that does not answer fails its tests instead of skipping them."))
     ci: bool = Field(False, validation_alias="CI", description=(
         "Set by CI services; true (1, true, yes) acts as COURSE_REQUIRE_SERVERS=1, and the "
-        "JupyterLab test then fails rather than skips without its browser."))
+        "browser tests (JupyterLab, the website) then fail rather than skip without their browser."))
     chromium: str | None = Field(None, validation_alias="COURSE_CHROMIUM", description=(
-        "The Chromium the JupyterLab test drives (a name on PATH or a path); unset: "
+        "The Chromium the browser tests drive (a name on PATH or a path); unset: "
         "chromium or chromium-browser."))
 
     @field_validator("test_engines", mode="before")

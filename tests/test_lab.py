@@ -21,10 +21,8 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -33,36 +31,20 @@ import pytest
 from course import REPO
 from course.learner import lab
 from course.settings import current as course_settings
-from course.settings import suite as suite_settings
+
+import browser as browser_helpers
+from browser import WAIT_MS
+from browser import free_port as _free_port
+from browser import wait_for as _wait_for
 
 LAB_PYTHON = REPO / ".venv-lab" / "bin" / "python"
 FIRST_LESSON = REPO / lab.FIRST_LESSON
 LINK = re.compile(r"\]\(([^)\s]+)\)")
-WAIT_MS = 180_000  # the bound of every wait in the browser; a loaded two-core machine is slow
-
-
-def _ci() -> bool:
-    return suite_settings().ci
-
-
-def _chromium() -> str | None:
-    named = suite_settings().chromium
-    if named:
-        return shutil.which(named)
-    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _missing() -> str | None:
     """Why the browser test cannot run here, in one line, or None."""
-    if _chromium() is None:
-        return "Chromium not found: install it (Debian: apt-get install chromium) or name it in COURSE_CHROMIUM"
-    if not LAB_PYTHON.exists():
-        return ".venv-lab not found: run `make .venv-lab/.installed` (or `make lab`) first"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright not installed in this environment: pip install -r requirements.txt"
-    return None
+    return browser_helpers.missing(LAB_PYTHON, "run `make .venv-lab/.installed` (or `make lab`) first")
 
 
 # -- what needs no browser ----------------------------------------------------------------
@@ -160,12 +142,6 @@ def test_saving_a_new_notebook_keeps_what_lab_sends(tmp_path):
 
 
 # -- the browser test ---------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _git(repo: Path, *args: str) -> str:
     command = ["git", "-c", "user.name=course test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false", *args]
     return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
@@ -199,16 +175,6 @@ def _first_chapter_link() -> tuple[str, str]:
 
 def _first_heading(path: Path) -> str:
     return next(line[2:].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("# "))
-
-
-def _wait_for(condition, what: str, timeout: float = WAIT_MS / 1000):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"{what}: not seen within {timeout:.0f} s")
 
 
 def _write_user_settings(settings: Path) -> None:
@@ -321,11 +287,7 @@ def _run_in_terminal(page, command: str, step: int) -> str:
 
 @pytest.mark.long
 def test_lab_in_a_browser(tmp_path):
-    reason = _missing()
-    if reason:
-        if _ci():
-            pytest.fail(f"{reason} (required under CI)", pytrace=False)
-        pytest.skip(reason)
+    browser_helpers.require(_missing())
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT_MS)
@@ -360,7 +322,7 @@ def test_lab_in_a_browser(tmp_path):
 
         _wait_for(answering, "JupyterLab answering")
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=_chromium(), headless=True)
+            browser = browser_helpers.launch(playwright)
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.set_default_timeout(WAIT_MS)

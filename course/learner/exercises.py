@@ -242,6 +242,12 @@ def _catalogue(course: syllabus.Syllabus) -> tuple[tuple[Exercise, ...], dict[st
     return tuple(found), broken
 
 
+def catalogue(course: syllabus.Syllabus) -> tuple[tuple[Exercise, ...], dict[str, str]]:
+    """A course's exercises in syllabus order, and {id: why it cannot be loaded} (the website
+    reads any course's, course/maintainer/site.py)."""
+    return _catalogue(course)
+
+
 def _all() -> tuple[Exercise, ...]:
     return _catalogue(syllabus.current())[0]
 

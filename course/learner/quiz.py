@@ -418,31 +418,37 @@ def _record(chapter: str, *, score: int, total: int, answered: int, finished: bo
 
 
 # -- on GitHub ----------------------------------------------------------------------------------
-def markdown(bank: Bank) -> str:
-    """The bank as Markdown: questions readable as they are, answers folded in <details>."""
+def details(summary: str, body: list[str]) -> list[str]:
+    """GitHub's way to fold: a <details> element, whose Markdown inside GitHub renders."""
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def markdown(bank: Bank, fold: Callable[[str, list[str]], list[str]] = details, generated: bool = True) -> str:
+    """The bank as Markdown: questions readable as they are, answers folded away by `fold`
+    (summary, body lines) -> lines: <details> for GitHub, a dropdown for the website
+    (course/maintainer/site.py). `generated`: say in a comment how the file is regenerated."""
     number = _number(bank.chapter)
+    comment = [f"<!-- Generated from {bank.path.name} by `python -m course.learner.quiz --write-markdown`: "
+               "edit the bank, then regenerate. -->", ""] if generated else []
     lines = [
         f"# {bank.title}",
         "",
-        f"<!-- Generated from {bank.path.name} by `python -m course.learner.quiz --write-markdown`: "
-        "edit the bank, then regenerate. -->",
-        "",
+        *comment,
         f"{len(bank.questions)} questions. Each answer is folded away: decide first, then open it.",
         f"To take the quiz in a terminal, with a score: `course quiz {number}`.",
     ]
     for index, item in enumerate(bank.questions, 1):
         lines += ["", f"## {index}. `{item.id}`", "", *_md_paragraphs(item.question), ""]
         lines += [f"- **{letter})** {' '.join(_paragraphs(text))}" for letter, text in item.options.items()]
-        lines += [
-            "", "<details>", "<summary>Answer</summary>", "",
+        body = [
             f"**{item.answer})** {' '.join(_paragraphs(item.options[item.answer]))}", "",
             *_md_paragraphs(item.explanation), "",
             *([f"Read again: [{item.lesson}](../../notebooks/{item.lesson})", ""] if item.lesson else []),
             "Why not the others:", "",
         ]
         for letter, text in item.why_not.items():
-            lines.append(f"- **{letter})** " + "\n\n  ".join(_paragraphs(text)))
-        lines += ["", "</details>"]
+            body.append(f"- **{letter})** " + "\n\n  ".join(_paragraphs(text)))
+        lines += ["", *fold("Answer", body)]
     return "\n".join(lines) + "\n"
 
 

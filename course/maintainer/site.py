@@ -1,0 +1,399 @@
+"""The course as a website: `make site` runs `python -m course.maintainer.site build site`.
+
+Sphinx (configured in docs/conf.py) reads a source folder that this module lays out afresh
+from the repository, in the repository's own layout, so that every relative link that works on
+GitHub and in JupyterLab works on the site too:
+
+    <out>/src/index.md                      README.md, then the table of contents (syllabus.toml)
+    <out>/src/notebooks/*.ipynb             the notebooks, as committed: their stored outputs are
+                                            what readers see (myst-nb executes nothing)
+    <out>/src/chapters/<id>/README.md       the chapter's page; its section for readers of the
+                                            source article, if it has one, becomes article.md
+    <out>/src/chapters/<id>/QUIZ.md         the quiz, made from its bank with the answers folded
+    <out>/src/chapters/<id>/exercises/...   a page per exercise, made from its exercise.toml:
+                                            the task, hints and solution folded
+    <out>/src/chapters/<id>/**/*.md         every other page of the chapter (the engines table,
+                                            the glossary, the benchmark's results and its plots)
+    <out>/src/<any other linked file>       a file a page links to (a test, syllabus.toml, an
+                                            exercise.toml), which the site serves as a download
+
+Nothing in <out> is committed (git ignores site/). Every list comes from syllabus.toml and the
+chapter folders: a new chapter needs no change here. A link to a file that does not exist, or
+to a folder, stops the build with one line naming the page and the link. After Sphinx, which
+treats any warning as an error, every page is checked to load nothing from another host.
+
+    python -m course.maintainer.site build site      # site/html is the website
+    python -m course.maintainer.site sources DIR     # only lay out the sources (no Sphinx needed)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+from course import REPO, syllabus
+
+CONF_DIR = REPO / "docs"
+# The section of a chapter README for readers of the article the course grew out of
+# (tests/test_article_map.py checks it): on the site it is a page of its own.
+ARTICLE_GUIDE = "## If you read the article first"
+ARTICLE_PAGE = "article.md"
+IMAGES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp")
+PAGE_SUFFIXES = (".md", ".ipynb")
+
+LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+FENCE = re.compile(r"^\s*(```|~~~|:::)")
+SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+class SiteError(Exception):
+    """The course cannot be laid out as a website; one line naming the file and the problem."""
+
+
+# -- Markdown helpers ---------------------------------------------------------------------------
+
+def _headings(text: str) -> list[tuple[int, int, str]]:
+    """(line index, level, text) of each ATX heading outside fenced blocks."""
+    found, fence = [], None
+    for index, line in enumerate(text.splitlines()):
+        opened = FENCE.match(line)
+        if opened:
+            fence = None if fence == opened.group(1) else (fence or opened.group(1))
+            continue
+        match = HEADING.match(line) if fence is None else None
+        if match:
+            found.append((index, len(match.group(1)), match.group(2)))
+    return found
+
+
+def _with_title(text: str, title: str) -> str:
+    """A page whose first heading is not a level-1 title (a generated table that another page
+    embeds) gets `title`, and its headings move up so that the highest is level 2."""
+    heads = _headings(text)
+    if heads and heads[0][1] == 1:
+        return text
+    shift = min(level for _, level, _ in heads) - 2 if heads else 0
+    lines = text.splitlines()
+    for index, level, _ in heads:
+        lines[index] = lines[index][shift:] if shift > 0 else lines[index]
+    return f"# {title}\n\n" + "\n".join(lines) + "\n"
+
+
+def _title_from_path(relative: Path) -> str:
+    words = " ".join(part.replace("_", " ").replace("-", " ") for part in relative.with_suffix("").parts)
+    return words[:1].upper() + words[1:]
+
+
+def _fence(code: str, language: str) -> str:
+    """A fenced code block that no backtick run inside `code` can close."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{language}\n{code.rstrip()}\n{ticks}"
+
+
+def dropdown(summary: str, body: list[str]) -> list[str]:
+    """A folded block on the site (sphinx-design's dropdown: a <details> element, no script)."""
+    return [f":::{{dropdown}} {summary}", *body, ":::"]
+
+
+def _text(text: str) -> str:
+    """Plain text of a TOML definition (a task, a hint) as Markdown: `<` outside code spans is
+    literal ("user-<id>@example.invalid"), not the start of an HTML tag."""
+    parts = re.split(r"(`+[^`]*`+)", text)
+    return "".join(part if part.startswith("`") else part.replace("<", "\\<") for part in parts)
+
+
+def _markdown_links(text: str) -> list[str]:
+    return [target for _, _, target in LINK.findall(text)]
+
+
+# -- the pages ------------------------------------------------------------------------------------
+
+def _split_article_guide(text: str) -> tuple[str, str | None]:
+    """(the chapter page, the article guide as a page of its own, or None)."""
+    lines = text.splitlines()
+    heads = _headings(text)
+    start = next((i for i, level, title in heads if f"{'#' * level} {title}" == ARTICLE_GUIDE), None)
+    if start is None:
+        return text, None
+    end = next((i for i, level, _ in heads if i > start and level <= 2), len(lines))
+    section = "\n".join(lines[start + 1:end]).strip("\n")
+    guide = _with_title(section, ARTICLE_GUIDE.lstrip("# "))
+    pointer = [ARTICLE_GUIDE, "",
+               f"Where each section of the article is covered, and what the course corrects: "
+               f"[{ARTICLE_GUIDE.lstrip('# ')}]({ARTICLE_PAGE}).", ""]
+    return "\n".join(lines[:start] + pointer + lines[end:]) + "\n", guide
+
+
+def _quiz_page(chapter: syllabus.Chapter) -> str:
+    from course.learner import quiz
+
+    bank = quiz.load(chapter.quiz_path, chapter=chapter.id)
+    return quiz.markdown(bank, fold=dropdown, generated=False)
+
+
+def _exercise_page(exercise, label: str, notebooks: dict[str, syllabus.Notebook], depth: str) -> str:
+    notebook = notebooks.get(exercise.notebook)
+    after = (f"After notebook [{notebook.label}: {notebook.title}]({depth}notebooks/{notebook.file}). "
+             if notebook else "")
+    lines = [f"# Exercise {label}: {exercise.title}", "",
+             f"{after}Its id: `{exercise.id}`.", "", "## The task", "", _text(exercise.task), "", "## Your file", ""]
+    for file in exercise.files:
+        lines.append(f"- `work/{exercise.id}/{file.name}`: `{file.path}` in the project")
+    lines += ["", "In the course's environment (JupyterLab's terminal, or after `make lab`), from the repository:",
+              "", _fence(f"course show {exercise.id}     # the task, and where your file is\n"
+                         f"course check {exercise.id}    # what is still wrong (exit 0 once it passes)\n"
+                         f"course hint {exercise.id}     # one hint more each time you ask", "bash"), ""]
+    for file in exercise.files:
+        lines += dropdown(f"The file you start from: `{file.name}`",
+                          [_fence(file.starter.read_text(encoding="utf-8"), _language(file.starter))])
+        lines.append("")
+    lines += ["## Hints", "", "Open one at a time.", ""]
+    for number, text in enumerate(exercise.hints, 1):
+        lines += dropdown(f"Hint {number} of {len(exercise.hints)}", [_text(text)])
+        lines.append("")
+    lines += ["## The solution", ""]
+    for file in exercise.files:
+        lines += dropdown(f"The reference solution: `{file.path}`",
+                          [_fence(file.solution.read_text(encoding="utf-8"), _language(file.solution))])
+        lines.append("")
+    if exercise.wrong:
+        turns = [f"- {_text(attempt.why)}: the check says “{attempt.expected('sqlite') if attempt.applies('sqlite') else attempt.expects['expect']}”"
+                 + (f" (on {', '.join(attempt.only)})" if attempt.only else "")
+                 for attempt in exercise.wrong]
+        lines += dropdown("Wrong turns the check catches", turns)
+    return "\n".join(lines) + "\n"
+
+
+def _language(path: Path) -> str:
+    return {".py": "python", ".ini": "ini", ".toml": "toml", ".sql": "sql", ".md": "markdown"}.get(path.suffix, "text")
+
+
+def _exercises_index(chapter: syllabus.Chapter, loaded: dict) -> str:
+    lines = [f"# Exercises of chapter {chapter.number}", "",
+             "Each exercise is one file you edit; `course check <id>` runs it against throwaway databases "
+             "and says the first thing that is still wrong. Hints and the solution are folded on each page.", "",
+             "| # | Exercise | The task, in one line |", "|---|---|---|"]
+    for entry in chapter.exercises:
+        lines.append(f"| {entry.label(chapter.number)} | [{loaded[entry.id].title}]({entry.id}/index.md) | {entry.summary} |")
+    lines += ["", "```{toctree}", ":hidden:", "", *[f"{entry.id}/index" for entry in chapter.exercises], "```", ""]
+    return "\n".join(lines)
+
+
+def _toctree(caption: str, entries: list[str]) -> str:
+    return "\n".join(["```{toctree}", f":caption: {caption}", ":hidden:", "", *entries, "```", ""])
+
+
+def pages(root: Path = REPO) -> tuple[dict[str, str], dict[str, Path]]:
+    """The site's sources: ({path in src: text of a page}, {path in src: file to copy})."""
+    from course.learner import exercises as exercise_module
+
+    course = syllabus.load(root)
+    catalogue, broken = exercise_module.catalogue(course)
+    if broken:
+        name, why = next(iter(broken.items()))
+        raise SiteError(f"exercise {name!r} cannot be loaded: {why}")
+    loaded = {e.id: e for e in catalogue}
+    notebooks = {n.file: n for n in course.notebooks()}
+    texts: dict[str, str] = {}
+    copies: dict[str, Path] = {}
+    toctrees = []
+    for chapter in course.chapters:
+        base = f"{syllabus.CHAPTERS}/{chapter.id}"
+        entries = [f"About this chapter <{base}/README>"]
+        entries += [f"{syllabus.NOTEBOOKS}/{Path(n.file).stem}" for n in chapter.notebooks]
+        for notebook in chapter.notebooks:
+            copies[f"{syllabus.NOTEBOOKS}/{notebook.file}"] = root / syllabus.NOTEBOOKS / notebook.file
+        readme = chapter.folder / "README.md"
+        text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {chapter.heading}\n"
+        text, guide = _split_article_guide(text)
+        texts[f"{base}/README.md"] = text
+        if chapter.exercises:
+            texts[f"{base}/exercises/index.md"] = _exercises_index(chapter, loaded)
+            for entry in chapter.exercises:
+                texts[f"{base}/exercises/{entry.id}/index.md"] = _exercise_page(
+                    loaded[entry.id], entry.label(chapter.number), notebooks, "../../../../")
+            entries.append(f"{base}/exercises/index")
+        if chapter.quiz:
+            from course.learner import quiz
+
+            texts[f"{base}/{quiz.MARKDOWN_FILE}"] = _quiz_page(chapter)
+            entries.append(f"{base}/{Path(quiz.MARKDOWN_FILE).stem}")
+        if guide is not None:
+            texts[f"{base}/{ARTICLE_PAGE}"] = guide
+            entries.append(f"{base}/{Path(ARTICLE_PAGE).stem}")
+        for page in sorted(chapter.folder.rglob("*.md")):
+            relative = page.relative_to(chapter.folder)
+            if relative.parts[0] == "exercises" or f"{base}/{relative}" in texts or relative.name.startswith("."):
+                continue
+            text = _with_title(page.read_text(encoding="utf-8"), _title_from_path(relative))
+            shown = {Path(t.split("#")[0]).name for t in _markdown_links(text)}
+            plots = sorted(p for p in page.parent.iterdir() if p.suffix in IMAGES and p.name not in shown)
+            if plots:  # the plots a generated table goes with (the benchmark's results.png)
+                text += "\n## Plots\n\n" + "\n\n".join(f"![{p.stem}]({p.name})" for p in plots) + "\n"
+            texts[f"{base}/{relative}"] = text
+            entries.append(f"{base}/{relative.with_suffix('')}")
+        toctrees.append(_toctree(chapter.heading, entries))
+    index = (root / "README.md").read_text(encoding="utf-8")
+    texts["index.md"] = index.rstrip("\n") + "\n\n" + "\n".join(toctrees)
+    _add_linked_files(root, texts, copies)
+    return texts, copies
+
+
+def _page_links(relative: str, text: str | None, source: Path) -> list[str]:
+    if relative.endswith(".ipynb"):
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return _markdown_links(text or "")
+
+
+def _add_linked_files(root: Path, texts: dict[str, str], copies: dict[str, Path]) -> None:
+    """Every relative link of every page must reach a page of the site or a file of the
+    repository; such a file is copied beside the pages, where Sphinx serves it (a download)."""
+    pages_in_site = set(texts) | {p for p in copies if p.endswith(PAGE_SUFFIXES)}
+    for relative in sorted(set(texts) | set(copies)):
+        if not relative.endswith(PAGE_SUFFIXES):
+            continue
+        # index.md is README.md, which sits at the root as index.md does.
+        for target in _page_links(relative, texts.get(relative), copies.get(relative, Path())):
+            if SCHEME.match(target) or target.startswith("#"):
+                continue
+            path = target.split("#")[0]
+            inside = (Path(relative).parent / path)
+            resolved = (root / inside).resolve()
+            try:
+                name = resolved.relative_to(root.resolve()).as_posix()
+            except ValueError:
+                raise SiteError(f"{relative}: the link {target!r} leaves the repository") from None
+            if name in pages_in_site or name in copies:
+                continue
+            if resolved.is_dir():
+                raise SiteError(f"{relative}: the link {target!r} is a folder, which the site cannot show; "
+                                f"link a file in it")
+            if not resolved.is_file():
+                raise SiteError(f"{relative}: the link {target!r} reaches no file")
+            if name.endswith(PAGE_SUFFIXES):
+                raise SiteError(f"{relative}: the link {target!r} is a page that is not part of the site "
+                                f"(not in syllabus.toml nor in a chapter folder)")
+            copies[name] = resolved
+
+
+def write_sources(src: Path, root: Path = REPO) -> list[str]:
+    """Lay out the sources in `src`: a file is rewritten only when it changed (Sphinx then
+    rebuilds only what changed), and what is no longer a source is removed. Returns the pages."""
+    texts, copies = pages(root)
+    src.mkdir(parents=True, exist_ok=True)
+    wanted = set(texts) | set(copies)
+    for relative, text in texts.items():
+        target = src / relative
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    for relative, source in copies.items():
+        target = src / relative
+        if not target.is_file() or target.read_bytes() != source.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    for stale in sorted(src.rglob("*"), reverse=True):
+        relative = stale.relative_to(src).as_posix()
+        if stale.is_file() and relative not in wanted:
+            stale.unlink()
+        elif stale.is_dir() and not any(stale.iterdir()):
+            stale.rmdir()
+    return sorted(p for p in wanted if p.endswith(PAGE_SUFFIXES))
+
+
+# -- nothing from another host -----------------------------------------------------------------------
+
+class _Loads(HTMLParser):
+    """What a page makes the browser fetch: scripts, styles, images, frames, media."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag in ("script", "img", "iframe", "source", "video", "audio", "embed", "track") and values.get("src"):
+            self.urls.append(values["src"])
+        if tag == "link" and values.get("href") and values.get("rel") not in ("canonical", "alternate"):
+            self.urls.append(values["href"])
+        if tag == "object" and values.get("data"):
+            self.urls.append(values["data"])
+        style = values.get("style") or ""
+        self.urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", style)
+
+
+def remote_loads(html_dir: Path) -> list[str]:
+    """Each place where a page or a style sheet of the built site loads something from another
+    host, as "file: url" (the browser test then watches what is really requested)."""
+    found = []
+    remote = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//")
+    for page in sorted(html_dir.rglob("*.html")):
+        parser = _Loads()
+        parser.feed(page.read_text(encoding="utf-8"))
+        found += [f"{page.relative_to(html_dir)}: {url}" for url in parser.urls
+                  if remote.match(url) and not url.startswith("data:")]
+    for sheet in sorted(html_dir.rglob("*.css")):
+        text = sheet.read_text(encoding="utf-8", errors="replace")
+        for url in re.findall(r"(?:url\(\s*['\"]?|@import\s+['\"])([^'\")\s]+)", text):
+            if remote.match(url):
+                found.append(f"{sheet.relative_to(html_dir)}: {url}")
+    return found
+
+
+# -- building -----------------------------------------------------------------------------------------
+
+def build(out: Path, root: Path = REPO, jobs: str = "auto") -> int:
+    """Lay out the sources in out/src and build out/html; 0 when the site is complete."""
+    from sphinx.cmd.build import build_main
+
+    out = Path(out)
+    try:
+        write_sources(out / "src", root)
+    except (SiteError, syllabus.SyllabusError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    # Always a whole build: Sphinx re-reads only changed sources, so after a failed build a
+    # second one would pass without repeating the warnings, and removed pages would stay.
+    for folder in (out / "html", out / "doctrees"):
+        shutil.rmtree(folder, ignore_errors=True)
+    # -W --keep-going: every warning is reported, and any fails the build; -n: nitpicky.
+    status = build_main(["-b", "html", "-W", "--keep-going", "-n", "-q", "-j", jobs, "-c", str(CONF_DIR),
+                         "-d", str(out / "doctrees"), str(out / "src"), str(out / "html")])
+    if status:
+        print("error: Sphinx reported the problems above; the site is not complete", file=sys.stderr)
+        return status
+    remote = remote_loads(out / "html")
+    if remote:
+        print(f"error: a page loads from another host: {remote[0]}" + (f" (and {len(remote) - 1} more)" if len(remote) > 1 else ""),
+              file=sys.stderr)
+        return 1
+    print(f"the site is in {out / 'html'}: open {out / 'html' / 'index.html'}, or serve it: "
+          f"python -m http.server --directory {out / 'html'}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "build":
+        return build(Path(argv[1]))
+    if len(argv) == 2 and argv[0] == "sources":
+        try:
+            for page in write_sources(Path(argv[1])):
+                print(page)
+        except (SiteError, syllabus.SyllabusError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    print("usage: python -m course.maintainer.site build DIR     (the website in DIR/html)\n"
+          "       python -m course.maintainer.site sources DIR   (only its sources, in DIR)", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

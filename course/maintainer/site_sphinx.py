@@ -1,0 +1,61 @@
+"""The course website's own Sphinx extension (docs/conf.py), for lighter pages.
+
+- Folded blocks: `:::{dropdown} Summary` ... `:::` becomes <details><summary>, folded without
+  any script, in furo's colours (docs/_static/site.css). sphinx-design has the same directive,
+  but adds 62 KB of style sheet and script to every page for it; this adds none.
+- myst-nb's style sheet is not linked: 43 KB on every page, mostly a 256-colour palette for
+  ANSI escapes that no stored output of the course contains (its `nb_append_css = False` only
+  applies to docutils builds). docs/_static/site.css draws the cells instead.
+"""
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+class details(nodes.General, nodes.Element):
+    pass
+
+
+class summary(nodes.General, nodes.TextElement):
+    pass
+
+
+class Dropdown(SphinxDirective):
+    required_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+
+    def run(self):
+        node = details(classes=["dropdown"])
+        self.set_source_info(node)
+        title, messages = self.parse_inline(self.arguments[0], lineno=self.lineno)
+        node += summary("", "", *title)
+        node += self.parse_content_to_nodes()
+        return [node, *messages]
+
+
+def _visit_details(translator, node):
+    translator.body.append(translator.starttag(node, "details"))
+
+
+def _depart_details(translator, node):
+    translator.body.append("</details>\n")
+
+
+def _visit_summary(translator, node):
+    translator.body.append(translator.starttag(node, "summary", suffix=""))
+
+
+def _depart_summary(translator, node):
+    translator.body.append("</summary>\n")
+
+
+def setup(app):
+    # myst-nb (listed before this extension) has registered its style sheet by now; the HTML
+    # builder reads the registry when it starts, after every extension's setup.
+    app.registry.css_files[:] = [(name, attributes) for name, attributes in app.registry.css_files
+                                 if not name.startswith("mystnb.")]
+    app.add_node(details, html=(_visit_details, _depart_details))
+    app.add_node(summary, html=(_visit_summary, _depart_summary))
+    app.add_directive("dropdown", Dropdown)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
