@@ -174,6 +174,8 @@ def cmd_show(args, style: Style) -> int:
     _out()
     for line in _describe_files(exercise):
         _out(line)
+    if exercise.about_servers:
+        _out(exercises.server_note(exercise))
     _out(f"Check it: {_prog()} check {exercise.id}    Stuck? {_prog()} hint {exercise.id}")
     return 0
 
