@@ -381,7 +381,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
     started = time.perf_counter()
     try:
         settings.current()
-        server, setting = check_server(exercise, server)
+        server = check_server(exercise, server)
     except (settings.SettingsError, engines.EngineSetupError) as exc:
         return Result(exercise, False, str(exc), time.perf_counter() - started, setup_problem=True)
     if files is None:
@@ -399,9 +399,8 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
             try:
                 ws = workspace.fresh(exercise.id, exercise.stage, server=server, root=Path(temporary))
             except engines.EngineSetupError as exc:
-                if exercise.about_servers:
-                    raise engines.EngineSetupError(f"{_about(exercise)}: {exc}; start it, or set {setting} "
-                                                   f"to a {engines.ENGINE_TITLES[engines.name_of(server)]} server") from None
+                if exercise.about_servers:  # the message names the variable: say what the server is for
+                    raise engines.EngineSetupError(f"{_about(exercise)}: {exc}") from None
                 raise
             given = exercise.directory / "given"
             if given.is_dir():
@@ -430,31 +429,30 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
 
 
 def check_server(exercise: Exercise, server=None):
-    """(the server to check `exercise` on, the variable that named it): `server` if given (a URL,
-    "sqlite" or None for SQLite), else the configured one (COURSE_DATABASE_URL). An exercise
+    """Where to check `exercise`, as workspace.fresh(server=...) takes it: `server` if given (a
+    URL, or "sqlite" for SQLite), else the configured one (COURSE_DATABASE_URL). An exercise
     about servers is checked on the configured server when it is one of its engines, else on
-    the server of its first engine (COURSE_POSTGRESQL_SERVER, COURSE_MARIADB_SERVER): a learner
-    on SQLite needs only that server running. A server given explicitly that the exercise is
-    not about is refused (EngineSetupError), as nothing would be checked."""
+    the server of its first engine ("postgresql": COURSE_POSTGRESQL_SERVER, and so on): a
+    learner on SQLite needs only that server running. A server given explicitly that the
+    exercise is not about is refused (EngineSetupError): nothing would be checked."""
     from course.runtime import engines
 
     given = server is not None
     server = (None if server == "sqlite" else server) if given else engines.server_url()
-    setting = engines.SETTING
     engine = engines.name_of(server)
-    if engine not in exercise.engines:
-        if given:
-            raise engines.EngineSetupError(f"{_about(exercise)}: it is not checked on {engines.ENGINE_TITLES[engine]}")
-        setting = engines.setting_for(exercise.engines[0])
-        server = engines.server_for(exercise.engines[0])
-    return server, setting
+    if engine in exercise.engines:
+        return server
+    if given:
+        raise engines.EngineSetupError(f"{_about(exercise)}: it is not checked on {engines.ENGINE_TITLES[engine]}")
+    return exercise.engines[0]
 
 
 def check_engine(exercise: Exercise) -> str:
     """The engine `course check` would check `exercise` on now (settings as they are)."""
     from course.runtime import engines
 
-    return engines.name_of(check_server(exercise)[0])
+    server = check_server(exercise)
+    return server if server in engines.SERVER_ENGINES else engines.name_of(server)
 
 
 def _about(exercise: Exercise) -> str:

@@ -216,7 +216,10 @@ def _serve(socket_path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)
-    print("ready", flush=True)
+    try:
+        print("ready", flush=True)
+    except BrokenPipeError:
+        return  # whoever started us is gone already (a check that stopped at once, say)
     try:
         while True:
             readable, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
