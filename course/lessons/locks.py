@@ -173,7 +173,7 @@ def sessions(engine: sa.Engine, names: dict[int, str], statements: dict[str, str
     def who(ident: int, query: str | None) -> str:
         if ident in names:
             return names[ident]
-        return next((label for start, label in statements.items() if (query or "").startswith(start)), f"session {ident}")
+        return next((label for start, label in statements.items() if (query or "").lstrip().startswith(start)), f"session {ident}")
 
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
@@ -194,12 +194,29 @@ def sessions(engine: sa.Engine, names: dict[int, str], statements: dict[str, str
 
 
 def waiting(engine: sa.Engine, statement_start: str) -> int:
-    """How many sessions running a statement that starts with `statement_start` wait for a lock."""
+    """How many sessions running a statement that starts with `statement_start` (after any
+    leading white space: Alembic starts some with a line break) wait for a lock."""
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             query = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND wait_event_type = 'Lock' AND query LIKE :start")
+                     "AND wait_event_type = 'Lock' AND ltrim(query, E' \\t\\r\\n') LIKE :start")
         else:
             query = ("SELECT count(*) FROM information_schema.processlist WHERE db = database() "
-                     "AND state LIKE 'Waiting for%lock' AND info LIKE :start")
+                     "AND state LIKE 'Waiting for%lock' AND TRIM(LEADING '\\n' FROM TRIM(info)) LIKE :start")
         return connection.execute(sa.text(query), {"start": statement_start + "%"}).scalar()
+
+
+def table_locks(engine: sa.Engine, table: str, names: dict[int, str], statements: dict[str, str] | None = None) -> list[tuple]:
+    """PostgreSQL: the locks other sessions hold or wait for on `table`, as (who, mode, granted)."""
+    statements = statements or {}
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT l.pid, a.query, l.mode, l.granted FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE c.relname = :table AND l.pid <> pg_backend_pid() "
+            "ORDER BY a.backend_start, l.mode"), {"table": table}).all()
+    found = []
+    for pid, query, mode, granted in rows:
+        who = names.get(pid) or next((label for start, label in statements.items() if (query or "").lstrip().startswith(start)),
+                                     f"session {pid}")
+        found.append((who, mode, "held" if granted else "waiting"))
+    return found

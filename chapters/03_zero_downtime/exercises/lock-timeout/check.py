@@ -2,12 +2,12 @@
 migration gives up instead of queueing the app behind it."""
 
 import json
-import threading
 import time
 
 import sqlalchemy as sa
 
-from course.learner.checks import Fail
+from course.learner.checks import Fail, while_it_waits
+from course.lessons.locks import waiting
 
 USERS = [{"id": n, "username": f"user{n}", "password_hash": "x", "email": f"user{n}@example.com"} for n in (1, 2, 3)]
 MOST = 2  # seconds: the longest the migration may wait for a lock
@@ -44,58 +44,29 @@ def _the_migrations_limits(run) -> None:
                    f"{MOST} s the app can wait behind it (innodb_lock_wait_timeout is for row locks only)")
 
 
-def _waiting_alter(run, engine: sa.Engine) -> bool:
-    with engine.connect() as connection:
-        if run.ws.engine_name == "postgresql":
-            query = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE%'")
-        else:
-            query = ("SELECT count(*) FROM information_schema.processlist WHERE db = database() "
-                     "AND state = 'Waiting for table metadata lock' AND info LIKE 'ALTER TABLE%'")
-        return bool(connection.execute(sa.text(query)).scalar())
-
-
 def _upgrade_behind_a_reader(run) -> tuple[str | None, bool]:
     """Upgrade to 0003 while another transaction has read `user` and stays open. Returns (the
     failure message or None, whether the migration was still waiting after HOLD seconds)."""
     engine = run.ws.engine
-    finished = threading.Event()
-    seen = {"still waiting": False}
+
+    def hold_on():
+        # The migration waits: the reader holds on until it stops waiting, or HOLD seconds.
+        deadline = time.monotonic() + HOLD
+        while waiting(engine, "ALTER TABLE"):
+            if time.monotonic() > deadline:
+                return True
+            time.sleep(0.02)
+        return False
+
     with engine.connect() as reader:
         reader.execute(sa.text(f"SELECT count(*) FROM {run.quote('user')}"))  # its transaction stays open
-
-        def watch():
-            # Until the migration waits for its lock (or is over), then until it stops waiting
-            # or HOLD seconds pass; then the reader lets go, whatever happened, so the check
-            # never hangs.
+        with while_it_waits(run, "ALTER TABLE", hold_on, reader.rollback) as seen:
             try:
-                deadline = time.monotonic() + 30
-                while not finished.is_set() and not _waiting_alter(run, engine) and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                deadline = time.monotonic() + HOLD
-                while not finished.is_set() and _waiting_alter(run, engine):
-                    if time.monotonic() > deadline:
-                        seen["still waiting"] = True
-                        break
-                    time.sleep(0.02)
-            except Exception as exc:  # noqa: BLE001 - reported by the check, in its words
-                seen["error"] = exc
-            finally:
-                reader.rollback()
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        try:
-            run.upgrade("0003", doing="upgrading to 0003 while another transaction had read user")
-            failure = None
-        except Fail as exc:
-            failure = str(exc)
-        finally:
-            finished.set()
-            watcher.join(HOLD + 35)
-    if "error" in seen:
-        raise seen["error"]  # a bug of the check: run_check words it as one
-    return failure, seen["still waiting"]
+                run.upgrade("0003", doing="upgrading to 0003 while another transaction had read user")
+                failure = None
+            except Fail as exc:
+                failure = str(exc)
+    return failure, bool(seen.get("then"))
 
 
 def check(run):
