@@ -282,6 +282,51 @@ def downgrade() -> None:
         return text
 
 
+@contextlib.contextmanager
+def while_it_waits(run: Run, statement_start: str, when_waiting, release, bound: float = 30.0):
+    """For a step that runs the learner's migration inside the block, while the check holds a
+    lock the migration needs: a thread waits until a session of the workspace's database runs a
+    statement starting with `statement_start` and waits for a lock, then calls `when_waiting()`
+    (what it returns is kept in seen["then"]) and `release()`, which lets the migration go on.
+    `release()` is called however things go (the migration never seen waiting within `bound`
+    seconds, the step over, an error), so a check can never hang on its own lock. Yields `seen`:
+    {"waited": bool, "then": ...}; the thread is joined when the block ends."""
+    import threading
+    import time
+
+    from course.lessons.locks import waiting
+
+    finished = threading.Event()
+    seen: dict = {"waited": False}
+
+    def watch():
+        try:
+            deadline = time.monotonic() + bound
+            while not finished.is_set() and time.monotonic() < deadline:
+                if waiting(run.ws.engine, statement_start):
+                    seen["waited"] = True
+                    seen["then"] = when_waiting()
+                    break
+                time.sleep(0.02)
+        except Exception as exc:  # noqa: BLE001 - a bug of the check, raised below
+            seen["error"] = exc
+        finally:
+            try:
+                release()
+            except Exception as exc:  # noqa: BLE001
+                seen.setdefault("error", exc)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield seen
+    finally:
+        finished.set()
+        watcher.join(bound + 10)
+    if "error" in seen:
+        raise seen["error"]
+
+
 def _heads(revisions: Mapping[str, tuple[str, ...]]) -> list[str]:
     """The revisions no other revision follows."""
     parents = {p for down in revisions.values() for p in down}

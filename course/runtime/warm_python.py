@@ -226,10 +226,14 @@ def _serve(socket_path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)
-    print("ready", flush=True)
+    try:
+        print("ready", flush=True)
+        started = True
+    except BrokenPipeError:
+        started = False  # whoever started us is gone already (a check that stopped at once, say)
     later = list(PRELOAD_LATER)
     try:
-        while True:
+        while started:
             readable, _, _ = select.select([listener, sys.stdin], [], [], 0 if later else 1.0)
             if not readable and later:
                 _quietly_import(later.pop(0))
