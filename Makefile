@@ -6,7 +6,7 @@ BENCH_VENV := .venv-bench
 # Three workers on two cores: notebook kernels and subprocesses spend part of their time waiting.
 PYTEST_ARGS ?= -n 3
 
-.PHONY: lab test record serve bench clean
+.PHONY: lab test record serve bench ddl-locks clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ serve: $(LAB_VENV)/.installed
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m course.lessons.bench --rows 500000 --out chapters/02_production/bench/
 	@echo "Now re-record notebook 13, which shows these numbers: make record NOTEBOOKS=notebooks/13_backfill_at_scale.ipynb"
+
+## re-measure chapter 3's table of schema changes (ten ALTERs on a 1,000,000-row table while another
+## session writes; MariaDB and PostgreSQL; course.lessons.ddl_locks; about six minutes on two cores)
+ddl-locks: $(VENV)/.installed
+	$(VENV)/bin/python -m course.lessons.ddl_locks --rows 1000000 --out chapters/03_zero_downtime/ddl/
+	@echo "Now re-record notebook 19, which shows this table: make record NOTEBOOKS=notebooks/19_what_locks.ipynb"
 
 clean:
 	rm -rf $(VENV) $(LAB_VENV) $(BENCH_VENV)

@@ -227,8 +227,22 @@ def op_start_app(request: dict, project: Path) -> dict:
     return {"started": True, "error": "", "status": status, "log": log.getvalue()}
 
 
+def op_offline_sql(request: dict, project: Path) -> str:
+    """`alembic upgrade|downgrade <range> --sql` rendered for a dialect (no database is reached):
+    the script, as a reviewer or a linter reads it."""
+    from alembic import command
+
+    _refuse_app_imports(project / "alembic" / "versions")
+    os.environ["DATABASE_URL"] = request["url"]  # env.py reads it; offline, only its dialect counts
+    config = _config(project)
+    config.output_buffer = io.StringIO()
+    getattr(command, request["direction"])(config, request["range"], sql=True)
+    return config.output_buffer.getvalue()
+
+
 OPS = {
     "alembic": op_alembic,
+    "offline_sql": op_offline_sql,
     "revisions": op_revisions,
     "model_tables": op_model_tables,
     "differences": op_differences,
