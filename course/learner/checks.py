@@ -139,6 +139,11 @@ class Run:
         return self._child("offline_sql", doing or f"rendering `alembic {direction} {revisions} --sql`",
                            direction=direction, range=revisions, url=url)
 
+    def call(self, module: str, name: str, *, doing: str) -> None:
+        """Call the learner's `name(config, engine)` from `module` (a path in the project), in a
+        child process: the project's Alembic Config, and an Engine on this check's database."""
+        self._child("call", doing, module=module, name=name)
+
     def revisions(self) -> dict[str, tuple[str, ...]]:
         """Every revision id -> the ids it follows (its down_revision), all files loaded."""
         found = self._child("revisions", "reading the revision files")
