@@ -132,6 +132,18 @@ class Run:
             message=message, autogenerate=True, rev_id=rev_id,
         ))
 
+    def offline_sql(self, revisions: str, *, direction: str = "upgrade",
+                    url: str = "postgresql+psycopg://reviewer@db.invalid/app", doing: str | None = None) -> str:
+        """The script `alembic <direction> <revisions> --sql` writes for `url`'s dialect
+        (PostgreSQL by default; nothing connects): what a linter or a DBA reads."""
+        return self._child("offline_sql", doing or f"rendering `alembic {direction} {revisions} --sql`",
+                           direction=direction, range=revisions, url=url)
+
+    def call(self, module: str, name: str, *, doing: str) -> None:
+        """Call the learner's `name(config, engine)` from `module` (a path in the project), in a
+        child process: the project's Alembic Config, and an Engine on this check's database."""
+        self._child("call", doing, module=module, name=name)
+
     def revisions(self) -> dict[str, tuple[str, ...]]:
         """Every revision id -> the ids it follows (its down_revision), all files loaded."""
         found = self._child("revisions", "reading the revision files")
