@@ -36,6 +36,17 @@ MOVED = {
 }
 
 
+
+def main(argv: list[str] | None = None, prog: str = "course") -> int:
+    """The `course` command (pyproject.toml). Ctrl-C while its modules are still loading ends it as
+    Ctrl-C does later, with one line and status 130, instead of an import's traceback."""
+    try:
+        from course.learner import cli
+    except KeyboardInterrupt:
+        sys.stderr.write("\nInterrupted.\n")
+        return 130
+    return cli.main(argv, prog)
+
 def __getattr__(name: str):
     """`from course import workspace`: imported on first use, so `course` alone stays cheap."""
     if name in MOVED:

@@ -441,3 +441,20 @@ def test_a_setup_problem_is_not_a_wrong_answer(capsys, monkeypatch, progress_fil
     assert fix in err and "secret" not in err
     assert "hint" not in err and "Your file" not in err
     assert not progress_file.exists() or "add-email" not in json.loads(progress_file.read_text())["exercises"]
+
+
+INTERRUPTED_WHILE_LOADING = """
+import sys
+class Interrupt:  # Ctrl-C arriving while the command's modules load
+    def find_spec(self, name, path=None, target=None):
+        if name == "course.learner.cli":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt())
+import course
+sys.exit(course.main(["list"]))
+"""
+
+
+def test_ctrl_c_while_the_command_is_still_loading_prints_one_line():
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_WHILE_LOADING], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "\nInterrupted.\n")

@@ -263,7 +263,10 @@ def _serve(socket_path: str) -> None:
                     break
     finally:
         listener.close()
-        os.unlink(socket_path)
+        try:
+            os.unlink(socket_path)
+        except FileNotFoundError:
+            pass  # its folder went first (a check interrupted with Ctrl-C removes its scratch folder)
         folder = os.path.dirname(socket_path)
         if os.path.basename(folder).startswith("mip-warm-"):
             shutil.rmtree(folder, ignore_errors=True)
