@@ -296,15 +296,16 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
     _add_chapter(root)
     monkeypatch.setattr(syllabus, "ROOT", root)
 
-    # `course list`: third by position, whatever its folder is called
+    # `course list`: last by position, whatever its folder is called
+    n = len(syllabus.load(REPO).chapters) + 1
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "\nChapter 3: A chapter added by a test  (zz_added)\n" in out
-    assert "  [    ] 3.1  added-exercise  An exercise added by a test\n" in out
-    assert "  quiz: not taken yet  (course quiz 3)\n" in out
-    assert cli.main(["show", "3.1"]) == 0 and "[added-exercise, not done yet]" in capsys.readouterr().out
-    assert exercises.find_chapter("3") == quiz.resolve("3") == "zz_added"
-    assert [q.id for q in quiz.load_chapter("3").questions] == ["added-question"]
+    assert f"\nChapter {n}: A chapter added by a test  (zz_added)\n" in out
+    assert f"  [    ] {n}.1  added-exercise  An exercise added by a test\n" in out
+    assert f"  quiz: not taken yet  (course quiz {n})\n" in out
+    assert cli.main(["show", f"{n}.1"]) == 0 and "[added-exercise, not done yet]" in capsys.readouterr().out
+    assert exercises.find_chapter(str(n)) == quiz.resolve(str(n)) == "zz_added"
+    assert [q.id for q in quiz.load_chapter(str(n)).questions] == ["added-question"]
 
     # the generated tables: out of date until regenerated, then the new chapter is in them
     assert syllabus.out_of_date(syllabus.current()) == [root / "README.md", root / "chapters" / "zz_added" / "README.md"]
@@ -314,11 +315,11 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
     assert syllabus.main(["--check"]) == 0
     readme = (root / "README.md").read_text(encoding="utf-8")
     number = 17  # the number its file name starts with, as readers see it in the file browser
-    assert ("## Chapter 3: A chapter added by a test\n\n| # | Notebook | What you learn | Time |\n|---|---|---|---|\n"
+    assert (f"## Chapter {n}: A chapter added by a test\n\n| # | Notebook | What you learn | Time |\n|---|---|---|---|\n"
             f"| {number} | [The added lesson](notebooks/17_added.ipynb) | that one entry is enough | 5 min |\n\n"
             "Exercises and the quiz for the chapter: [chapters/zz_added](chapters/zz_added/README.md).\n") in readme
     page = (root / "chapters" / "zz_added" / "README.md").read_text(encoding="utf-8")
-    assert page.startswith("# Chapter 3: A chapter added by a test\n")
+    assert page.startswith(f"# Chapter {n}: A chapter added by a test\n")
     assert "| 1 | `added-exercise` | prove that an exercise needs no number of its own |\n" in page
 
     # the notebook tests: the new lesson is run on the servers and checked for its stored outputs
@@ -348,8 +349,9 @@ def test_a_chapter_that_moves_is_renumbered_everywhere(tmp_path, monkeypatch, ca
     and the generated pages follow; no folder or file is renamed."""
     root = copy_course(tmp_path / "course")
     text = (root / syllabus.FILE).read_text(encoding="utf-8")
-    head, first, second = text.split("[[chapters]]\n")
-    (root / syllabus.FILE).write_text(head + "[[chapters]]\n" + second.rstrip("\n") + "\n\n[[chapters]]\n" + first.rstrip("\n") + "\n")
+    head, first, second, *later = text.split("[[chapters]]\n")
+    (root / syllabus.FILE).write_text(head + "[[chapters]]\n" + second.rstrip("\n") + "\n\n[[chapters]]\n" + first.rstrip("\n")
+                                      + "\n" + "".join("\n[[chapters]]\n" + chapter.rstrip("\n") + "\n" for chapter in later))
     monkeypatch.setattr(syllabus, "ROOT", root)
     assert syllabus.chapter("1").id == "02_production" and quiz.resolve("2") == "01_alembic_basics"
     assert syllabus.notebooks()[0].file == "10_two_heads.ipynb" and syllabus.notebooks()[0].number == 1
