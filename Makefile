@@ -53,7 +53,7 @@ bench: $(BENCH_VENV)/.installed
 	@echo "Now re-record notebook 13, which shows these numbers: make record NOTEBOOKS=notebooks/13_backfill_at_scale.ipynb"
 
 ## re-measure chapter 3's table of schema changes (ten ALTERs on a 1,000,000-row table while another
-## session writes; MariaDB and PostgreSQL; course.lessons.ddl_locks; about six minutes on two cores)
+## session writes; MariaDB and PostgreSQL; course.lessons.ddl_locks; three to five minutes on two busy cores)
 ddl-locks: $(VENV)/.installed
 	$(VENV)/bin/python -m course.lessons.ddl_locks --rows 1000000 --out chapters/03_zero_downtime/ddl/
 	@echo "Now re-record notebook 19, which shows this table: make record NOTEBOOKS=notebooks/19_what_locks.ipynb"
