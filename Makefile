@@ -72,7 +72,7 @@ site-serve: site
 	$(SITE_VENV)/bin/python -m http.server --bind 127.0.0.1 --directory $(SITE_DIR)/html $(SITE_PORT)
 
 ## re-measure chapter 3's table of schema changes (ten ALTERs on a 1,000,000-row table while another
-## session writes; MariaDB and PostgreSQL; course.lessons.ddl_locks; about six minutes on two cores)
+## session writes; MariaDB and PostgreSQL; course.lessons.ddl_locks; three to five minutes on two busy cores)
 ddl-locks: $(VENV)/.installed
 	$(VENV)/bin/python -m course.lessons.ddl_locks --rows 1000000 --out chapters/03_zero_downtime/ddl/
 	@echo "Now re-record notebook 19, which shows this table: make record NOTEBOOKS=notebooks/19_what_locks.ipynb"

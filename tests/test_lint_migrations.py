@@ -86,3 +86,30 @@ def test_the_command_line_exits_with_the_gate(capsys, project_with):
     assert lint.main([str(SAMPLE_PROJECT)]) == 0
     assert capsys.readouterr().out.endswith("3 finding(s), 0 not accepted; squawk's exit status 1\n")
     assert lint.main([str(project_with(BLOCKING))]) == 1
+
+
+@pytest.mark.parametrize("server_url", ["postgresql"], indirect=True)
+def test_if_not_exists_skips_the_invalid_index_a_failed_concurrent_build_left(server_url):
+    """What notebook 21 and the quiz (invalid-index-rerun) say about prefer-robust-stmts' advice:
+    a re-run with IF NOT EXISTS 'succeeds' and the index stays INVALID."""
+    import sqlalchemy as sa
+
+    from course.runtime import engines
+
+    url = engines.create_database("t_invalid", server=server_url)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("CREATE TABLE c (id int PRIMARY KEY, e text)")
+            connection.exec_driver_sql("INSERT INTO c VALUES (1, 'x'), (2, 'x')")
+            build = "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix_c_e ON c (e)"
+            with pytest.raises(sa.exc.IntegrityError, match='could not create unique index "ix_c_e"'):
+                connection.exec_driver_sql(build)
+            connection.exec_driver_sql("DELETE FROM c WHERE id = 2")
+            connection.exec_driver_sql(build)  # no error: the name exists
+            valid = connection.exec_driver_sql(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_c_e'::regclass").scalar()
+        assert valid is False
+    finally:
+        engine.dispose()
+        engines.drop_database(url, server_url)
