@@ -167,9 +167,9 @@ def edited(exercise_id: str) -> Path:
 
 
 def test_reset_asks_and_keeps_the_file_when_told_no(capsys):
-    path = edited("type-in-stages")
+    path = edited("fk-orphans")
     asked = []
-    status = cli.cmd_reset(cli.parser().parse_args(["reset", "type-in-stages"]), cli.Style(sys.stdout),
+    status = cli.cmd_reset(cli.parser().parse_args(["reset", "fk-orphans"]), cli.Style(sys.stdout),
                            ask=lambda prompt: asked.append(prompt) or "n")
     out = capsys.readouterr().out
     assert status == 1
@@ -180,22 +180,22 @@ def test_reset_asks_and_keeps_the_file_when_told_no(capsys):
 
 
 def test_reset_without_a_terminal_and_without_yes_changes_nothing(capsys, monkeypatch):
-    path = edited("type-in-stages")
+    path = edited("fk-orphans")
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # input() meets end of file
-    status, out, _ = run(capsys, "reset", "type-in-stages")
+    status, out, _ = run(capsys, "reset", "fk-orphans")
     assert status == 1 and "--yes resets without asking" in out
     assert path.read_text() == "# my attempt\n"
 
 
 def test_reset_after_yes_restores_the_starter_and_keeps_a_backup(capsys, progress_file):
-    path = edited("type-in-stages")
-    status = cli.cmd_reset(cli.parser().parse_args(["reset", "type-in-stages"]), cli.Style(sys.stdout),
+    path = edited("fk-orphans")
+    status = cli.cmd_reset(cli.parser().parse_args(["reset", "fk-orphans"]), cli.Style(sys.stdout),
                            ask=lambda prompt: "y")
     out = capsys.readouterr().out
     assert status == 0
-    assert path.read_bytes() == exercises.get("type-in-stages").files[0].starter.read_bytes()
+    assert path.read_bytes() == exercises.get("fk-orphans").files[0].starter.read_bytes()
     [backup] = [p for p in path.parent.iterdir() if p != path]
-    assert backup.name.startswith("0004_price_in_cents.py.") and backup.suffix == ".bak"
+    assert backup.name.startswith("0004_post_author_fk.py.") and backup.suffix == ".bak"
     assert backup.read_text() == "# my attempt\n"
     assert f"Kept your version as {backup}" in out
 

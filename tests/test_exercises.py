@@ -128,6 +128,31 @@ def test_every_checker_is_proven(exercise, attempt, check_engine):
     assert attempt.expected(engine) in result.message, f"{attempt.name} fails, but not with {attempt.expected(engine)!r}"
 
 
+# fk-orphans on PostgreSQL: the production form, orphans repaired, the constraint added NOT VALID,
+# then validated in a transaction of its own, passes as the plain form does.
+TWO_STEP_FK = ("""
+    with op.batch_alter_table('post', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_post_author_id_user'), 'user', ['author_id'], ['id'])
+""", """
+    op.create_foreign_key(op.f('fk_post_author_id_user'), 'post', 'user', ['author_id'], ['id'],
+                          postgresql_not_valid=True)
+    with op.get_context().autocommit_block():
+        op.execute('ALTER TABLE post VALIDATE CONSTRAINT fk_post_author_id_user')
+""")
+
+
+@pytest.mark.parametrize("check_engine", ["postgresql"], indirect=True)
+def test_fk_orphans_accepts_repair_then_not_valid_then_validate_on_postgresql(check_engine, tmp_path):
+    exercise = exercises.get("fk-orphans")
+    [(name, solution)] = exercise.solution_files().items()
+    text = solution.read_text(encoding="utf-8")
+    assert text.count(TWO_STEP_FK[0]) == 1
+    two_step = tmp_path / name
+    two_step.write_text(text.replace(*TWO_STEP_FK), encoding="utf-8")
+    result = exercises.run_check(exercise, {name: two_step}, server=check_engine[1])
+    assert result.ok, result.message
+
+
 # -- the learner's files ------------------------------------------------------------------------
 
 def test_learner_files_come_from_the_starter_once_and_are_never_overwritten(learner_area):

@@ -87,6 +87,19 @@ def _expect_enforced(run, when: str) -> None:
                    "the foreign key from post.author_id to user.id is not enforced")
 
 
+def _expect_validated(run, when: str) -> None:
+    """PostgreSQL: a constraint added NOT VALID (after the repair) must be validated in the end."""
+    if run.ws.engine_name != "postgresql":
+        return
+    unproven = run.rows("SELECT conname FROM pg_constraint WHERE conrelid = 'post'::regclass "
+                        "AND contype = 'f' AND NOT convalidated")
+    if unproven:
+        name = unproven[0][0]
+        raise Fail(f"{when}, the foreign key {name} is NOT VALID: PostgreSQL checks new rows against it but "
+                   f"has never checked the old ones; once the orphans are repaired, run ALTER TABLE post "
+                   f"VALIDATE CONSTRAINT {name} (in a transaction of its own: op.get_context().autocommit_block())")
+
+
 def check(run):
     post = run.quote("post")
     run.upgrade("0003")
@@ -100,6 +113,7 @@ def check(run):
     if not any(fk["constrained_columns"] == ["author_id"] and fk["referred_table"] == "user"
                for fk in run.foreign_keys("post")):
         raise Fail(f"{when}, there is no foreign key from post.author_id to user.id")
+    _expect_validated(run, when)
     run.expect_matches_models(when)
     _expect_enforced(run, when)
 

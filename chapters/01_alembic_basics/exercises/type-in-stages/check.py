@@ -1,4 +1,11 @@
-"""type-in-stages: text prices become integer cents (new column, copy, switch, drop), exactly."""
+"""type-in-stages: text prices become integer cents in two revisions with a deploy between them.
+
+0004 expands (price_cents added and filled, price kept), 0005 contracts (catch-up copy, NOT
+NULL, price dropped). The check plays the releases: the 0003 release (price only) keeps
+serving after 0004, during the rollout and after a rollback of the code; the 0004 release
+writes both columns; the 0005 release writes price_cents only. Every price is compared as a
+value, in cents or as text, never counted.
+"""
 
 from decimal import Decimal, InvalidOperation
 
@@ -21,16 +28,50 @@ MORE = [
     {"id": 103, "name": "Biscuits", "price": "3.05"},
     {"id": 104, "name": "Teapot", "price": "19.99"},
 ]
-# What the 0004 release does while it runs: changes a price and adds a product (no id).
-CHANGED = {"name": "Coffee", "price_cents": 1399}
-ADDED = {"name": "Filter", "price_cents": 250}
+# Between 0004 and 0005 both releases serve. The 0003 release changes a price and adds a
+# product, writing price only; the 0004 release does the same writing both columns.
+OLD_CHANGES = {"Coffee": "13.75"}
+OLD_ADDS = {"Honey": "6.40"}
+NEW_CHANGES = {"Tea": "8.40"}
+NEW_ADDS = {"Filter": "2.50"}
+# After 0005, the 0005 release (price_cents only) changes a price and adds a product.
+LAST_CHANGE = {"name": "Coffee", "price_cents": 1399}
+LAST_ADD = {"name": "Scale", "price_cents": 2599}
+
+OLD = "the 0003 release (it reads and writes price only, and still serves during the rollout and after a rollback of the code)"
+BOTH = "the 0004 release (it reads price_cents and writes both columns)"
 
 
 def cents(price: str) -> int:
     return int(Decimal(price) * 100)
 
 
-def _expect_cents(run, wanted: dict[str, int], when: str) -> None:
+def _old_release_reads(run, wanted: dict[str, int], when: str) -> None:
+    """Every price as the 0003 release reads it: the column price, as text."""
+    try:
+        with run.quiet(f"{when}, {OLD} reading the prices"):
+            shown = dict(run.rows(f"SELECT name, price FROM {run.quote('product')}"))
+    except Fail as exc:
+        raise Fail(f"{exc}. Keep price in the expand revision 0004; drop it in 0005, deployed once no 0003 release runs") from None
+    for name, value in wanted.items():
+        text = shown.get(name)
+        try:
+            same = text is not None and Decimal(str(text)) * 100 == value
+        except InvalidOperation:
+            same = False
+        if not same:
+            raise Fail(f"{when}, {OLD} shows {name}'s price as {text!r}; it is {value} cents, '{Decimal(value) / 100:.2f}'")
+
+
+def _write(run, doing: str, sql: str, params: dict, advice: str) -> None:
+    try:
+        with run.quiet(doing):
+            run.execute(sql, params)
+    except Fail as exc:
+        raise Fail(f"{exc}. {advice}") from None
+
+
+def _expect_cents(run, wanted: dict[str, int], when: str, *, contracted: bool) -> None:
     columns = run.columns("product")
     if "price_cents" not in columns:
         raise Fail(f"{when}, there is no column product.price_cents")
@@ -41,7 +82,9 @@ def _expect_cents(run, wanted: dict[str, int], when: str) -> None:
         if found[name] != value:
             shown = "NULL" if found[name] is None else f"{found[name]} cents"
             was = f"{Decimal(value) / 100:.2f}"
-            raise Fail(f"{when}, {name} costs {shown}; it cost '{was}' before, which is {value} cents")
+            raise Fail(f"{when}, {name} costs {shown}; its price is '{was}', which is {value} cents")
+    if not contracted:
+        return
     if "price" in columns:
         raise Fail(f"{when}, the old column product.price is still there: drop it once the values are copied")
     if columns["price_cents"]["nullable"]:
@@ -49,7 +92,7 @@ def _expect_cents(run, wanted: dict[str, int], when: str) -> None:
 
 
 def _expect_no_default(run, when: str) -> None:
-    """The 0004 release always sends a price; a product without one must be refused, not given one."""
+    """The 0005 release always sends a price; a product without one must be refused, not given one."""
     product = run.quote("product")
     try:
         with run.quiet("inserting a product without a price"):
@@ -63,47 +106,73 @@ def _expect_no_default(run, when: str) -> None:
     )
 
 
-def _expect_prices(run, wanted: dict[str, int], when: str) -> None:
-    """The text prices after a downgrade: the same amounts, to the cent (format is free: '12.5')."""
-    back = dict(run.rows(f"SELECT name, price FROM {run.quote('product')}"))
-    for name, value in wanted.items():
-        text = back.get(name)
-        try:
-            same = text is not None and Decimal(str(text)) * 100 == value
-        except InvalidOperation:
-            same = False
-        if not same:
-            raise Fail(f"{when}, {name}'s price is {text!r}; it was {value} cents, '{Decimal(value) / 100:.2f}'")
+def _expand_then_both_releases(run, wanted: dict[str, int], first: bool) -> None:
+    """0004 applied: check the copy, then let both releases work on the schema."""
+    when = "after upgrading to 0004 (the expand step)" + ("" if first else " again")
+    _old_release_reads(run, wanted, when)
+    _expect_cents(run, wanted, when, contracted=False)
+    if not first:
+        return
+    product = run.quote("product")
+    advice = "In the expand step the 0003 release must still work: keep price, and leave price_cents nullable"
+    for name, price in OLD_CHANGES.items():
+        _write(run, f"{when}, {OLD} changing {name}'s price",
+               f"UPDATE {product} SET price = :p WHERE name = :n", {"p": price, "n": name}, advice)
+    for name, price in OLD_ADDS.items():
+        _write(run, f"{when}, {OLD} adding the product {name}",
+               f"INSERT INTO {product} (name, price) VALUES (:n, :p)", {"n": name, "p": price}, advice)
+    for name, price in NEW_CHANGES.items():
+        _write(run, f"{when}, {BOTH} changing {name}'s price",
+               f"UPDATE {product} SET price = :p, price_cents = :c WHERE name = :n",
+               {"p": price, "c": cents(price), "n": name}, "")
+    for name, price in NEW_ADDS.items():
+        _write(run, f"{when}, {BOTH} adding the product {name}",
+               f"INSERT INTO {product} (name, price, price_cents) VALUES (:n, :p, :c)",
+               {"n": name, "p": price, "c": cents(price)}, "")
+    wanted |= {name: cents(price) for name, price in {**OLD_CHANGES, **OLD_ADDS, **NEW_CHANGES, **NEW_ADDS}.items()}
+    # A rollback of the code alone: the 0003 release reads what both releases wrote.
+    _old_release_reads(run, wanted, f"{when}, with both releases writing")
 
 
 def check(run):
     run.upgrade("0003")
     before = run.snapshot()
     run.insert("product", PRODUCTS)
-    run.upgrade("0004", doing="upgrading to 0004 with 5 products in the table")
-
-    when = "after upgrading to 0004"
     wanted = {p["name"]: cents(p["price"]) for p in PRODUCTS}
-    _expect_cents(run, wanted, when)
+
+    run.upgrade("0004", doing="upgrading to 0004 with 5 products in the table")
+    _expand_then_both_releases(run, wanted, first=True)
+    expanded = run.snapshot()
+
+    run.upgrade("0005", doing="upgrading to 0005 after both releases wrote prices")
+    when = "after upgrading to 0005 (the contract step)"
+    _expect_cents(run, wanted, when, contracted=True)
     run.expect_matches_models(when)
     _expect_no_default(run, when)
 
-    # The 0004 release at work: a price changes, a product is added. A downgrade keeps both.
+    # The 0005 release at work; then a rollback, all the way to 0003.
     product = run.quote("product")
-    run.execute(f"UPDATE {product} SET price_cents = :c WHERE name = :n", {"c": CHANGED["price_cents"], "n": CHANGED["name"]})
-    run.insert("product", [ADDED])
-    wanted |= {CHANGED["name"]: CHANGED["price_cents"], ADDED["name"]: ADDED["price_cents"]}
+    run.execute(f"UPDATE {product} SET price_cents = :c WHERE name = :n", {"c": LAST_CHANGE["price_cents"], "n": LAST_CHANGE["name"]})
+    run.insert("product", [LAST_ADD])
+    wanted |= {LAST_CHANGE["name"]: LAST_CHANGE["price_cents"], LAST_ADD["name"]: LAST_ADD["price_cents"]}
 
-    run.downgrade("0003")
+    run.downgrade("0004", doing="downgrading to 0004")
+    for problem in compare(expanded, run.snapshot(), what="downgrading to 0004"):
+        raise Fail(problem)
+    _old_release_reads(run, wanted, "after downgrading to 0004")
+    run.downgrade("0003", doing="downgrading to 0003")
     for problem in compare(before, run.snapshot(), what="downgrading to 0003"):
         raise Fail(problem)
-    _expect_prices(run, wanted, "after downgrading to 0003")
+    _old_release_reads(run, wanted, "after downgrading to 0003")
 
-    # The 0003 release runs again and adds products; then 0004 ships again.
+    # The 0003 release runs again and adds products; then 0004 and 0005 ship again.
     run.insert("product", MORE)
     wanted |= {p["name"]: cents(p["price"]) for p in MORE}
     run.upgrade("0004", doing="upgrading to 0004 again, with prices '0.1', '1000', '3.05' and '19.99' added")
-    _expect_cents(run, wanted, "after upgrading to 0004 again (prices '0.1', '1000', '3.05' and '19.99' added)")
+    _expand_then_both_releases(run, wanted, first=False)
+    run.upgrade("0005", doing="upgrading to 0005 again")
+    _expect_cents(run, wanted, "after upgrading to 0005 again (prices '0.1', '1000', '3.05' and '19.99' added)", contracted=True)
     run.downgrade("0003", doing="downgrading to 0003 again")
-    _expect_prices(run, wanted, "after downgrading to 0003 again")
-    return "Every price became exact integer cents, and the downgrade turns them back into the same amounts."
+    _old_release_reads(run, wanted, "after downgrading to 0003 again")
+    return ("Every price became exact integer cents in two steps: the 0003 release kept working after the "
+            "expand, the contract caught up with what it wrote, and the downgrades give the same amounts back.")

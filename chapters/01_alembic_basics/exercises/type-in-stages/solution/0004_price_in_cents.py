@@ -20,7 +20,11 @@ product = sa.table('product', sa.column('price', sa.String), sa.column('price_ce
 
 
 def upgrade() -> None:
-    # 1. Add the new column, nullable while it is still empty.
+    # The expand step. The 0003 release keeps serving on this schema during the rollout (and
+    # again after a rollback of the code): it reads and writes price, never price_cents. So
+    # price stays as it is, and price_cents stays nullable.
+
+    # 1. Add the new column, nullable.
     with op.batch_alter_table('product', schema=None) as batch_op:
         batch_op.add_column(sa.Column('price_cents', sa.Integer(), nullable=True))
 
@@ -28,19 +32,11 @@ def upgrade() -> None:
     #    (in floating point 0.29 * 100 is 28.999999999999996, which truncates to 28).
     op.execute(product.update().values(price_cents=sa.cast(sa.func.round(sa.cast(product.c.price, sa.Numeric(10, 2)) * 100), sa.Integer)))
 
-    # 3. Switch: every row has a value, so the column can refuse NULL; 4. drop the old one.
-    with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.alter_column('price_cents', existing_type=sa.Integer(), nullable=False)
-        batch_op.drop_column('price')
+    # 3. is a deploy, not a revision: the 0004 release reads price_cents and writes both
+    #    columns, so that price stays right for the 0003 release. 0005 drops price, later.
 
 
 def downgrade() -> None:
-    # The same stages backwards: new (old) column, copy, drop.
+    # Both releases kept price up to date: the copy can go without losing a price.
     with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('price', sa.String(length=20), nullable=True))
-    # Cents back to text with two decimals on MariaDB and PostgreSQL ('12.50'); SQLite writes
-    # '12.5'. The division is exact decimal (a real one on SQLite, exact for two decimals).
-    op.execute(product.update().values(price=sa.cast(sa.cast(product.c.price_cents / 100, sa.Numeric(12, 2)), sa.String(20))))
-    with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.alter_column('price', existing_type=sa.String(length=20), nullable=False)
         batch_op.drop_column('price_cents')
