@@ -174,6 +174,11 @@ def _missing() -> str | None:
     return browser_helpers.missing(SITE_PYTHON, "run `make .venv-site/.installed` (or `make site`) first")
 
 
+# The tests that read the built site run on one test worker (`--dist loadgroup`), so that the
+# site is built once per run, not once per worker.
+on_the_built_site = pytest.mark.xdist_group("built-site")
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """The site, built as `make site` builds it, into a temporary folder; its html/ is served."""
@@ -223,6 +228,7 @@ def _pages(html: Path) -> list[Path]:
 
 
 @pytest.mark.long
+@on_the_built_site
 def test_check_cells_are_not_on_the_pages(built):
     for notebook in syllabus.notebooks():
         cells = json.loads((REPO / "notebooks" / notebook.file).read_text(encoding="utf-8"))["cells"]
@@ -239,6 +245,7 @@ def test_check_cells_are_not_on_the_pages(built):
 
 
 @pytest.mark.long
+@on_the_built_site
 def test_every_link_between_pages_reaches_its_page_and_anchor(built):
     html = built / "html"
     parsed = {page: _parse(page) for page in _pages(html)}
@@ -287,6 +294,7 @@ def served(built):
 
 
 @pytest.mark.long
+@on_the_built_site
 def test_the_site_in_a_browser(built, served, request):
     browser_helpers.require(_missing())
     from playwright.sync_api import expect, sync_playwright

@@ -361,7 +361,8 @@ def build(out: Path, root: Path = REPO, jobs: str = "auto") -> int:
         return 1
     # Always a whole build: Sphinx re-reads only changed sources, so after a failed build a
     # second one would pass without repeating the warnings, and removed pages would stay.
-    for folder in (out / "html", out / "doctrees"):
+    # (myst-nb writes the notebooks' images to jupyter_execute/ beside them.)
+    for folder in (out / "html", out / "doctrees", out / "jupyter_execute"):
         shutil.rmtree(folder, ignore_errors=True)
     # -W --keep-going: every warning is reported, and any fails the build; -n: nitpicky.
     status = build_main(["-b", "html", "-W", "--keep-going", "-n", "-q", "-j", jobs, "-c", str(CONF_DIR),
