@@ -163,7 +163,9 @@ def _exercise_page(exercise, label: str, notebooks: dict[str, syllabus.Notebook]
                           [_fence(file.solution.read_text(encoding="utf-8"), _language(file.solution))])
         lines.append("")
     if exercise.wrong:
-        turns = [f"- {_text(attempt.why)}: the check says “{attempt.expected('sqlite') if attempt.applies('sqlite') else attempt.expects['expect']}”"
+        # What the check says on any engine (attempt.expects["expect"]); engines named when the
+        # attempt fails only on some.
+        turns = [f"- {_text(attempt.why)}: the check says “{_text(attempt.expects['expect'])}”"
                  + (f" (on {', '.join(attempt.only)})" if attempt.only else "")
                  for attempt in exercise.wrong]
         lines += dropdown("Wrong turns the check catches", turns)
