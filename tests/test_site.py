@@ -435,6 +435,10 @@ def _lesson_screenshot(page, served, path: Path) -> float:
     """A screenshot of a lesson with stored outputs; returns its first contentful paint in ms."""
     lesson = syllabus.notebooks()[min(5, len(syllabus.notebooks()) - 1)]
     page.goto(f"{served}/notebooks/{Path(lesson.file).stem}.html", wait_until="load")
-    paint = page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1")
+    # The entry may come after the load event: wait for it (a figure for the report, not asserted).
+    paint = page.evaluate("""() => new Promise(resolve => new PerformanceObserver(list => {
+        const entry = list.getEntriesByName('first-contentful-paint')[0];
+        if (entry) resolve(entry.startTime);
+    }).observe({type: 'paint', buffered: true}))""")
     page.screenshot(path=path)
     return round(paint, 1)
