@@ -180,6 +180,12 @@ on_the_built_site = pytest.mark.xdist_group("built-site")
 
 
 @pytest.fixture(scope="session")
+def browser_ready() -> None:
+    """Skip (fail under CI) before anything is built when the browser test cannot run."""
+    browser_helpers.require(_missing())
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """The site, built as `make site` builds it, into a temporary folder; its html/ is served."""
     if not SITE_PYTHON.exists():
@@ -295,8 +301,7 @@ def served(built):
 
 @pytest.mark.long
 @on_the_built_site
-def test_the_site_in_a_browser(built, served, request):
-    browser_helpers.require(_missing())
+def test_the_site_in_a_browser(browser_ready, built, served):
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT_MS)
