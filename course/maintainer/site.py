@@ -97,7 +97,7 @@ def _fence(code: str, language: str) -> str:
 
 
 def dropdown(summary: str, body: list[str]) -> list[str]:
-    """A folded block on the site (sphinx-design's dropdown: a <details> element, no script)."""
+    """A folded block on the site: a <details> element, no script (course/maintainer/site_sphinx.py)."""
     return [f":::{{dropdown}} {summary}", *body, ":::"]
 
 
