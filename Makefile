@@ -10,7 +10,7 @@ SITE_PORT ?= 8001
 # Three workers on two cores: notebook kernels and subprocesses spend part of their time waiting.
 PYTEST_ARGS ?= -n 3
 
-.PHONY: lab test record serve bench site site-serve clean
+.PHONY: lab test record serve bench ddl-locks site site-serve clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ site: $(SITE_VENV)/.installed
 ## build the website, then serve it on http://127.0.0.1:8001 (SITE_PORT=... to choose)
 site-serve: site
 	$(SITE_VENV)/bin/python -m http.server --bind 127.0.0.1 --directory $(SITE_DIR)/html $(SITE_PORT)
+
+## re-measure chapter 3's table of schema changes (ten ALTERs on a 1,000,000-row table while another
+## session writes; MariaDB and PostgreSQL; course.lessons.ddl_locks; three to five minutes on two busy cores)
+ddl-locks: $(VENV)/.installed
+	$(VENV)/bin/python -m course.lessons.ddl_locks --rows 1000000 --out chapters/03_zero_downtime/ddl/
+	@echo "Now re-record notebook 19, which shows this table: make record NOTEBOOKS=notebooks/19_what_locks.ipynb"
 
 clean:
 	rm -rf $(VENV) $(LAB_VENV) $(BENCH_VENV) $(SITE_VENV) $(SITE_DIR)

@@ -8,7 +8,7 @@ import pytest
 
 from sqlalchemy.engine import make_url
 
-from course import settings
+from course import settings, syllabus
 from course.runtime import engines, reaper, warm_python
 
 
@@ -50,13 +50,75 @@ def pytest_configure(config):
             "learner_dir": os.path.join(workdir, "learner"),
             "progress_file": os.path.join(workdir, "progress.json"),
         }
+        # The notebooks about one server engine use the run's servers (COURSE_TEST_*_URL),
+        # unless the caller named others for them.
+        suite = settings.suite()
+        for engine, field in engines.ENGINE_SERVER_FIELDS.items():
+            run_defaults[field] = suite.server_url(engine)
         for field, value in run_defaults.items():
             if field not in given.model_fields_set:
                 os.environ[settings.variable(settings.CourseSettings, field)] = value
 
 
+# -- notebooks about one server engine (metadata "course": {"engines": [...]}) ----------------
+# Their stored outputs come from those servers, so they run once, under strict nbval (even in a
+# run whose COURSE_DATABASE_URL makes the other notebooks lax), on the servers the run uses;
+# tests/test_notebooks_on_servers.py leaves them out. A server that does not answer skips the
+# notebook with one line (a failure under CI or COURSE_REQUIRE_SERVERS=1); an engine left out
+# of COURSE_TEST_ENGINES deselects it.
+_declared: dict[str, tuple[str, ...]] = {}
+_answers: dict[str, str | None] = {}  # engine -> why its server does not answer (None: it does)
+
+
+def notebook_engines(item) -> tuple[str, ...]:
+    path = item.nodeid.partition("::")[0]
+    if not path.endswith(".ipynb"):
+        return ()
+    if path not in _declared:
+        _declared[path] = syllabus.notebook_engines(item.path)
+    return _declared[path]
+
+
+def _server_problem(engine: str) -> str | None:
+    if engine not in _answers:
+        try:
+            _answers[engine] = engines.unreachable(engines.server_for(engine))
+        except engines.EngineSetupError as exc:
+            _answers[engine] = str(exc)
+    problem = _answers[engine]
+    if problem is None:
+        return None
+    variable = engines.setting_for(engine)
+    if variable != engines.SETTING and os.environ.get(variable) == settings.suite().server_url(engine):
+        # the run set it from the suite's setting (pytest_configure): name that one
+        variable = settings.variable(settings.SuiteSettings, f"test_{engine}_url")
+    return f"{problem}: start it, or set {variable} to a {engines.ENGINE_TITLES[engine]} server"
+
+
+@pytest.hookimpl(tryfirst=True)  # before nbval starts the notebook's kernel
+def pytest_runtest_setup(item):
+    declared = notebook_engines(item)
+    for engine in declared:
+        problem = _server_problem(engine)
+        if problem is not None:
+            titles = " and ".join(engines.ENGINE_TITLES[e] for e in declared)
+            message = f"{item.path.name} is about {titles}; {problem}"
+            if settings.suite().servers_required:
+                pytest.fail(f"{message} (servers are required: CI or COURSE_REQUIRE_SERVERS is set)", pytrace=False)
+            pytest.skip(message)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    wanted = set(settings.suite().test_engines)
+    deselected = [item for item in items if set(notebook_engines(item)) - wanted]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        gone = {id(item) for item in deselected}
+        items[:] = [item for item in items if id(item) not in gone]
+    for item in items:
+        if notebook_engines(item) and hasattr(item, "options"):
+            item.options["check"] = True  # strict: its stored outputs are those servers'
     # The cells of a notebook share one kernel and run in order, so a notebook must stay on one
     # worker: `--dist loadgroup` (pyproject.toml) keeps each xdist_group together and spreads
     # every other test one by one.

@@ -31,10 +31,21 @@ SAMPLE_PROJECT = REPO / "sample_project"
 MOVED = {
     **{name: f"course.runtime.{name}" for name in ("workspace", "engines", "show", "reaper", "warm_python", "errors")},
     **{name: f"course.learner.{name}" for name in ("cli", "exercises", "checks", "learner_code", "progress", "quiz", "lab")},
-    **{name: f"course.lessons.{name}" for name in ("engine_probes", "bench", "startup")},
+    **{name: f"course.lessons.{name}" for name in ("engine_probes", "bench", "startup", "locks", "ddl_locks", "lint")},
     "record": "course.maintainer.record",
 }
 
+
+
+def main(argv: list[str] | None = None, prog: str = "course") -> int:
+    """The `course` command (pyproject.toml). Ctrl-C while its modules are still loading ends it as
+    Ctrl-C does later, with one line and status 130, instead of an import's traceback."""
+    try:
+        from course.learner import cli
+    except KeyboardInterrupt:
+        sys.stderr.write("\nInterrupted.\n")
+        return 130
+    return cli.main(argv, prog)
 
 def __getattr__(name: str):
     """`from course import workspace`: imported on first use, so `course` alone stays cheap."""

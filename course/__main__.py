@@ -2,6 +2,6 @@
 
 import sys
 
-from course.learner.cli import main
+from course import main
 
 sys.exit(main(prog="python -m course"))

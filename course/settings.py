@@ -36,6 +36,10 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENGINES = ("sqlite", "mariadb", "postgresql")  # the course's names for its engines, everywhere
+# How pages and lessons title each engine. "mysql" is a MySQL server, told from MariaDB only
+# once connected (engines.connected_name): the course measured none, but data measured on one
+# stays readable.
+ENGINE_TITLES = {"sqlite": "SQLite", "mariadb": "MariaDB", "mysql": "MySQL", "postgresql": "PostgreSQL"}
 
 
 class SettingsError(Exception):
@@ -83,6 +87,17 @@ class CourseSettings(_FromEnvironment):
         "share (course/runtime/warm_python.py); unset, each process starts its own."))
     cold_python: bool = Field(False, validation_alias="COURSE_COLD_PYTHON", description=(
         "1: run command-line cells as plain new processes, without the warm interpreter."))
+    # The lessons about one server engine (chapter 3) make their workspaces on the server of
+    # that engine, whatever COURSE_DATABASE_URL says: these name them (course/runtime/engines.py,
+    # server_for). A test run sets them from COURSE_TEST_*_URL unless they are given.
+    postgresql_server: str = Field("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                                   validation_alias="COURSE_POSTGRESQL_SERVER", description=(
+        "The PostgreSQL server of the notebooks and exercises that are about PostgreSQL, unless "
+        "COURSE_DATABASE_URL names a PostgreSQL server (then that one)."))
+    mariadb_server: str = Field("mysql+pymysql://root@127.0.0.1:3306", validation_alias="COURSE_MARIADB_SERVER",
+                                description=(
+        "The MariaDB server of the notebooks and exercises that are about MariaDB, unless "
+        "COURSE_DATABASE_URL names a MariaDB server (then that one)."))
 
     @field_validator("check_timeout")
     @classmethod

@@ -260,6 +260,33 @@ def _folders(parent: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
+# -- notebooks about one server engine --------------------------------------------------------------
+
+SERVER_ENGINES = ("mariadb", "postgresql")  # as course.settings.ENGINES[1:], without importing pydantic
+
+
+def notebook_engines(path: Path) -> tuple[str, ...]:
+    """The servers a notebook is about, as its metadata declares them:
+    `"course": {"engines": ["postgresql", "mariadb"]}`. Such a notebook makes its workspaces on
+    those servers itself (`workspace.fresh(name, server="postgresql")`), its stored outputs are
+    theirs, and the tests run it once, under strict nbval, wherever those servers answer
+    (conftest.py). () for every other notebook: its stored outputs are SQLite's, and the tests
+    run it on each engine. Read when asked (a JSON file each), not when the syllabus loads."""
+    import json
+
+    try:
+        metadata = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError) as exc:
+        raise SyllabusError(f"{path}: cannot read the notebook ({exc})") from None
+    declared = metadata.get("course", {}).get("engines", [])
+    if not isinstance(declared, list) or not declared or any(e not in SERVER_ENGINES for e in declared):
+        if "course" not in metadata:
+            return ()
+        raise SyllabusError(f"{path}: metadata course.engines must be a non-empty list of "
+                            f"{' and '.join(SERVER_ENGINES)}, not {declared!r}")
+    return tuple(declared)
+
+
 # -- the course being read ------------------------------------------------------------------------
 
 def current() -> Syllabus:

@@ -16,13 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import NullPool
 
 from course import settings
 from course.runtime import engines, workspace
-from course.runtime.errors import driver_error, one_line
+from course.runtime.errors import one_line
 from course.settings import ENGINES, SuiteSettings
 from course.runtime.workspace import Workspace
 
@@ -48,19 +46,8 @@ def _probe(raw: str) -> tuple[URL | None, str | None]:
         url = make_url(raw)
     except Exception as exc:  # noqa: BLE001 - any reason is reported, not raised
         return None, f"{raw!r} is not a database URL ({one_line(exc)})"
-    shown = url.render_as_string(hide_password=True)
-    try:
-        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 2})
-    except Exception as exc:  # noqa: BLE001 - e.g. the driver is not installed
-        return None, f"cannot use {shown} ({one_line(exc)})"
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001
-        return None, f"cannot reach {shown}: {one_line(driver_error(exc))}"
-    finally:
-        engine.dispose()
-    return url, None
+    reason = engines.unreachable(url)
+    return (None, reason) if reason else (url, None)
 
 
 _probed: dict[str, tuple[URL | None, str | None]] = {}  # once per session (per xdist worker)

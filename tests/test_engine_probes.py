@@ -84,3 +84,12 @@ def test_pages_name_mariadb_where_only_mariadb_was_measured():
     text = ep.TABLE_FILE.read_text(encoding="utf-8")
     for vague in ("MySQL/MariaDB", "MySQL or MariaDB", "MySQL and MariaDB"):
         assert vague not in text
+
+
+def test_code_of_prints_a_helper_once_then_trusts_it():
+    shown = set()
+    first = ep.code_of("failed_migration", shown)
+    assert first.startswith("def failed_migration(") and "def fail_half_way(" in first and "def add_users(" in first
+    again = ep.code_of("failed_migration_with_begin", shown)
+    assert again.startswith("def failed_migration_with_begin(") and "def fail_half_way(" not in again
+    assert "def _through_engine_that_begins(" in again and "failed_migration" in shown

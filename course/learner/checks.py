@@ -132,6 +132,18 @@ class Run:
             message=message, autogenerate=True, rev_id=rev_id,
         ))
 
+    def offline_sql(self, revisions: str, *, direction: str = "upgrade",
+                    url: str = "postgresql+psycopg://reviewer@db.invalid/app", doing: str | None = None) -> str:
+        """The script `alembic <direction> <revisions> --sql` writes for `url`'s dialect
+        (PostgreSQL by default; nothing connects): what a linter or a DBA reads."""
+        return self._child("offline_sql", doing or f"rendering `alembic {direction} {revisions} --sql`",
+                           direction=direction, range=revisions, url=url)
+
+    def call(self, module: str, name: str, *, doing: str) -> None:
+        """Call the learner's `name(config, engine)` from `module` (a path in the project), in a
+        child process: the project's Alembic Config, and an Engine on this check's database."""
+        self._child("call", doing, module=module, name=name)
+
     def revisions(self) -> dict[str, tuple[str, ...]]:
         """Every revision id -> the ids it follows (its down_revision), all files loaded."""
         found = self._child("revisions", "reading the revision files")
@@ -280,6 +292,51 @@ def downgrade() -> None:
         for root in {str(self.ws.path), str(self.ws.path.resolve())}:
             text = text.replace(root + os.sep, "")
         return text
+
+
+@contextlib.contextmanager
+def while_it_waits(run: Run, statement_start: str, when_waiting, release, bound: float = 30.0):
+    """For a step that runs the learner's migration inside the block, while the check holds a
+    lock the migration needs: a thread waits until a session of the workspace's database runs a
+    statement starting with `statement_start` and waits for a lock, then calls `when_waiting()`
+    (what it returns is kept in seen["then"]) and `release()`, which lets the migration go on.
+    `release()` is called however things go (the migration never seen waiting within `bound`
+    seconds, the step over, an error), so a check can never hang on its own lock. Yields `seen`:
+    {"waited": bool, "then": ...}; the thread is joined when the block ends."""
+    import threading
+    import time
+
+    from course.lessons.locks import waiting
+
+    finished = threading.Event()
+    seen: dict = {"waited": False}
+
+    def watch():
+        try:
+            deadline = time.monotonic() + bound
+            while not finished.is_set() and time.monotonic() < deadline:
+                if waiting(run.ws.engine, statement_start):
+                    seen["waited"] = True
+                    seen["then"] = when_waiting()
+                    break
+                time.sleep(0.02)
+        except Exception as exc:  # noqa: BLE001 - a bug of the check, raised below
+            seen["error"] = exc
+        finally:
+            try:
+                release()
+            except Exception as exc:  # noqa: BLE001
+                seen.setdefault("error", exc)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield seen
+    finally:
+        finished.set()
+        watcher.join(bound + 10)
+    if "error" in seen:
+        raise seen["error"]
 
 
 def _heads(revisions: Mapping[str, tuple[str, ...]]) -> list[str]:

@@ -174,6 +174,8 @@ def cmd_show(args, style: Style) -> int:
     _out()
     for line in _describe_files(exercise):
         _out(line)
+    if exercise.about_servers:
+        _out(exercises.server_note(exercise))
     _out(f"Check it: {_prog()} check {exercise.id}    Stuck? {_prog()} hint {exercise.id}")
     return 0
 
@@ -183,8 +185,9 @@ def _print_result(result: exercises.Result, style: Style) -> None:
     if result.setup_problem:
         _err(f"{exercise.id}: " + style("could not be checked", "yellow") + " (your work was not looked at)")
         _err(f"  {result.message}")
-        database_url = settings.variable(settings.CourseSettings, "database_url")
-        _err(f"  Unset {database_url} to check on SQLite files, which need nothing set up.")
+        if not exercise.about_servers:  # an exercise about servers is never checked on SQLite
+            database_url = settings.variable(settings.CourseSettings, "database_url")
+            _err(f"  Unset {database_url} to check on SQLite files, which need nothing set up.")
         return
     if result.ok:
         _out(f"{exercise.id}: " + style("passed", "green") + f" ({result.seconds:.1f} s)")

@@ -91,6 +91,13 @@ class Exercise:
     directory: Path
     starter: Attempt
     wrong: tuple[Attempt, ...] = field(default=())
+    # The engines it is about (exercise.toml `engines`); all of them unless it names some. An
+    # exercise about servers is checked on one of them whatever the course runs on (check_server).
+    engines: tuple[str, ...] = settings.ENGINES
+
+    @property
+    def about_servers(self) -> bool:
+        return self.engines != settings.ENGINES
 
     @property
     def number(self) -> int:
@@ -155,18 +162,27 @@ def _load(directory: Path, chapter: str) -> Exercise:
         name = entry.get("name") or Path(entry["path"]).name
         solution = REPO / entry["solution"] if "solution" in entry else directory / "solution" / name
         files.append(LearnerFile(entry["path"], name, directory / "starter" / name, solution))
+    about = _engines(data, "engines") or settings.ENGINES
+    if "sqlite" in about and about != settings.ENGINES:
+        raise ValueError("engines names sqlite among others: an exercise is about every engine (leave engines out) "
+                         "or about servers only")
     wrong = []
     for entry in data.get("wrong", []):
         attempt = _edited_attempt(data["id"], chapter, entry, files)
-        wrong.append(Attempt(entry["name"], attempt, _expects(entry), entry.get("why", ""), _engines(entry)))
+        only = _engines(entry) or (about if about != settings.ENGINES else ())
+        if set(only) - set(about):
+            raise ValueError(f"wrong attempt {entry['name']!r}: only names {', '.join(sorted(set(only) - set(about)))}, "
+                             f"an engine the exercise is not about ({', '.join(about)})")
+        wrong.append(Attempt(entry["name"], attempt, _expects(entry), entry.get("why", ""), only))
     if data["id"] != directory.name:
         raise ValueError(f"{directory}: id {data['id']!r} differs from the folder name")
     return Exercise(
         id=data["id"], title=data["title"], chapter=chapter,
         notebook=data["notebook"], stage=data["stage"], task=data["task"].strip(),
         hints=tuple(data["hints"]), files=tuple(files), directory=directory,
-        starter=Attempt("starter", {f.name: f.starter for f in files}, _expects(data["starter"])),
-        wrong=tuple(wrong),
+        starter=Attempt("starter", {f.name: f.starter for f in files}, _expects(data["starter"]),
+                        only=about if about != settings.ENGINES else ()),
+        wrong=tuple(wrong), engines=about,
     )
 
 
@@ -207,9 +223,9 @@ def _expects(entry: dict) -> dict[str, str]:
     return expects
 
 
-def _engines(entry: dict) -> tuple[str, ...]:
-    only = tuple(entry.get("only", ()))
-    _known_engines(only, entry, "only")
+def _engines(entry: dict, key: str = "only") -> tuple[str, ...]:
+    only = tuple(entry.get(key, ()))
+    _known_engines(only, entry, key)
     return only
 
 
@@ -371,7 +387,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
     started = time.perf_counter()
     try:
         settings.current()
-        server = engines.server_url() if server is None else None if server == "sqlite" else server
+        server = check_server(exercise, server)
     except (settings.SettingsError, engines.EngineSetupError) as exc:
         return Result(exercise, False, str(exc), time.perf_counter() - started, setup_problem=True)
     if files is None:
@@ -386,7 +402,12 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
         ws = None
         setup_problem = False
         try:
-            ws = workspace.fresh(exercise.id, exercise.stage, server=server, root=Path(temporary))
+            try:
+                ws = workspace.fresh(exercise.id, exercise.stage, server=server, root=Path(temporary))
+            except engines.EngineSetupError as exc:
+                if exercise.about_servers:  # the message names the variable: say what the server is for
+                    raise engines.EngineSetupError(f"{_about(exercise)}: {exc}") from None
+                raise
             given = exercise.directory / "given"
             if given.is_dir():
                 shutil.copytree(given, ws.path, dirs_exist_ok=True)
@@ -411,6 +432,37 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
             if ws is not None:
                 ws.discard()
     return Result(exercise, ok, message, time.perf_counter() - started, setup_problem)
+
+
+def check_server(exercise: Exercise, server=None):
+    """Where to check `exercise`, as workspace.fresh(server=...) takes it: `server` if given (a
+    URL, or "sqlite" for SQLite), else the configured one (COURSE_DATABASE_URL). An exercise
+    about servers is checked on the configured server when it is one of its engines, else on
+    the server of its first engine ("postgresql": COURSE_POSTGRESQL_SERVER, and so on): a
+    learner on SQLite needs only that server running. A server given explicitly that the
+    exercise is not about is refused (EngineSetupError): nothing would be checked."""
+    from course.runtime import engines
+
+    given = server is not None
+    server = (None if server == "sqlite" else server) if given else engines.server_url()
+    engine = engines.name_of(server)
+    if engine in exercise.engines:
+        return server
+    if given:
+        raise engines.EngineSetupError(f"{_about(exercise)}: it is not checked on {engines.ENGINE_TITLES[engine]}")
+    return exercise.engines[0]
+
+
+def check_engine(exercise: Exercise) -> str:
+    """The engine `course check` would check `exercise` on now (settings as they are)."""
+    from course.runtime import engines
+
+    server = check_server(exercise)
+    return server if server in engines.SERVER_ENGINES else engines.name_of(server)
+
+
+def _about(exercise: Exercise) -> str:
+    return f"{exercise.id} is about {' and '.join(settings.ENGINE_TITLES[e] for e in exercise.engines)}"
 
 
 @contextlib.contextmanager
@@ -553,7 +605,19 @@ def show(exercise_id: str) -> None:
     print(exercise.task + "\n")
     for file in exercise.files:
         print(f"Your file: {shown(exercise.learner_path(file))}  (it is {file.path} in the project)")
+    if exercise.about_servers:
+        print(server_note(exercise))
     print(f'Check it here with exercises.check("{exercise.id}"), or in a terminal: course check {exercise.id}')
+
+
+def server_note(exercise: Exercise) -> str:
+    """For an exercise about servers: which server a check uses, named by its setting."""
+    titles = " and ".join(settings.ENGINE_TITLES[e] for e in exercise.engines)
+    first = exercise.engines[0]
+    variable = settings.variable(settings.CourseSettings, f"{first}_server")
+    return (f"It is about {titles}: a check runs on the server COURSE_DATABASE_URL names if it is one of "
+            f"them, else on the {settings.ENGINE_TITLES[first]} server {variable} names "
+            "(README.md, Settings).")
 
 
 def hint(exercise_id: str) -> None:
@@ -589,13 +653,16 @@ def verify(exercise: Exercise) -> list[str]:
     result = run_check(exercise, exercise.solution_files())
     if not result.ok:
         problems.append(f"the solution fails: {result.message}")
+    if result.setup_problem:
+        return problems  # nothing could be checked
+    engine = check_engine(exercise)
     for attempt in (exercise.starter, *exercise.wrong):
-        if not attempt.applies():
+        if not attempt.applies(engine):
             continue
         result = run_check(exercise, attempt.files)
         label = "the untouched starter" if attempt.name == "starter" else f"wrong attempt {attempt.name!r}"
         if result.ok:
             problems.append(f"{label} passes")
-        elif attempt.expected() not in result.message:
-            problems.append(f"{label} fails with {result.message!r}, expected {attempt.expected()!r}")
+        elif attempt.expected(engine) not in result.message:
+            problems.append(f"{label} fails with {result.message!r}, expected {attempt.expected(engine)!r}")
     return problems

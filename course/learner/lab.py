@@ -124,6 +124,38 @@ def prepare_environment(prefix: Path) -> None:
     os.environ.pop("PYTHONHOME", None)
 
 
+def server_notes() -> list[str]:
+    """What a reader must start before the notebooks that are about one server engine: for each
+    engine, the notebooks about it, its server, and whether it answers now (a probe of at most
+    about two seconds per server). Empty when no notebook is about a server."""
+    from course import syllabus
+    from course.runtime import engines
+
+    about: dict[str, list[str]] = {}
+    for notebook in syllabus.notebooks():
+        for engine in syllabus.notebook_engines(syllabus.ROOT / syllabus.NOTEBOOKS / notebook.file):
+            about.setdefault(engine, []).append(notebook.label)
+    if not about:
+        return []
+    lines = ["Notebooks about one server make their databases on it (the others use SQLite):"]
+    for engine in sorted(about):
+        title = engines.ENGINE_TITLES[engine]
+        labels = ", ".join(about[engine])
+        variable = engines.setting_for(engine)
+        try:
+            url = engines.server_for(engine)
+        except engines.EngineSetupError as exc:
+            lines.append(f"  {title} (notebooks {labels}): {exc}")
+            continue
+        problem = engines.unreachable(url)
+        if problem is None:
+            state = f"{url.render_as_string(hide_password=True)} answers"
+        else:
+            state = f"{problem}: start it, or set {variable} to a {title} server URL"
+        lines.append(f"  {title} (notebooks {labels}): {state}")
+    return lines
+
+
 def main(argv: list[str]) -> int:
     try:
         from jupyterlab.labapp import LabApp
@@ -133,6 +165,8 @@ def main(argv: list[str]) -> int:
     prefix = environment_prefix()
     prepare_environment(prefix)
     write_settings(prefix)
+    for line in server_notes():
+        print(line, file=sys.stderr)  # beside Jupyter's own start-up lines
     LabApp.launch_instance(argv=lab_arguments(prefix, argv))
     return 0
 

@@ -227,8 +227,45 @@ def op_start_app(request: dict, project: Path) -> dict:
     return {"started": True, "error": "", "status": status, "log": log.getvalue()}
 
 
+def op_offline_sql(request: dict, project: Path) -> str:
+    """`alembic upgrade|downgrade <range> --sql` rendered for a dialect (no database is reached):
+    the script, as a reviewer or a linter reads it."""
+    from alembic import command
+
+    _refuse_app_imports(project / "alembic" / "versions")
+    os.environ["DATABASE_URL"] = request["url"]  # env.py reads it; offline, only its dialect counts
+    config = _config(project)
+    config.output_buffer = io.StringIO()
+    getattr(command, request["direction"])(config, request["range"], sql=True)
+    return config.output_buffer.getvalue()
+
+
+def op_call(request: dict, project: Path) -> None:
+    """Call function `name` of the learner's module `module` (a path in the project) with the
+    project's Alembic config and an engine on the check's database: a test the learner wrote."""
+    import importlib.util
+
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    _refuse_app_imports(project / "alembic" / "versions")
+    spec = importlib.util.spec_from_file_location("learner_module", project / request["module"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    function = getattr(module, request["name"], None)
+    if not callable(function):
+        raise AttributeError(f"{request['module']} defines no function {request['name']}()")
+    engine = sa.create_engine(os.environ["DATABASE_URL"], poolclass=NullPool)
+    try:
+        function(_config(project), engine)
+    finally:
+        engine.dispose()
+
+
 OPS = {
     "alembic": op_alembic,
+    "call": op_call,
+    "offline_sql": op_offline_sql,
     "revisions": op_revisions,
     "model_tables": op_model_tables,
     "differences": op_differences,

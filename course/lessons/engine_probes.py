@@ -559,6 +559,26 @@ PROBES = (
 BY_KEY = {p.key: p for p in PROBES}
 
 
+def code_of(key: str, shown: set[str]) -> str:
+    """The probe's source, then the source of each function of this module it calls (and they
+    call) that is not in `shown` yet; every function printed is added to `shown`. A notebook
+    keeps one `shown` set, so a helper is printed the first time a probe uses it, then trusted."""
+    import inspect
+
+    module = sys.modules[__name__]
+    order, queue = [], [BY_KEY[key].run.__name__]
+    while queue:
+        name = queue.pop(0)
+        if name in shown or name in order:
+            continue
+        order.append(name)
+        function = getattr(module, name)
+        queue += [n for n in function.__code__.co_names
+                  if inspect.isfunction(getattr(module, n, None)) and getattr(module, n).__module__ == __name__]
+    shown.update(order)
+    return "\n\n".join(inspect.getsource(getattr(module, name)).rstrip() for name in order)
+
+
 # -- running probes on a chosen engine ---------------------------------------------------------
 def _server(url_or_none: str | URL | None) -> URL | None:
     if url_or_none is None:

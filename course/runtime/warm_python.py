@@ -24,15 +24,24 @@ import sys
 from course import settings
 from course.runtime import reaper
 
+# Imported before the helper says it is ready: what every Alembic command and check step needs.
 PRELOAD = (
     "alembic.config", "alembic.command", "alembic.autogenerate", "alembic.runtime.migration",
     "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.dialects.sqlite",
-    # the servers' drivers and dialects: psycopg alone takes ~170 ms to import, in every step
-    "sqlalchemy.dialects.mysql.pymysql", "pymysql", "encodings.idna",
-    "sqlalchemy.dialects.postgresql.psycopg", "psycopg",
     "pydantic", "pydantic_settings",
     "logging.config",
-    # what exercise checks need to start the app (course/learner/learner_code.py)
+    # the course's own modules that each check step imports (not course.learner.learner_code
+    # itself: runpy warns when the module it runs is imported already)
+    "course.runtime.workspace", "course.learner.checks",
+)
+# Imported after it is ready, one module at a time while no command runs: a command that
+# comes first imports what it needs itself. The servers' drivers and dialects (psycopg
+# alone takes ~170 ms to import, in every step) and what checks need to start the app
+# (course/learner/learner_code.py). A one-off `course check` on SQLite so starts its first
+# step ~0.4 s sooner; a notebook or a test run has them all loaded by its second command.
+PRELOAD_LATER = (
+    "sqlalchemy.dialects.mysql.pymysql", "pymysql", "encodings.idna",
+    "sqlalchemy.dialects.postgresql.psycopg", "psycopg",
     "fastapi", "fastapi.testclient", "pwdlib", "email_validator",
 )
 
@@ -196,30 +205,45 @@ def _handle(connection: socket.socket) -> None:
         stream.write(json.dumps({"status": os.waitstatus_to_exitcode(wait_status), "output": output}) + "\n")
 
 
-def _serve(socket_path: str) -> None:
+def _quietly_import(name: str) -> None:
     import importlib
+    import warnings
+
+    with warnings.catch_warnings():  # a library's import-time warning is not a command's output
+        warnings.simplefilter("ignore")
+        importlib.import_module(name)
+
+
+def _serve(socket_path: str) -> None:
     import select
     import signal
 
     # The kernel's process group gets SIGINT on an interrupt or at shutdown: the helper
     # ends when its stdin closes instead, and each child restores Python's usual handler.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import warnings
-
-    with warnings.catch_warnings():  # a library's import-time warning is not a command's output
-        warnings.simplefilter("ignore")
-        for name in PRELOAD:
-            importlib.import_module(name)
-    from course.runtime.engines import share_pymysql_tls_context
-
-    share_pymysql_tls_context(build_now=True)  # every child's connections then share one TLS context
+    for name in PRELOAD:
+        _quietly_import(name)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)
-    print("ready", flush=True)
     try:
-        while True:
-            readable, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
+        print("ready", flush=True)
+        started = True
+    except BrokenPipeError:
+        started = False  # whoever started us is gone already (a check that stopped at once, say)
+    later = list(PRELOAD_LATER)
+    try:
+        while started:
+            readable, _, _ = select.select([listener, sys.stdin], [], [], 0 if later else 1.0)
+            if not readable and later:
+                _quietly_import(later.pop(0))
+                if not later:
+                    from course.runtime.engines import share_pymysql_tls_context
+
+                    # every child's connections then share one TLS context (PyMySQL builds
+                    # one per connection otherwise)
+                    share_pymysql_tls_context(build_now=True)
+                continue
             if sys.stdin in readable and not sys.stdin.readline():
                 return  # whoever started us is gone
             if listener in readable:
@@ -239,7 +263,10 @@ def _serve(socket_path: str) -> None:
                     break
     finally:
         listener.close()
-        os.unlink(socket_path)
+        try:
+            os.unlink(socket_path)
+        except FileNotFoundError:
+            pass  # its folder went first (a check interrupted with Ctrl-C removes its scratch folder)
         folder = os.path.dirname(socket_path)
         if os.path.basename(folder).startswith("mip-warm-"):
             shutil.rmtree(folder, ignore_errors=True)

@@ -159,18 +159,36 @@ class Workspace:
         cfg.attributes["configure_logger"] = False
         return cfg
 
+    @contextmanager
+    def _database(self):
+        """DATABASE_URL names this workspace's database while an Alembic command runs: a
+        notebook may keep two workspaces (one per server) and migrate the older one too."""
+        saved = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = self.url
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = saved
+
     def upgrade(self, revision: str = "head") -> None:
-        command.upgrade(self.config(), revision)
+        with self._database():
+            command.upgrade(self.config(), revision)
 
     def downgrade(self, revision: str) -> None:
-        command.downgrade(self.config(), revision)
+        with self._database():
+            command.downgrade(self.config(), revision)
 
     def stamp(self, revision: str) -> None:
-        command.stamp(self.config(), revision)
+        with self._database():
+            command.stamp(self.config(), revision)
 
     def autogenerate(self, message: str, rev_id: str) -> Path:
         """Write a revision from the models, as `alembic revision --autogenerate` does."""
-        script = command.revision(self.config(), message=message, autogenerate=True, rev_id=rev_id)
+        with self._database():
+            script = command.revision(self.config(), message=message, autogenerate=True, rev_id=rev_id)
         return Path(script.path)
 
     def current(self) -> str | None:
@@ -288,8 +306,11 @@ def fresh(name: str, stage: str | None = None, *, server: URL | str | None | _Co
               yet), "0001" (models and migrations up to the init revision), "0002" (the
               finished chapter).
     server    where the database is made: a server URL (a database of its own is created
-              there, and dropped by discard() or at exit), or None (or a sqlite: URL) for a
-              SQLite file in the copy; default: the configured server (COURSE_DATABASE_URL),
+              there, and dropped by discard() or at exit), or None (or a sqlite: URL, or
+              "sqlite") for a SQLite file in the copy; or an engine's name, "postgresql" or
+              "mariadb", for that engine's server whatever the course runs on (engines.server_for:
+              COURSE_DATABASE_URL if it names one, else COURSE_POSTGRESQL_SERVER or
+              COURSE_MARIADB_SERVER); default: the configured server (COURSE_DATABASE_URL),
               SQLite if none.
     database  instead: an existing database to use as it is (a test's own); then no
               database is made and `server` is not used.
@@ -317,15 +338,21 @@ def fresh(name: str, stage: str | None = None, *, server: URL | str | None | _Co
     if database is not None:
         url = database
     else:
+        setting = engines.SETTING
         if isinstance(server, _Configured):
             server = engines.server_url()
+        elif server == "sqlite":
+            server = None
+        elif server in engines.SERVER_ENGINES:  # the server of that engine, whatever the course runs on
+            setting = engines.setting_for(server)
+            server = engines.server_for(server)
         elif isinstance(server, str):
             server = make_url(server)
         if server is None or server.get_backend_name() == "sqlite":
             url = f"sqlite:///{path / 'app.db'}"
         else:
             made_on = server
-            url = engines.create_database(name, server).render_as_string(hide_password=False)
+            url = engines.create_database(name, server, setting).render_as_string(hide_password=False)
 
     sys.dont_write_bytecode = True  # edited modules must be re-read, never a stale .pyc
     os.environ["DATABASE_URL"] = url  # what the app's settings and env.py read in this process

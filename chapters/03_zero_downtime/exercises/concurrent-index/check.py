@@ -1,0 +1,67 @@
+"""concurrent-index: 0003 builds ix_user_email while the app goes on writing, leaves a valid
+index, and its downgrade drops it the same way (PostgreSQL)."""
+
+import sqlalchemy as sa
+
+from course.learner.checks import Fail, compare, while_it_waits
+
+USERS = [{"id": n, "username": f"user{n}", "password_hash": "x", "email": f"user{n}@example.com"} for n in range(1, 201)]
+
+
+def _app_inserts(run, name: str) -> str:
+    """One insert as the app makes it, giving up after half a second: 'inserted' or the reason."""
+    with run.ws.engine.connect() as app:
+        app.exec_driver_sql("SET lock_timeout = '500ms'")
+        try:
+            app.execute(sa.text(f"INSERT INTO {run.quote('user')} (username, password_hash, email) "
+                                "VALUES (:name, 'x', :name)"), {"name": name})
+            app.commit()
+            return "inserted"
+        except sa.exc.OperationalError as exc:
+            return str(exc.orig).splitlines()[0]
+
+
+def _with_the_app_writing(run, step, statement: str, doing: str, name: str) -> None:
+    """Run `step` while a transaction that wrote to user stays open (an index build, plain or
+    concurrent, waits for it), and have the app insert a row meanwhile."""
+    engine = run.ws.engine
+    with engine.connect() as open_tx:
+        open_tx.execute(sa.text(f"UPDATE {run.quote('user')} SET password_hash = 'y' WHERE id = 1"))
+        with while_it_waits(run, statement, lambda: _app_inserts(run, name), open_tx.rollback) as seen:
+            step()
+    if not seen["waited"]:
+        raise Fail(f"{doing}: the check saw no {statement} statement waiting for the transaction it held open; "
+                   "is the index built at all?")
+    if seen["then"] != "inserted":
+        raise Fail(f"{doing}, the app could not insert a row into user ({seen['then']}): that statement "
+                   "locks the table against writes. Build (and drop) the index with postgresql_concurrently=True, "
+                   "inside op.get_context().autocommit_block()")
+
+
+def _index_state(run) -> str:
+    valid = run.rows("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                     "WHERE c.relname = 'ix_user_email'")
+    return "absent" if not valid else "valid" if valid[0][0] else "invalid"
+
+
+def check(run):
+    run.upgrade("0002")
+    run.insert("user", USERS)
+    before = run.snapshot()
+
+    doing = "while 0003 built the index"
+    _with_the_app_writing(run, lambda: run.upgrade("0003", doing="upgrading to 0003 with 200 users"),
+                          "CREATE INDEX", doing, "during-the-build")
+    if run.current() != "0003":
+        raise Fail(f"after upgrading, the database is at {run.current()}, not 0003")
+    state = _index_state(run)
+    if state != "valid":
+        raise Fail(f"after upgrading to 0003, ix_user_email is {state} (pg_index.indisvalid): queries cannot use it")
+    run.expect_matches_models("after upgrading to 0003")
+
+    doing = "while 0003's downgrade dropped the index"
+    _with_the_app_writing(run, lambda: run.downgrade("0002", doing="downgrading to 0002"), "DROP INDEX", doing, "during-the-drop")
+    after = run.snapshot()
+    for problem in compare(before, after, what="downgrading to 0002"):
+        raise Fail(problem)
+    return "the index was built and dropped while the app inserted rows, and it was valid."

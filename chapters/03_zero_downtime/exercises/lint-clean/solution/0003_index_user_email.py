@@ -1,0 +1,32 @@
+"""index user.email
+
+Revision ID: 0003
+Revises: 0002
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0003'
+down_revision: Union[str, Sequence[str], None] = '0002'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    # CREATE INDEX CONCURRENTLY lets the app keep writing while PostgreSQL builds the index; it
+    # cannot run inside a transaction, so this step runs outside Alembic's (autocommit_block).
+    # IF NOT EXISTS: a concurrent build that failed half-way can be run again. Other engines
+    # ignore postgresql_concurrently (MariaDB builds the index online by itself).
+    with op.get_context().autocommit_block():
+        op.create_index(op.f('ix_user_email'), 'user', ['email'], unique=False,
+                        postgresql_concurrently=True, if_not_exists=True)
+
+
+def downgrade() -> None:
+    # A plain DROP INDEX takes an ACCESS EXCLUSIVE lock on the table: drop it concurrently too.
+    with op.get_context().autocommit_block():
+        op.drop_index(op.f('ix_user_email'), table_name='user', postgresql_concurrently=True, if_exists=True)

@@ -1,0 +1,105 @@
+"""lock-timeout: env.py gives the migration's session (and no other) short lock limits, and the
+migration gives up instead of queueing the app behind it."""
+
+import json
+import time
+
+import sqlalchemy as sa
+
+from course.learner.checks import Fail, while_it_waits
+from course.lessons.locks import waiting
+
+USERS = [{"id": n, "username": f"user{n}", "password_hash": "x", "email": f"user{n}@example.com"} for n in (1, 2, 3)]
+MOST = 2  # seconds: the longest the migration may wait for a lock
+HOLD = 4  # seconds the other transaction holds on while the migration still waits, then lets go
+
+
+def _plain_session(run) -> dict:
+    """What a session the app opens gets: the server's limits, and on PostgreSQL where they come from."""
+    if run.ws.engine_name == "postgresql":
+        rows = run.rows("SELECT name, setting, source FROM pg_settings WHERE name IN ('lock_timeout', 'statement_timeout')")
+        return {name: (setting, source) for name, setting, source in rows}
+    return {"lock_wait_timeout": run.rows("SELECT @@SESSION.lock_wait_timeout")[0][0]}
+
+
+def _the_migrations_limits(run) -> None:
+    note = run.ws.path / "migration_session.json"
+    limits = json.loads(note.read_text(encoding="utf-8"))
+    note.unlink()
+    where = "the migration's own session (the connection env.py opens)"
+    if run.ws.engine_name == "postgresql":
+        lock, statement = limits["lock_timeout"], limits["statement_timeout"]
+        if lock == 0:
+            raise Fail(f"{where} has lock_timeout 0, PostgreSQL's default: an ALTER TABLE waits for its lock "
+                       "forever, and every query on the table waits behind it. SET lock_timeout on that connection")
+        if lock > MOST * 1000:
+            raise Fail(f"{where} has lock_timeout {lock} ms, longer than the {MOST} s the app can wait behind it")
+        if statement == 0:
+            raise Fail(f"{where} has statement_timeout 0 (no limit): a statement that got its lock and then "
+                       "rewrites the table holds it, and the app, for as long as it runs. SET statement_timeout too")
+        return
+    lock = limits["lock_wait_timeout"]
+    if lock > MOST:
+        raise Fail(f"{where} has lock_wait_timeout {lock} s (MariaDB's metadata-lock wait), longer than the "
+                   f"{MOST} s the app can wait behind it (innodb_lock_wait_timeout is for row locks only)")
+
+
+def _upgrade_behind_a_reader(run) -> tuple[str | None, bool]:
+    """Upgrade to 0003 while another transaction has read `user` and stays open. Returns (the
+    failure message or None, whether the migration was still waiting after HOLD seconds)."""
+    engine = run.ws.engine
+
+    def hold_on():
+        # The migration waits: the reader holds on until it stops waiting, or HOLD seconds.
+        deadline = time.monotonic() + HOLD
+        while waiting(engine, "ALTER TABLE"):
+            if time.monotonic() > deadline:
+                return True
+            time.sleep(0.02)
+        return False
+
+    with engine.connect() as reader:
+        reader.execute(sa.text(f"SELECT count(*) FROM {run.quote('user')}"))  # its transaction stays open
+        with while_it_waits(run, "ALTER TABLE", hold_on, reader.rollback) as seen:
+            try:
+                run.upgrade("0003", doing="upgrading to 0003 while another transaction had read user")
+                failure = None
+            except Fail as exc:
+                failure = str(exc)
+    return failure, bool(seen.get("then"))
+
+
+def check(run):
+    app_before = _plain_session(run)  # before env.py has run at all
+    run.upgrade("0002")
+    run.insert("user", USERS)
+
+    # 1. The limits reach the migration's session...
+    run.upgrade("0003", doing="upgrading to 0003")
+    _the_migrations_limits(run)
+    # 2. ...and no other: a session opened as the app opens one still has the server's.
+    app_after = _plain_session(run)
+    if app_after != app_before:
+        changed = ", ".join(f"{name} {app_after[name]} (before the migration: {app_before[name]})"
+                            for name in app_after if app_after[name] != app_before.get(name))
+        raise Fail(f"after the migration, the app's sessions get {changed}: the limits must be set on the "
+                   "migration's connection only (SET ... on it), not for every session of the database or the server")
+    run.downgrade("0002", doing="downgrading to 0002")
+
+    # 3. Behind a reader's open transaction, the migration gives up within its limit.
+    failure, still_waiting = _upgrade_behind_a_reader(run)
+    if still_waiting or failure is None:
+        raise Fail(f"upgrading to 0003 while another transaction had read user: the migration was still waiting "
+                   f"for its lock after {HOLD} s (it went on only when that transaction ended), and every query "
+                   "on user waited behind it")
+    words = "lock timeout" if run.ws.engine_name == "postgresql" else "Lock wait timeout exceeded"
+    if words not in failure:
+        raise Fail(f"{failure} (expected the server's lock-timeout error, {words!r})")
+    if run.current() != "0002":
+        raise Fail(f"after the migration gave up, the database is at {run.current()}, not 0002")
+    # 4. Once the reader has gone, the same upgrade (the retry) goes through.
+    run.upgrade("0003", doing="upgrading to 0003 again, the other transaction over")
+    if run.current() != "0003":
+        raise Fail(f"after the retry, the database is at {run.current()}, not 0003")
+    return ("behind an open transaction the migration gave up within its limit, with the server's "
+            "lock-timeout error; the app's sessions kept the server's defaults.")
