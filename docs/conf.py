@@ -1,11 +1,9 @@
 """Sphinx's configuration of the course's website (`make site`). The sources it reads are laid
 out by course/maintainer/site.py in site/src; nothing here names a chapter or a page."""
 
-
 project = "Migrations in Practice"
-author = "the course's authors"
-copyright = "the course's authors"
 html_title = project
+html_show_copyright = False  # the repository says nothing about copyright; neither does the site
 
 extensions = [
     "myst_nb",  # the notebooks and the Markdown pages

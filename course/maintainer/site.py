@@ -85,8 +85,8 @@ def _with_title(text: str, title: str) -> str:
 
 
 def _title_from_path(relative: Path) -> str:
-    words = " ".join(part.replace("_", " ").replace("-", " ") for part in relative.with_suffix("").parts)
-    return words[:1].upper() + words[1:]
+    """The file's path in its chapter, as the chapter's pages and notebooks name it."""
+    return f"`{relative.as_posix()}`"
 
 
 def _fence(code: str, language: str) -> str:
@@ -97,7 +97,7 @@ def _fence(code: str, language: str) -> str:
 
 
 def dropdown(summary: str, body: list[str]) -> list[str]:
-    """A folded block on the site (sphinx-design's dropdown: a <details> element, no script)."""
+    """A folded block on the site: a <details> element, no script (course/maintainer/site_sphinx.py)."""
     return [f":::{{dropdown}} {summary}", *body, ":::"]
 
 
@@ -163,7 +163,9 @@ def _exercise_page(exercise, label: str, notebooks: dict[str, syllabus.Notebook]
                           [_fence(file.solution.read_text(encoding="utf-8"), _language(file.solution))])
         lines.append("")
     if exercise.wrong:
-        turns = [f"- {_text(attempt.why)}: the check says “{attempt.expected('sqlite') if attempt.applies('sqlite') else attempt.expects['expect']}”"
+        # What the check says on any engine (attempt.expects["expect"]); engines named when the
+        # attempt fails only on some.
+        turns = [f"- {_text(attempt.why)}: the check says “{_text(attempt.expects['expect'])}”"
                  + (f" (on {', '.join(attempt.only)})" if attempt.only else "")
                  for attempt in exercise.wrong]
         lines += dropdown("Wrong turns the check catches", turns)
@@ -208,7 +210,7 @@ def pages(root: Path = REPO) -> tuple[dict[str, str], dict[str, Path]]:
         entries = [f"About this chapter <{base}/README>"]
         entries += [f"{syllabus.NOTEBOOKS}/{Path(n.file).stem}" for n in chapter.notebooks]
         for notebook in chapter.notebooks:
-            copies[f"{syllabus.NOTEBOOKS}/{notebook.file}"] = root / syllabus.NOTEBOOKS / notebook.file
+            _add_notebook(root, notebook, texts, copies)
         readme = chapter.folder / "README.md"
         text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {chapter.heading}\n"
         text, guide = _split_article_guide(text)
@@ -245,21 +247,38 @@ def pages(root: Path = REPO) -> tuple[dict[str, str], dict[str, Path]]:
     return texts, copies
 
 
+def _add_notebook(root: Path, notebook: syllabus.Notebook, texts: dict[str, str], copies: dict[str, Path]) -> None:
+    """The notebook as it is; one without a title (no level-1 heading, which Sphinx needs for
+    the page's title) gets the syllabus's, as "19. <title>", in a first cell of the site's copy."""
+    relative, source = f"{syllabus.NOTEBOOKS}/{notebook.file}", root / syllabus.NOTEBOOKS / notebook.file
+    data = json.loads(source.read_text(encoding="utf-8"))
+    markdown = "\n\n".join("".join(c["source"]) for c in data["cells"] if c["cell_type"] == "markdown")
+    if any(level == 1 for _, level, _ in _headings(markdown)):
+        copies[relative] = source
+        return
+    data["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": [f"# {notebook.label}. {notebook.title}"]})
+    if data.get("nbformat_minor", 0) >= 5:  # cells carry ids from nbformat 4.5
+        data["cells"][0]["id"] = "site-title"
+    texts[relative] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
 def _page_links(relative: str, text: str | None, source: Path) -> list[str]:
     if relative.endswith(".ipynb"):
-        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        cells = json.loads(text if text is not None else source.read_text(encoding="utf-8"))["cells"]
         text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     return _markdown_links(text or "")
 
 
 def _add_linked_files(root: Path, texts: dict[str, str], copies: dict[str, Path]) -> None:
-    """Every relative link of every page must reach a page of the site or a file of the
-    repository; such a file is copied beside the pages, where Sphinx serves it (a download)."""
+    """Every relative link of every page must reach a page of the site, a file or a folder of
+    the repository. A file is copied beside the pages, where Sphinx serves it (a download). A
+    folder (a link GitHub shows as a listing) gets a page listing its files, or its README if
+    that is a page of the site; the link is pointed at that page."""
     pages_in_site = set(texts) | {p for p in copies if p.endswith(PAGE_SUFFIXES)}
     for relative in sorted(set(texts) | set(copies)):
         if not relative.endswith(PAGE_SUFFIXES):
             continue
-        # index.md is README.md, which sits at the root as index.md does.
+        moved: dict[str, str] = {}
         for target in _page_links(relative, texts.get(relative), copies.get(relative, Path())):
             if SCHEME.match(target) or target.startswith("#"):
                 continue
@@ -273,14 +292,65 @@ def _add_linked_files(root: Path, texts: dict[str, str], copies: dict[str, Path]
             if name in pages_in_site or name in copies:
                 continue
             if resolved.is_dir():
-                raise SiteError(f"{relative}: the link {target!r} is a folder, which the site cannot show; "
-                                f"link a file in it")
+                page = _folder_page(root, name, pages_in_site, texts, copies)
+                pages_in_site.add(page)
+                moved[target] = f"{path.rstrip('/')}/{Path(page).name}"
+                continue
             if not resolved.is_file():
                 raise SiteError(f"{relative}: the link {target!r} reaches no file")
             if name.endswith(PAGE_SUFFIXES):
                 raise SiteError(f"{relative}: the link {target!r} is a page that is not part of the site "
                                 f"(not in syllabus.toml nor in a chapter folder)")
             copies[name] = resolved
+        if moved:
+            _relink(relative, moved, texts, copies)
+
+
+# What a folder's listing leaves out: what git ignores in this repository (.gitignore).
+UNLISTED = re.compile(r"(^|/)(\.[^/]*|__pycache__|[^/]*\.egg-info)(/|$)|\.(pyc|db|db-journal)$")
+
+
+def _folder_page(root: Path, folder: str, pages_in_site: set[str], texts: dict[str, str],
+                 copies: dict[str, Path]) -> str:
+    """The page a link to `folder` lands on: its README.md if that is a page of the site, else
+    a generated listing of its files (pages linked, other files served as downloads)."""
+    readme = f"{folder}/README.md" if folder else "README.md"
+    if readme in pages_in_site:
+        return readme
+    page = f"{folder}/index.md"
+    if page in texts:
+        return page
+    lines = ["---", "orphan: true", "---", "", f"# `{folder}/`", "",
+             "The files in this folder of the repository:", ""]
+    for path in sorted(p for p in (root / folder).rglob("*") if p.is_file()):
+        name = path.relative_to(root).as_posix()
+        shown = path.relative_to(root / folder).as_posix()
+        if UNLISTED.search(shown):
+            continue
+        if name in pages_in_site:
+            lines.append(f"- [{shown}]({shown})")
+        elif name.endswith(PAGE_SUFFIXES):
+            lines.append(f"- `{shown}` (not a page of the site)")
+        else:
+            copies.setdefault(name, path)
+            lines.append(f"- [{shown}]({shown})")
+    texts[page] = "\n".join(lines) + "\n"
+    return page
+
+
+def _relink(relative: str, moved: dict[str, str], texts: dict[str, str], copies: dict[str, Path]) -> None:
+    """Point the page's links `old` at `new` ({old: new}); a notebook becomes a text source."""
+    def relinked(text: str) -> str:
+        return LINK.sub(lambda m: f"{m.group(1)}[{m.group(2)}]({moved.get(m.group(3), m.group(3))})", text)
+
+    if relative.endswith(".ipynb"):
+        notebook = json.loads(copies.pop(relative).read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "markdown":
+                cell["source"] = relinked("".join(cell["source"])).splitlines(keepends=True)
+        texts[relative] = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    else:
+        texts[relative] = relinked(texts[relative])
 
 
 def write_sources(src: Path, root: Path = REPO) -> list[str]:
@@ -361,7 +431,8 @@ def build(out: Path, root: Path = REPO, jobs: str = "auto") -> int:
         return 1
     # Always a whole build: Sphinx re-reads only changed sources, so after a failed build a
     # second one would pass without repeating the warnings, and removed pages would stay.
-    for folder in (out / "html", out / "doctrees"):
+    # (myst-nb writes the notebooks' images to jupyter_execute/ beside them.)
+    for folder in (out / "html", out / "doctrees", out / "jupyter_execute"):
         shutil.rmtree(folder, ignore_errors=True)
     # -W --keep-going: every warning is reported, and any fails the build; -n: nitpicky.
     status = build_main(["-b", "html", "-W", "--keep-going", "-n", "-q", "-j", jobs, "-c", str(CONF_DIR),
