@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PROJECT = REPO / "sample_project"
 
 MOVED = {
-    **{name: f"course.runtime.{name}" for name in ("workspace", "engines", "show", "reaper", "warm_python", "errors")},
+    **{name: f"course.runtime.{name}" for name in ("workspace", "engines", "show", "reaper", "warm_python", "errors", "evidence")},
     **{name: f"course.learner.{name}" for name in ("cli", "exercises", "checks", "learner_code", "progress", "quiz", "lab")},
     **{name: f"course.lessons.{name}" for name in ("engine_probes", "bench", "startup", "locks", "ddl_locks", "lint")},
     "record": "course.maintainer.record",
