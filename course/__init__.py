@@ -8,7 +8,7 @@ The package has one home per audience:
     course/learner/     the learner's tool: the `course` command, exercises and their checks,
                         progress, quizzes, `make lab`
     course/lessons/     code the lessons show and readers read: engine probes, the backfill
-                        benchmark, the start-up lock
+                        benchmark, the start-up lock, the sessions of the lock lessons
     course/maintainer/  tools for whoever maintains the course (`make record`)
     settings.py         every setting the course reads from the environment, read in one place
     syllabus.py         the table of contents (syllabus.toml)
@@ -31,7 +31,7 @@ SAMPLE_PROJECT = REPO / "sample_project"
 MOVED = {
     **{name: f"course.runtime.{name}" for name in ("workspace", "engines", "show", "reaper", "warm_python", "errors")},
     **{name: f"course.learner.{name}" for name in ("cli", "exercises", "checks", "learner_code", "progress", "quiz", "lab")},
-    **{name: f"course.lessons.{name}" for name in ("engine_probes", "bench", "startup")},
+    **{name: f"course.lessons.{name}" for name in ("engine_probes", "bench", "startup", "locks")},
     "record": "course.maintainer.record",
 }
 

@@ -3,6 +3,7 @@ message), the tables generated from it, and a throwaway third chapter that appea
 once it has its entry and its files."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -224,6 +225,12 @@ def test_a_broken_syllabus_ends_the_process_with_4_and_no_traceback(tmp_path):
 
 # -- a new chapter: one entry plus its files ------------------------------------------------------------
 
+# The added chapter comes after the course's last; its notebook takes the next free number.
+_COURSE = syllabus.load(REPO)
+N = len(_COURSE.chapters) + 1
+NUMBER = 1 + max(int(re.match(r"\d+", n.file)[0]) for n in _COURSE.notebooks())
+ADDED = f"{NUMBER}_added.ipynb"
+
 NEW_CHAPTER = '''
 [[chapters]]
 id = "zz_added"
@@ -267,11 +274,13 @@ b = "yes"
 [questions.why_not]
 b = "The folder is named zz_added."
 '''
+NEW_CHAPTER, EXERCISE, BANK = (text.replace("17_added.ipynb", ADDED).replace("Chapter 3", f"Chapter {N}")
+                               for text in (NEW_CHAPTER, EXERCISE, BANK))
 
 
 def _add_chapter(root: Path) -> None:
     """The new chapter's files (a notebook, an exercise, a quiz) and its syllabus entry, no more."""
-    (root / "notebooks" / "17_added.ipynb").write_bytes((REPO / "notebooks" / "01_how_alembic_works.ipynb").read_bytes())
+    (root / "notebooks" / ADDED).write_bytes((REPO / "notebooks" / "01_how_alembic_works.ipynb").read_bytes())
     chapter = root / "chapters" / "zz_added"
     exercise = chapter / "exercises" / "added-exercise"
     for folder in ("starter", "solution"):
@@ -299,12 +308,12 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
     # `course list`: third by position, whatever its folder is called
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "\nChapter 3: A chapter added by a test  (zz_added)\n" in out
-    assert "  [    ] 3.1  added-exercise  An exercise added by a test\n" in out
-    assert "  quiz: not taken yet  (course quiz 3)\n" in out
-    assert cli.main(["show", "3.1"]) == 0 and "[added-exercise, not done yet]" in capsys.readouterr().out
-    assert exercises.find_chapter("3") == quiz.resolve("3") == "zz_added"
-    assert [q.id for q in quiz.load_chapter("3").questions] == ["added-question"]
+    assert f"\nChapter {N}: A chapter added by a test  (zz_added)\n" in out
+    assert f"  [    ] {N}.1  added-exercise  An exercise added by a test\n" in out
+    assert f"  quiz: not taken yet  (course quiz {N})\n" in out
+    assert cli.main(["show", f"{N}.1"]) == 0 and "[added-exercise, not done yet]" in capsys.readouterr().out
+    assert exercises.find_chapter(str(N)) == quiz.resolve(str(N)) == "zz_added"
+    assert [q.id for q in quiz.load_chapter(str(N)).questions] == ["added-question"]
 
     # the generated tables: out of date until regenerated, then the new chapter is in them
     assert syllabus.out_of_date(syllabus.current()) == [root / "README.md", root / "chapters" / "zz_added" / "README.md"]
@@ -313,19 +322,23 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
     assert syllabus.main(["--write"]) == 0
     assert syllabus.main(["--check"]) == 0
     readme = (root / "README.md").read_text(encoding="utf-8")
-    number = 17  # the number its file name starts with, as readers see it in the file browser
-    assert ("## Chapter 3: A chapter added by a test\n\n| # | Notebook | What you learn | Time |\n|---|---|---|---|\n"
-            f"| {number} | [The added lesson](notebooks/17_added.ipynb) | that one entry is enough | 5 min |\n\n"
+    number = NUMBER  # the number its file name starts with, as readers see it in the file browser
+    assert (f"## Chapter {N}: A chapter added by a test\n\n| # | Notebook | What you learn | Time |\n|---|---|---|---|\n"
+            f"| {number} | [The added lesson](notebooks/{ADDED}) | that one entry is enough | 5 min |\n\n"
             "Exercises and the quiz for the chapter: [chapters/zz_added](chapters/zz_added/README.md).\n") in readme
     page = (root / "chapters" / "zz_added" / "README.md").read_text(encoding="utf-8")
-    assert page.startswith("# Chapter 3: A chapter added by a test\n")
+    assert page.startswith(f"# Chapter {N}: A chapter added by a test\n")
     assert "| 1 | `added-exercise` | prove that an exercise needs no number of its own |\n" in page
 
     # the notebook tests: the new lesson is run on the servers and checked for its stored outputs
+    # (on the servers: every notebook but those about one server engine, which choose their own)
     for module in ("test_notebooks_on_servers", "test_notebooks_meta"):
         listed = _load_module(REPO / "tests" / f"{module}.py", f"throwaway_{module}").NOTEBOOKS
-        assert listed[-1] == root / "notebooks" / "17_added.ipynb"
-        assert len(listed) == len(syllabus.load(REPO).notebooks()) + 1
+        assert listed[-1] == root / "notebooks" / ADDED
+        everyone = syllabus.load(REPO).notebook_paths()
+        if module == "test_notebooks_on_servers":
+            everyone = [path for path in everyone if not syllabus.notebook_engines(path)]
+        assert len(listed) == len(everyone) + 1
 
     # `make record` (no notebooks named) records it too, after the others
     from course.maintainer import record
@@ -340,16 +353,17 @@ def test_a_new_chapter_needs_one_entry_plus_its_files(tmp_path, monkeypatch, cap
 
     monkeypatch.setattr(record, "ProcessPoolExecutor", Pool)
     assert record.main([]) == 0
-    assert recorded == syllabus.current().notebook_paths() and recorded[-1].name == "17_added.ipynb"
+    assert recorded == syllabus.current().notebook_paths() and recorded[-1].name == ADDED
 
 
 def test_a_chapter_that_moves_is_renumbered_everywhere(tmp_path, monkeypatch, capsys):
-    """Swap the two chapters in the syllabus: chapter numbers, quiz numbers, the notebooks' order
-    and the generated pages follow; no folder or file is renamed."""
+    """Swap the first two chapters in the syllabus: chapter numbers, quiz numbers, the notebooks'
+    order and the generated pages follow; no folder or file is renamed."""
     root = copy_course(tmp_path / "course")
     text = (root / syllabus.FILE).read_text(encoding="utf-8")
-    head, first, second = text.split("[[chapters]]\n")
-    (root / syllabus.FILE).write_text(head + "[[chapters]]\n" + second.rstrip("\n") + "\n\n[[chapters]]\n" + first.rstrip("\n") + "\n")
+    head, first, second, *rest = text.split("[[chapters]]\n")
+    chapters = [second, first, *rest]
+    (root / syllabus.FILE).write_text(head + "".join("[[chapters]]\n" + c.rstrip("\n") + "\n\n" for c in chapters).rstrip("\n") + "\n")
     monkeypatch.setattr(syllabus, "ROOT", root)
     assert syllabus.chapter("1").id == "02_production" and quiz.resolve("2") == "01_alembic_basics"
     assert syllabus.notebooks()[0].file == "10_two_heads.ipynb" and syllabus.notebooks()[0].number == 1
