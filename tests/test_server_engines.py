@@ -182,7 +182,7 @@ def test_make_lab_says_which_notebooks_need_which_server_and_whether_it_answers(
     notes = lab.server_notes()
     labels = ", ".join(syllabus.Notebook(p.name, "", "", 1, 0, "").label for p in ABOUT_SERVERS)
     assert notes == [
-        "Notebooks about one server make their databases on it (the others use SQLite):",
+        "Notebooks about one server make their databases on it (the others: COURSE_DATABASE_URL, SQLite files when unset):",
         f"  MariaDB (notebooks {labels}): mysql+pymysql://nobody@127.0.0.1:9/nothing does not answer (refused): "
         "start it, or set COURSE_MARIADB_SERVER to a MariaDB server URL",
         f"  PostgreSQL (notebooks {labels}): postgresql+psycopg://postgres@127.0.0.1:5432/postgres answers",

@@ -141,7 +141,7 @@ def server_notes() -> list[str]:
             about.setdefault(engine, []).append(notebook.label)
     if not about:
         return []
-    lines = ["Notebooks about one server make their databases on it (the others use SQLite):"]
+    lines = ["Notebooks about one server make their databases on it (the others: COURSE_DATABASE_URL, SQLite files when unset):"]
     for engine in sorted(about):
         title = engines.ENGINE_TITLES[engine]
         labels = ", ".join(about[engine])
