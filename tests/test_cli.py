@@ -324,8 +324,9 @@ def test_list_shows_quiz_scores_and_a_stopped_quiz(capsys, progress_file):
 def test_unknown_chapter_exits_2_and_lists_the_chapters(capsys):
     status, _, err = run(capsys, "quiz", "99")
     assert status == 2
-    chapters = ", ".join(f"{c.number} ({c.id})" for c in syllabus.chapters())
-    assert err == f"no chapter '99'; chapters: {chapters}\n"
+    listing = ", ".join(f"{c.number} ({c.id})" for c in syllabus.chapters())
+    assert listing.startswith("1 (01_alembic_basics), 2 (02_production)")
+    assert err == f"no chapter '99'; chapters: {listing}\n"
 
 
 # -- colour ---------------------------------------------------------------------------------------------

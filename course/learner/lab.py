@@ -16,6 +16,10 @@ Jupyter settings: Markdown files open rendered, and Lab does not ask to fetch ne
 internet. Extra arguments go to `jupyter lab` unchanged and come last, so they win
 (`--port=8890`, `--no-browser`).
 
+Before Lab starts, a few lines say which notebooks are about a server (chapter 3's, by their
+metadata) and whether that server answers now, with the variable to set if it does not
+(`server_notes`).
+
 Reading a lesson must not change it. When a kernel starts, Lab copies the kernel's kernelspec
 and language_info into the notebook's metadata and, if they differ from the stored ones, marks
 the notebook modified, and autosave writes it. The stored notebooks carry what this course's
@@ -137,7 +141,7 @@ def server_notes() -> list[str]:
             about.setdefault(engine, []).append(notebook.label)
     if not about:
         return []
-    lines = ["Notebooks about one server make their databases on it (the others use SQLite):"]
+    lines = ["Notebooks about one server make their databases on it (the others: COURSE_DATABASE_URL, SQLite files when unset):"]
     for engine in sorted(about):
         title = engines.ENGINE_TITLES[engine]
         labels = ", ".join(about[engine])

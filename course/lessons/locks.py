@@ -156,6 +156,15 @@ class Writer:
         if self._error is not None and exc_info[0] is None:
             raise self._error
 
+    def goes_on(self, bound: float = BOUND) -> bool:
+        """Whether the writer commits one more insert within `bound` seconds (it returns as
+        soon as it does: a fact that does not depend on how fast this machine is)."""
+        before = self.writes
+        deadline = time.monotonic() + bound
+        while self.writes == before and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.writes > before
+
     def writes_during(self, seconds: float) -> int:
         """How many inserts the writer commits in the next `seconds`."""
         before = self.writes
