@@ -441,3 +441,34 @@ def test_a_setup_problem_is_not_a_wrong_answer(capsys, monkeypatch, progress_fil
     assert fix in err and "secret" not in err
     assert "hint" not in err and "Your file" not in err
     assert not progress_file.exists() or "add-email" not in json.loads(progress_file.read_text())["exercises"]
+
+
+def test_progress_is_kept_per_engine(capsys, progress_file, monkeypatch):
+    """A pass on SQLite stays a pass on SQLite after a failing check on PostgreSQL: `course list`
+    shows it done where it passed, and says where it passed elsewhere. An older file, with
+    "done" and no engines, keeps its verdict."""
+    exercise = exercises.get("add-email")
+    monkeypatch.delenv("COURSE_DATABASE_URL", raising=False)  # SQLite
+    exercises.record(exercises.Result(exercise, True, "", 0.1))
+    monkeypatch.setenv("COURSE_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    exercises.record(exercises.Result(exercise, False, "not yet", 0.1))
+    entry = json.loads(progress_file.read_text())["exercises"]["add-email"]
+    assert entry["done"] is False and entry["passed_on"] == ["sqlite"]
+    assert not exercises.is_done("add-email")
+    [line] = [l for l in run(capsys, "list")[1].splitlines() if " add-email " in l]
+    assert "[    ]" in line and line.endswith("(passed on SQLite)")
+
+    monkeypatch.delenv("COURSE_DATABASE_URL")
+    assert exercises.is_done("add-email")
+    [line] = [l for l in run(capsys, "list")[1].splitlines() if " add-email " in l]
+    assert "[done]" in line and "passed on" not in line
+
+    exercises.record(exercises.Result(exercise, False, "not yet", 0.1))  # now it fails on SQLite too
+    assert json.loads(progress_file.read_text())["exercises"]["add-email"]["passed_on"] == []
+    assert not exercises.is_done("add-email")
+
+    progress_file.write_text(json.dumps({"exercises": {"add-email": {"done": True}}}), encoding="utf-8")
+    assert exercises.is_done("add-email")
+    progress_file.write_text(json.dumps({"exercises": {"add-email": {"passed_on": "sqlite"}}}), encoding="utf-8")
+    assert not exercises.is_done("add-email")  # kept aside as of the wrong kind, as any malformed entry
+    assert "had entries of the wrong kind" in capsys.readouterr().err
