@@ -6,8 +6,11 @@ C reads and writes login only. It follows a real rollout, two releases serving a
 window, then a rollback, and compares every user's name as each release reads it. It runs the
 whole road twice, with different users and ids; the second time with an import of thousands
 of users with gaps in their ids, and a backfill made to fail half-way once (what it committed
-must stay, a re-run must finish). What no run can show, whether 0003 builds its index
-without blocking writes, it reads from the SQL 0003 renders for each server.
+must stay, a re-run must finish). What the end state cannot show it reads from the statements:
+whether 0003 builds its index without blocking writes, from the SQL 0003 renders for each
+server; whether every UPDATE of the backfill and of the downgrades ran in batches, each
+committed on its own, and whether 0005's and 0003's downgrades build and drop online on the
+server the check runs on, from what those steps sent the database (record=True).
 """
 
 from __future__ import annotations
