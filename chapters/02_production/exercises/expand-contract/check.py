@@ -258,8 +258,11 @@ def expect_online(run, recorded: list[dict], step: str, name: str, doing: str) -
         sql = event["sql"]
         if engine == "postgresql" and re.match(r"(CREATE|DROP)\b.*\bINDEX\b|ALTER TABLE\b.*\bADD CONSTRAINT\b", sql, re.I):
             if not re.search(r"\bCONCURRENTLY\b|\bUSING INDEX\b", sql, re.I):
-                raise Fail(f"on PostgreSQL, {step} {doing} with `{sql[:90]}`, which blocks every write to user "
-                           "until it ends: do it CONCURRENTLY, inside op.get_context().autocommit_block()")
+                cost = ("takes an ACCESS EXCLUSIVE lock on user: it waits behind every open transaction and "
+                        "blocks every query meanwhile" if sql.upper().startswith("DROP")
+                        else "blocks every write to user until it ends")
+                raise Fail(f"on PostgreSQL, {step} {doing} with `{sql[:90]}`, which {cost}: do it CONCURRENTLY, "
+                           "inside op.get_context().autocommit_block()")
         if engine == "mariadb" and re.search(r"\bADD\b.*\bUNIQUE\b|\bCREATE UNIQUE INDEX\b", sql, re.I):
             if not re.search(r"\bLOCK\s*=\s*NONE\b", sql, re.I):
                 raise Fail(f"on MariaDB, {step} {doing} with `{sql[:90]}`, without LOCK=NONE: where MariaDB cannot "
