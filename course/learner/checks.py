@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,9 @@ class Run:
 
     ws: Workspace
     learner_files: Mapping[Path, Path]
+    # What the last step run with record=True sent the database, in order (learner_code.py,
+    # _record_statements): kept also when the step failed.
+    recorded: list[dict] = field(default_factory=list)
 
     # -- the learner's code, run in a child process (course/learner/learner_code.py) ---------------
     def _child(self, op: str, doing: str, **request: Any) -> Any:
@@ -95,14 +98,16 @@ class Run:
                            f"(exit status {status}){': ' + last if last else ''}") from None
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+        if request.get("record"):
+            self.recorded = result.get("statements") or []
         if result.get("interrupted"):
             raise KeyboardInterrupt
         if not result["ok"]:
             raise Fail(result["message"])
         return result["value"]
 
-    def _alembic(self, doing: str, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self._child("alembic", doing, command=name, args=list(args), kwargs=kwargs)
+    def _alembic(self, doing: str, name: str, *args: Any, record: bool = False, **kwargs: Any) -> Any:
+        return self._child("alembic", doing, command=name, args=list(args), kwargs=kwargs, record=record)
 
     @contextlib.contextmanager
     def quiet(self, doing: str):
@@ -117,11 +122,15 @@ class Run:
         except Exception as exc:
             raise Fail(self.explain(exc, doing)) from None
 
-    def upgrade(self, revision: str = "head", *, doing: str | None = None) -> None:
-        self._alembic(doing or f"upgrading to {revision}", "upgrade", revision)
+    def upgrade(self, revision: str = "head", *, doing: str | None = None, record: bool = False) -> list[dict]:
+        """Upgrade; with record=True, what the step sent the database (also in self.recorded,
+        kept when the step fails)."""
+        self._alembic(doing or f"upgrading to {revision}", "upgrade", revision, record=record)
+        return self.recorded if record else []
 
-    def downgrade(self, revision: str, *, doing: str | None = None) -> None:
-        self._alembic(doing or f"downgrading to {revision}", "downgrade", revision)
+    def downgrade(self, revision: str, *, doing: str | None = None, record: bool = False) -> list[dict]:
+        self._alembic(doing or f"downgrading to {revision}", "downgrade", revision, record=record)
+        return self.recorded if record else []
 
     def stamp(self, revision: str, *, doing: str | None = None) -> None:
         self._alembic(doing or f"stamping {revision}", "stamp", revision)

@@ -106,7 +106,9 @@ def cmd_list(args, style: Style) -> int:
             finished = exercises.is_done(e.id, data)
             done += finished
             mark = style("[done]", "green") if finished else "[    ]"
-            _out(f"  {mark} {e.label:<{label_width}}  {e.id:<{width}}  {e.title}")
+            elsewhere = "" if finished else ", ".join(settings.ENGINE_TITLES[n] for n in exercises.passed_on(e.id, data))
+            note = f"  (passed on {elsewhere})" if elsewhere else ""
+            _out(f"  {mark} {e.label:<{label_width}}  {e.id:<{width}}  {e.title}{note}")
         if chapter.quiz:
             _out(f"  quiz: {_quiz_summary(chapter, data)}")
         _out()
@@ -287,7 +289,7 @@ def cmd_reset(args, style: Style, ask: Callable[[str], str] = input) -> int:
         path = exercise.learner_path(file)
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file.starter, path)
-    progress.update("exercises", exercise.id, {"done": False})
+    progress.update("exercises", exercise.id, {"done": False, "passed_on": []})
     _out(f"{exercise.id}: back to the starter in {', '.join(shown(p) for p in exercise.learner_paths())}")
     return 0
 

@@ -528,18 +528,50 @@ def _time_limit():
         signal.signal(signal.SIGALRM, previous)
 
 
+def _engine_now(exercise_id: str) -> str | None:
+    """The engine a check of `exercise_id` runs on with today's settings, or None if unknown."""
+    from course.runtime import engines
+
+    try:
+        return check_engine(get(exercise_id))
+    except (LookupError, settings.SettingsError, engines.EngineSetupError):
+        return None
+
+
 def record(result: Result) -> None:
+    """Keep the verdict per engine: a pass on SQLite stays a pass on SQLite after a failing
+    check on PostgreSQL (each engine has its own traps)."""
     if result.setup_problem:
         return
-    progress.update("exercises", result.exercise.id, {
+    exercise_id = result.exercise.id
+    engine = _engine_now(exercise_id)
+    passed = set(passed_on(exercise_id))
+    if engine is not None:
+        (passed.add if result.ok else passed.discard)(engine)
+    progress.update("exercises", exercise_id, {
         "done": result.ok,
         "checked_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "passed_on": [e for e in settings.ENGINES if e in passed],
     })
 
 
-def is_done(exercise_id: str, data: dict | None = None) -> bool:
+def passed_on(exercise_id: str, data: dict | None = None) -> list[str]:
+    """The engines on which the last check of `exercise_id` passed (none known in a file
+    written before engines were recorded)."""
     data = data if data is not None else progress.load()
-    return bool(data["exercises"].get(exercise_id, {}).get("done"))
+    found = data["exercises"].get(exercise_id, {}).get("passed_on") or []
+    return [e for e in found if isinstance(e, str) and e in settings.ENGINES]
+
+
+def is_done(exercise_id: str, data: dict | None = None) -> bool:
+    """Passed on the engine a check would run on now; in a file without engines, its last check passed."""
+    data = data if data is not None else progress.load()
+    entry = data["exercises"].get(exercise_id, {})
+    if "passed_on" not in entry:
+        return bool(entry.get("done"))
+    passed = passed_on(exercise_id, data)
+    engine = _engine_now(exercise_id)
+    return engine in passed if engine is not None else bool(passed)
 
 
 def next_unfinished(after: Exercise | None = None) -> Exercise | None:

@@ -294,8 +294,51 @@ def _explain(exc: BaseException, request: dict, seen: list) -> str:
     return text
 
 
+def _record_statements(log: list) -> None:
+    """Append to `log` what every connection of this process sends the database, in order:
+    {"kind": "execute", "sql", "autocommit", "rows", "tx"}, {"kind": "commit"|"rollback"},
+    {"kind": "error", "sql", "said"}. A check reads from it what no end state shows: whether
+    a backfill ran in batches each committed on its own, whether an index was built online,
+    whether a guard ran before the first DDL statement, whether an error was swallowed.
+    `tx` counts the commits and rollbacks before a statement: two statements with the same
+    `tx`, neither in autocommit mode, ran in one transaction."""
+    import sqlalchemy as sa
+
+    from course.runtime.errors import said
+
+    state = {"tx": 0}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        level = conn.get_execution_options().get("isolation_level")
+        log.append({"kind": "execute", "sql": " ".join(statement.split()), "autocommit": level == "AUTOCOMMIT",
+                    "rows": None, "tx": state["tx"]})
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        if log and log[-1]["kind"] == "execute":
+            log[-1]["rows"] = getattr(cursor, "rowcount", None)
+
+    def ended(kind):
+        def note(conn, *args):
+            state["tx"] += 1
+            log.append({"kind": kind})
+        return note
+
+    def error(context):
+        log.append({"kind": "error", "sql": " ".join((context.statement or "").split()),
+                    "said": said(context.sqlalchemy_exception or context.original_exception)})
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", before)
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", after)
+    sa.event.listen(sa.engine.Engine, "commit", ended("commit"))
+    sa.event.listen(sa.engine.Engine, "rollback", ended("rollback"))
+    sa.event.listen(sa.engine.Engine, "handle_error", error)
+
+
 def run(request: dict) -> dict:
     project = Path(request["project"])
+    statements: list = []
+    if request.get("record"):
+        _record_statements(statements)
     seconds = float(request.get("time_limit") or 0)
 
     def stop(signum, frame):
@@ -310,14 +353,15 @@ def run(request: dict) -> dict:
         try:
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
                 value = OPS[request["op"]](request, project)
-            return {"ok": True, "value": value, "output": output.getvalue()}
+            return {"ok": True, "value": value, "output": output.getvalue(), "statements": statements}
         except TimeLimit:
             return {"ok": False, "message": f"{request['doing']} did not finish within {seconds:g} s: is there "
                                             "an endless loop in your code?", "output": output.getvalue()}
         except KeyboardInterrupt:
             return {"ok": False, "message": "interrupted", "interrupted": True}
         except (Exception, SystemExit) as exc:  # anything from Alembic, the database or the learner's code
-            return {"ok": False, "message": _explain(exc, request, seen), "output": output.getvalue()}
+            return {"ok": False, "message": _explain(exc, request, seen), "output": output.getvalue(),
+                    "statements": statements}
         finally:
             if hasattr(signal, "setitimer"):
                 signal.setitimer(signal.ITIMER_REAL, 0)

@@ -14,7 +14,10 @@ from pathlib import Path
 from course import REPO, settings
 
 # The shape of each entry: field -> the types it may have. Anything else is dropped.
-EXERCISE_FIELDS = {"done": (bool,), "checked_at": (str,), "hints_shown": (int,), "solution_seen": (bool,)}
+# "done" is the last check's verdict, on whatever engine it ran; "passed_on" lists the engines
+# on which the last check passed (files written before it have "done" only).
+EXERCISE_FIELDS = {"done": (bool,), "checked_at": (str,), "hints_shown": (int,), "solution_seen": (bool,),
+                   "passed_on": (list,)}
 QUIZ_FIELDS = {
     "score": (int,), "total": (int,), "answered": (int,), "finished": (bool,), "best": (int,),
     "missed": (list,), "next": (int,),

@@ -24,6 +24,62 @@ def _expect_app_inserts(run, when: str) -> None:
         raise Fail(f"{when}, two users inserted without an id got the ids {ids}: user.id must be the primary key")
 
 
+# A teammate's next revision: it drops the unique constraint by the name the naming
+# convention (app/models/base.py) gives it, as autogenerate writes such a revision.
+DROPS_UNIQUE = '''"""username no longer unique (a teammate's revision, written after 0001)"""
+from alembic import op
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_user_username', type_='unique')
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.create_unique_constraint('uq_user_username', ['username'])
+'''
+
+
+def _expect_convention_names(run, when: str) -> None:
+    """The constraints must carry the names the naming convention gives them: a later revision
+    finds them by those names. Autogenerate matches a unique constraint by its columns, so
+    one named otherwise can pass it, and it never compares primary keys. (An unnamed one is
+    named by the convention: op.create_table applies target_metadata's naming_convention.)"""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(run.ws.engine)
+    found = {tuple(u["column_names"]): u["name"] for u in inspector.get_unique_constraints("user")}
+    name = found.get(("username",), "uq_user_username")
+    if name != "uq_user_username":
+        called = f"is named {name}" if name else "has no name"
+        raise Fail(f"{when}, the unique constraint on user(username) {called}; the naming convention in "
+                   "app/models/base.py calls it uq_user_username, and later revisions drop it by that name: "
+                   "sa.UniqueConstraint('username', name=op.f('uq_user_username'))")
+    if run.ws.engine_name != "mariadb":  # MariaDB calls every primary key PRIMARY
+        primary = inspector.get_pk_constraint("user")
+        primary = primary.get("name") if primary.get("constrained_columns") else "pk_user"
+        if primary != "pk_user":
+            called = f"is named {primary}" if primary else "has no name"
+            raise Fail(f"{when}, the primary key of user {called}; the naming convention in app/models/base.py "
+                       "calls it pk_user: sa.PrimaryKeyConstraint('id', name=op.f('pk_user'))")
+
+
+def _expect_later_drop(run) -> None:
+    """Run the teammate's revision that drops uq_user_username: it must find it."""
+    (run.ws.path / "alembic" / "versions" / "0002_username_not_unique.py").write_text(DROPS_UNIQUE, encoding="utf-8")
+    try:
+        run.upgrade("0002", doing="running a later revision that drops uq_user_username by its name")
+    except Fail as failure:
+        raise Fail(f"{failure}: 0001 must name the constraint as the naming convention does "
+                   "(name=op.f('uq_user_username'))") from None
+
+
 def check(run):
     heads = run.heads()
     if heads != ["0001"]:
@@ -36,8 +92,10 @@ def check(run):
         raise Fail("after upgrading to 0001, there is no table user: upgrade() does not create it yet")
     run.expect_matches_models("after upgrading to 0001")
     _expect_app_inserts(run, "after upgrading to 0001")
+    _expect_convention_names(run, "after upgrading to 0001")
     run.downgrade("base")
     if run.tables():
         raise Fail(f"downgrading to base left table {', '.join(sorted(run.tables()))} behind")
     run.upgrade("0001", doing="upgrading to 0001 again after the downgrade")
+    _expect_later_drop(run)
     return "Revision 0001 creates the user table the models describe, and removes it again."

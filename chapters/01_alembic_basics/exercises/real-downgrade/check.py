@@ -19,6 +19,53 @@ LONG = {"username": "Maximilian Alexander Konstantin von Hohenzollern-Sigmaringe
         "password_hash": "x", "email": "max@example.com"}
 
 
+DDL = ("ALTER ", "DROP ", "CREATE ", "RENAME ")
+
+
+def _inject_ddl_error(run) -> tuple[str, str]:
+    """Make one DDL step of the downgrade fail for a reason of the database's own. Returns
+    what was done, and words the database's error contains."""
+    user = run.quote("user")
+    if run.ws.engine_name == "sqlite":
+        # Batch mode's copy of the table is renamed to user at the end: SQLite then checks the
+        # views, and one that reads user.display_name no longer finds it.
+        run.execute(f"CREATE VIEW user_names AS SELECT display_name FROM {user}")
+        return "a view reads user.display_name", "error in view user_names"
+    if run.ws.engine_name == "mariadb":
+        # MariaDB refuses to ALTER a system-versioned table unless told to (error 4119).
+        run.execute(f"ALTER TABLE {user} ADD SYSTEM VERSIONING")
+        return "user is system-versioned, so MariaDB refuses to alter it", "(4119)"
+    # PostgreSQL: a view that reads display_name blocks dropping the column.
+    run.execute(f"CREATE VIEW user_names AS SELECT display_name FROM {user}")
+    return "a view reads user.display_name, so PostgreSQL refuses to drop it", "other objects depend on it"
+
+
+def _expect_error_surfaces(run) -> None:
+    """At 0003 with every name fitting, one DDL step of the downgrade fails: the downgrade must
+    fail with the database's own error, not report success with the schema half changed."""
+    injected, words = _inject_ddl_error(run)
+    doing = f"downgrading to 0002 while {injected}"
+    try:
+        run.downgrade("0002", doing=doing, record=True)
+    except Fail as failure:
+        said = str(failure)
+    else:
+        said = None
+    refused = [e for e in run.recorded if e["kind"] == "error"]
+    first = refused[0] if refused else None
+    if said is None:
+        what = f"the database refused `{first['sql'][:80]}` ({first['said']})" if first else "a step failed"
+        raise Fail(f"{doing} reported success (the database is at {run.current()}) although {what}: an except "
+                   "swallowed the error, and the schema is left half changed; let the database's errors stop "
+                   "the downgrade")
+    if words not in said:
+        what = f": the database first refused `{first['sql'][:80]}` ({first['said']})" if first else ""
+        raise Fail(f"{doing} failed with {said.split(' failed', 1)[-1].strip(' :;')!r}, not with the database's own "
+                   f"error for that step{what}, and an except swallowed it")
+    if run.current() != "0003":
+        raise Fail(f"after the failed downgrade (while {injected}), the database is at {run.current()}, not 0003")
+
+
 def _users(run) -> set[tuple]:
     return set(run.rows(f"SELECT username, password_hash, email FROM {run.quote('user')}"))
 
@@ -28,7 +75,7 @@ def _expect_refused(run, at_0002: dict, at_0003: dict, users: set[tuple]) -> Non
     name, size = LONG["username"], len(LONG["username"])
     [user_id] = [r[0] for r in run.rows(f"SELECT id FROM {run.quote('user')} WHERE username = :name", name=name)]
     try:
-        run.downgrade("0002", doing=f"downgrading to 0002 with a username of {size} characters")
+        run.downgrade("0002", doing=f"downgrading to 0002 with a username of {size} characters", record=True)
     except Fail as failure:
         refused, said = True, str(failure)
     else:
@@ -52,6 +99,11 @@ def _expect_refused(run, at_0002: dict, at_0003: dict, users: set[tuple]) -> Non
         )
     if run.current() != "0003":
         raise Fail(f"after the refused downgrade, the database is at {run.current()}, not 0003")
+    before = [e["sql"] for e in run.recorded if e["kind"] == "execute" and e["sql"].upper().startswith(DDL)]
+    if before:
+        raise Fail(f"the downgrade refused only after it had run `{before[0][:80]}`: the guard must run before the "
+                   "first DDL statement (SQLite and MariaDB keep every step done before an error, leaving the "
+                   "database half downgraded; only PostgreSQL rolls it back)")
     if str(user_id) not in said and name not in said:
         raise Fail(f"the downgrade refused, but its error ({said.partition('failed: ')[2] or said!r}) does not name "
                    f"the user whose name is too long (id {user_id}): the operator must know which rows to fix")
@@ -91,4 +143,8 @@ def check(run):
     run.downgrade("0002", doing="downgrading to 0002 after the long username was shortened")
     for problem in compare(at_0002, run.snapshot(), what="downgrading to 0002"):
         raise Fail(problem)
+
+    # A DDL step that fails for a reason of the database's own must stop the downgrade.
+    run.upgrade("0003", doing="upgrading to 0003 again after the downgrade")
+    _expect_error_surfaces(run)
     return "The downgrade restores the 0002 schema exactly, keeps every user, and refuses to cut a name."

@@ -6,8 +6,11 @@ C reads and writes login only. It follows a real rollout, two releases serving a
 window, then a rollback, and compares every user's name as each release reads it. It runs the
 whole road twice, with different users and ids; the second time with an import of thousands
 of users with gaps in their ids, and a backfill made to fail half-way once (what it committed
-must stay, a re-run must finish). What no run can show, whether 0003 builds its index
-without blocking writes, it reads from the SQL 0003 renders for each server.
+must stay, a re-run must finish). What the end state cannot show it reads from the statements:
+whether 0003 builds its index without blocking writes, from the SQL 0003 renders for each
+server; whether every UPDATE of the backfill and of the downgrades ran in batches, each
+committed on its own, and whether 0005's and 0003's downgrades build and drop online on the
+server the check runs on, from what those steps sent the database (record=True).
 """
 
 from __future__ import annotations
@@ -196,10 +199,75 @@ def duplicate_fail(run, exc: Fail, doing: str, what: str, holder: int, taker: in
     if "unique" not in said and "duplicate" not in said:
         return exc
     return Fail(
-        f"{doing} fails on a duplicate {what}: user {holder} still holds {name!r} as a stale {what} "
-        f"while user {taker}, in an earlier batch, is given it, and a re-run stops at the same row. {mend} "
+        f"{doing} fails on a duplicate {what}: user {taker} is given {name!r} while user {holder} still holds it "
+        f"as a stale {what} (copying before every stale {what} is cleared, in one UPDATE or in batches), and a "
+        f"re-run stops at the same row. {mend} "
         f"(the database said: {str(exc).splitlines()[0].split('the database said: ')[-1]})"
     )
+
+
+# -- what the steps sent the database (Run.upgrade/downgrade with record=True) -------------------
+
+BATCH = 1000  # the task's largest batch, in ids
+UPDATE_USER = re.compile(r"""^UPDATE\s+[`"]?user[`"]?\s""", re.I)
+
+
+def id_range(run) -> tuple[int, int]:
+    with run.quiet("reading the lowest and highest user id"):
+        low, high = run.rows(f"SELECT min(id), max(id) FROM {run.quote('user')}")[0]
+    return int(low or 0), int(high or 0)
+
+
+def expect_batched(recorded: list[dict], step: str, what: str, ids: tuple[int, int]) -> None:
+    """Every UPDATE of user that `step` sent must have run once per range of at most BATCH ids
+    (so at least ceil(span / BATCH) times), each run committed on its own.
+
+    Statements are told apart by their text with numbers left out: a batched UPDATE runs
+    the same text with other bounds. Row counts cannot tell: an UPDATE that clears the
+    few stale names changes few rows, yet scans and locks across the whole table at once."""
+    low, high = ids
+    needed = -(-(high - low + 1) // BATCH)
+    groups: dict[str, list[dict]] = {}
+    for event in recorded:
+        if event["kind"] == "execute" and UPDATE_USER.match(event["sql"]):
+            groups.setdefault(re.sub(r"\b\d+\b", "?", event["sql"]), []).append(event)
+    for text, runs in groups.items():
+        shown = text if len(text) <= 90 else text[:87] + "..."
+        if len(runs) < needed:
+            raise Fail(
+                f"{step} runs `{shown}` {'once' if len(runs) == 1 else f'{len(runs)} times'} over ids {low} to "
+                f"{high}: {what} must go in batches of at most 1,000 ids ({needed} UPDATEs or more here), each "
+                "committed on its own; one UPDATE over the whole table holds its row locks until it ends"
+            )
+        if not all(e["autocommit"] for e in runs) and len({e["tx"] for e in runs}) < len(runs):
+            raise Fail(
+                f"{step} runs its {len(runs)} batches of `{shown}` in one transaction, which holds every row it "
+                "updated until the end and keeps nothing if it fails: commit each batch on its own "
+                "(op.get_context().autocommit_block())"
+            )
+
+
+def expect_online(run, recorded: list[dict], step: str, name: str, doing: str) -> None:
+    """On the servers, the statements of `step` that build or drop `name` must do it online:
+    PostgreSQL CONCURRENTLY (or ADD CONSTRAINT ... USING INDEX, which reuses a built index),
+    MariaDB LOCK=NONE. SQLite copies the table whatever is written: nothing to tell."""
+    engine = run.ws.engine_name
+    for event in recorded:
+        if event["kind"] != "execute" or not re.search(rf"\b{name}\b", event["sql"]):
+            continue
+        sql = event["sql"]
+        if engine == "postgresql" and re.match(r"(CREATE|DROP)\b.*\bINDEX\b|ALTER TABLE\b.*\bADD CONSTRAINT\b", sql, re.I):
+            if not re.search(r"\bCONCURRENTLY\b|\bUSING INDEX\b", sql, re.I):
+                cost = ("takes an ACCESS EXCLUSIVE lock on user: it waits behind every open transaction and "
+                        "blocks every query meanwhile" if sql.upper().startswith("DROP")
+                        else "blocks every write to user until it ends")
+                raise Fail(f"on PostgreSQL, {step} {doing} with `{sql[:90]}`, which {cost}: do it CONCURRENTLY, "
+                           "inside op.get_context().autocommit_block()")
+        if engine == "mariadb" and re.search(r"\bADD\b.*\bUNIQUE\b|\bCREATE UNIQUE INDEX\b", sql, re.I):
+            if not re.search(r"\bLOCK\s*=\s*NONE\b", sql, re.I):
+                raise Fail(f"on MariaDB, {step} {doing} with `{sql[:90]}`, without LOCK=NONE: where MariaDB cannot "
+                           "build it online it blocks writes to user instead of refusing; add ALGORITHM=INPLACE, "
+                           "LOCK=NONE")
 
 
 def one_pass(run, story: Story, names: list[str], tag: str) -> None:
@@ -254,7 +322,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
 
     def backfill(doing: str) -> None:
         try:
-            run.upgrade("0004", doing=doing)
+            run.upgrade("0004", doing=doing, record=crossing)
         except Fail as exc:
             if not crossing or INJECTED in str(exc):
                 raise
@@ -296,6 +364,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
             backfill(f"upgrading to 0004 again, after the backfill failed at user {marked} and was fixed")
     else:
         backfill(doing)
+    backfilled = run.recorded  # the run that finished (after the failed one, if any)
     with run.quiet(f"reading user.login {at}"):
         logins = dict(run.rows(f"SELECT id, login FROM {user}"))
     empty = [i for i in sorted(story.truth) if logins.get(i) is None]
@@ -324,6 +393,9 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
             raise Fail(f"{at}, user {user_id}'s login is {logins[user_id]!r}, but {renamed_by_a[user_id]}: "
                        "their rename is lost. The backfill must also mend logins that differ from username")
         raise Fail(f"{at}, user {user_id}'s login is {logins[user_id]!r}, not {story.truth[user_id]!r}")
+    if crossing:
+        expect_batched(backfilled, "0004 (the backfill)", "clearing the stale logins and filling the empty ones",
+                       id_range(run))
 
     # -- B and C together at 0004 ------------------------------------------------------------------
     at = "at 0004, with releases B and C serving together"
@@ -348,10 +420,15 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     story.expect_taken(c, f"dora{tag}", dora, at)
 
     # -- rollback: the contract undone, C still serving; B rolled out; C gone; back to A ---------------
-    run.downgrade("0004", doing="downgrading to 0004 (undoing the contract, release C still serving)")
+    ids = id_range(run)
+    undone = run.downgrade("0004", doing="downgrading to 0004 (undoing the contract, release C still serving)",
+                           record=crossing)
     at = "after downgrading to 0004"
     story.expect_names(b, at, {}, "The contract's downgrade must give username back, filled from login, "
                                   "before release B can serve again")
+    if crossing:
+        expect_batched(undone, "0005's downgrade", "filling username from login", ids)
+        expect_online(run, undone, "0005's downgrade", "uq_user_username", "makes username unique again")
     late = story.sign_up(c, f"late{tag}", at, nullable)
     story.rename(c, dora, f"dora{tag}-c", at, nullable)
     written_by_c = {late: f"release C signed them up after the contract was undone",
@@ -360,8 +437,9 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         story.rename(c, first, f"dora{tag}", at, nullable)
         written_by_c[first] = f"release C renamed them {f'dora{tag}'!r} after the contract was undone"
     bea = story.sign_up(b, f"bea{tag}", "at 0004, release B serving again", "")
+    ids = id_range(run)
     try:
-        run.downgrade("0003", doing="downgrading to 0003 (release C gone, B serving alone)")
+        undone = run.downgrade("0003", doing="downgrading to 0003 (release C gone, B serving alone)", record=crossing)
     except Fail as exc:
         if not crossing:
             raise
@@ -371,15 +449,19 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     at = "after downgrading to 0003 (release C rolled back to B)"
     story.expect_names(b, at, written_by_c, "0004's downgrade must copy login into username wherever "
                                               "they differ: B reads username")
+    if crossing:
+        expect_batched(undone, "0004's downgrade", "clearing the stale usernames and filling the empty ones", ids)
     story.rename(b, bea, f"bea{tag}-b", at, "")
     at = "after downgrading to 0003, with releases B and A serving together (B rolled back to A)"
     story.sign_up(b, f"bo{tag}", at, "")
     story.sign_up(a, f"amy{tag}", at, "A never writes login: undone to 0003, login must allow NULL again")
     expect_release_b_schema(run, "after downgrading to 0003")
-    run.downgrade("0002", doing="downgrading to 0002 (release B rolled back to A)")
+    undone = run.downgrade("0002", doing="downgrading to 0002 (release B rolled back to A)", record=crossing)
     at = "after downgrading to 0002"
     for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
         raise Fail(problem)
+    if crossing:
+        expect_online(run, undone, "0003's downgrade", "ix_user_login", "drops ix_user_login")
     story.expect_names(a, at, {}, "")
     story.sign_up(a, f"abe{tag}", at, "")
 

@@ -45,6 +45,34 @@ def _fresh_0002(run, users: list[dict]) -> None:
     run.insert("user", users)
 
 
+def _upgrade(run, doing: str) -> None:
+    """Upgrade to 0003, watching what the database said on the way: an error the revision
+    caught and went on from is an error swallowed, whatever it was (its message filtered or
+    not). Skipping what exists never makes the database refuse anything."""
+    try:
+        recorded = run.upgrade("0003", doing=doing, record=True)
+    except Fail as failure:
+        refused = [e for e in run.recorded if e["kind"] == "error"]
+        if len(refused) > 1 and "current transaction is aborted" in str(failure):
+            first = refused[0]
+            raise Fail(
+                f"{doing} failed: the database refused `{first['sql'][:80]}` ({first['said']}); your except "
+                "swallowed that first error and went on, but PostgreSQL had aborted the transaction, so it "
+                "refused every statement after it (\"current transaction is aborted\"). Skip what is already "
+                "there (if_not_exists=True) instead of catching errors"
+            ) from None
+        raise
+    refused = [e for e in recorded if e["kind"] == "error"]
+    if refused:
+        first = refused[0]
+        raise Fail(
+            f"{doing} reported success, but on the way the database refused `{first['sql'][:80]}` "
+            f"({first['said']}) and your except swallowed that error: skip what is already there "
+            "(if_not_exists=True; on SQLite, ask the inspector first) instead of catching errors, which "
+            "also hides the ones that must stop the migration"
+        )
+
+
 def _inject_ddl_error(run) -> tuple[str, str]:
     """Make one DDL step of 0003 fail for a reason other than 'it is already there'.
     Returns what was done, and the words the database's error must contain."""
@@ -73,7 +101,7 @@ def check(run):
     run.upgrade("0002")
     before = run.snapshot()
     run.insert("user", FIRST)
-    run.upgrade("0003", doing="upgrading a clean database with 3 users to 0003")
+    _upgrade(run, "upgrading a clean database with 3 users to 0003")
     _at_0003(run, clean, first)
     run.downgrade("0002", doing="downgrading to 0002")
     for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
@@ -83,7 +111,7 @@ def check(run):
     _fresh_0002(run, SECOND)
     run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
     half = "on a database where 0003 stopped after adding the column (no index, nothing copied)"
-    run.upgrade("0003", doing=f"upgrading to 0003 {half}")
+    _upgrade(run, f"upgrading to 0003 {half}")
     _at_0003(run, f"after upgrading to 0003 {half}", second)
 
     # 3. A batched copy stopped between two batches (one UPDATE is all or nothing): column and
@@ -93,7 +121,7 @@ def check(run):
     run.execute(f"CREATE INDEX ix_user_display_name ON {user} (display_name)")
     run.execute(f"UPDATE {user} SET display_name = username WHERE id IN (1, 2)")
     half = "on a database where 0003 stopped between two batches of its copy (column and index there, 2 of the 3 users copied)"
-    run.upgrade("0003", doing=f"upgrading to 0003 {half}")
+    _upgrade(run, f"upgrading to 0003 {half}")
     _at_0003(run, f"after upgrading to 0003 {half}", first)
 
     # 4. Run again where it had already run completely, after a user chose a display_name:
@@ -101,7 +129,7 @@ def check(run):
     run.execute(f"UPDATE {user} SET display_name = :chosen WHERE id = 1", {"chosen": CHOSEN})
     run.stamp("0002", doing="stamping 0002")
     again = f"on a database where 0003 had already run and alice had set her display_name to {CHOSEN!r}"
-    run.upgrade("0003", doing=f"upgrading to 0003 again {again}")
+    _upgrade(run, f"upgrading to 0003 again {again}")
     _at_0003(run, f"after upgrading to 0003 again {again}", {**first, "alice": CHOSEN})
 
     # 5. An error that is not "already there" must stop the migration, with the database's words.
