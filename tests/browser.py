@@ -6,6 +6,7 @@ the test skips with one line; under CI it fails instead."""
 import shutil
 import socket
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,14 @@ def wait_for(condition, what: str, timeout: float = WAIT_MS / 1000):
             return value
         time.sleep(0.2)
     pytest.fail(f"{what}: not seen within {timeout:.0f} s")
+
+
+@contextmanager
+def screenshot_on_failure(page, path: Path):
+    """What the page showed when a step failed, saved for whoever reads the failure."""
+    try:
+        yield
+    except Exception:
+        page.screenshot(path=path)
+        print(f"screenshot of the page at the failure: {path}")
+        raise

@@ -326,13 +326,8 @@ def test_lab_in_a_browser(tmp_path):
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.set_default_timeout(WAIT_MS)
-                try:
+                with browser_helpers.screenshot_on_failure(page, tmp_path / "failure.png"):
                     _first_hour(page, base, token, repo, tmp_path, stored_first_output, link_notebook, link_target)
-                except Exception:
-                    # What the page showed when a step failed, for whoever reads the failure.
-                    page.screenshot(path=tmp_path / "failure.png")
-                    print(f"screenshot of the page at the failure: {tmp_path / 'failure.png'}")
-                    raise
             finally:
                 browser.close()
     finally:

@@ -364,7 +364,7 @@ def test_the_site_in_a_browser(browser_ready, built, served):
             # route above, which has recorded it.
             page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED" and problems.append(f"{r.url}: failed ({r.failure})"))
             page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.url}: HTTP {r.status}"))
-            try:
+            with browser_helpers.screenshot_on_failure(page, report / "failure.png"):
                 weights = _every_page(page, context, served, html)
                 assert not problems, "\n".join(problems[:20])
                 _follow_the_sidebar(page, served, html)
@@ -372,10 +372,6 @@ def test_the_site_in_a_browser(browser_ready, built, served):
                 _unfold_a_quiz_answer(page, served)
                 first_paint = _lesson_screenshot(page, served, report / "lesson.png")
                 assert not problems, "\n".join(problems[:20])
-            except Exception:
-                page.screenshot(path=report / "failure.png")
-                print(f"screenshot of the page at the failure: {report / 'failure.png'}")
-                raise
         finally:
             chromium.close()
     lessons = {name: size for name, size in weights.items() if name.startswith("notebooks/")}
