@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -115,7 +116,13 @@ def _pytest(notebook: Path, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.long
 def test_a_notebook_whose_server_does_not_answer_is_skipped_with_one_line_and_fails_in_ci():
     notebook = REPO / "notebooks" / "17_lock_queue.ipynb"
-    skipped = _pytest(notebook, COURSE_TEST_POSTGRESQL_URL=UNREACHABLE["postgresql"])
+    # Three runs of their own, side by side: each spends most of its time starting pytest.
+    with ThreadPoolExecutor(3) as pool:
+        skipped, required, deselected = pool.map(lambda env: _pytest(notebook, **env), [
+            {"COURSE_TEST_POSTGRESQL_URL": UNREACHABLE["postgresql"]},
+            {"COURSE_TEST_POSTGRESQL_URL": UNREACHABLE["postgresql"], "COURSE_REQUIRE_SERVERS": "1"},
+            {"COURSE_TEST_ENGINES": "sqlite,postgresql"},
+        ])
     assert skipped.returncode == 0, skipped.stdout[-2000:]
     line = next(line for line in skipped.stdout.splitlines() if line.startswith("SKIPPED"))
     assert "17_lock_queue.ipynb is about PostgreSQL and MariaDB; postgresql+psycopg://nobody@127.0.0.1:9/nothing " \
@@ -123,10 +130,8 @@ def test_a_notebook_whose_server_does_not_answer_is_skipped_with_one_line_and_fa
     assert line.endswith("): start it, or set COURSE_TEST_POSTGRESQL_URL to a PostgreSQL server")
     assert "Kernel" not in skipped.stdout  # no kernel was started
 
-    required = _pytest(notebook, COURSE_TEST_POSTGRESQL_URL=UNREACHABLE["postgresql"], COURSE_REQUIRE_SERVERS="1")
     assert required.returncode == 1 and "(servers are required: CI or COURSE_REQUIRE_SERVERS is set)" in required.stdout
 
-    deselected = _pytest(notebook, COURSE_TEST_ENGINES="sqlite,postgresql")
     assert deselected.returncode == 5 and "deselected" in deselected.stdout  # MariaDB left out: nothing ran
 
 
