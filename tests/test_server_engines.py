@@ -108,7 +108,7 @@ def _pytest(notebook: Path, **env: str) -> subprocess.CompletedProcess:
     """A test run of one notebook, in a process of its own (its own conftest set-up)."""
     variables = {k: v for k, v in os.environ.items()
                  if not k.startswith(("COURSE_RUN_ID", "COURSE_WORKDIR", "COURSE_WARM", "PYTEST_", "COURSE_POSTGRESQL_SERVER",
-                                      "COURSE_MARIADB_SERVER", "COURSE_REQUIRE", "CI"))}
+                                      "COURSE_MARIADB_SERVER", "COURSE_REQUIRE", "COURSE_TEST_ENGINES", "CI"))}
     return subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "-rs", str(notebook)],
                           cwd=REPO, env={**variables, **env}, capture_output=True, text=True, timeout=300)
 
