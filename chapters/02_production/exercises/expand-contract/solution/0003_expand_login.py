@@ -28,8 +28,14 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
         with op.get_context().autocommit_block():  # CONCURRENTLY refuses a transaction
+            # It waits for every older transaction, on any table (a report, pg_dump): env.py's
+            # lock_timeout would cancel it and leave an INVALID index. No bound for this build
+            # only; env.py's bound again after it.
+            op.execute("SELECT set_config('migration.lock_timeout', current_setting('lock_timeout'), false)")
+            op.execute("SET lock_timeout = 0")
             op.create_index(op.f('ix_user_login'), 'user', ['login'], unique=True,
                             postgresql_concurrently=True)
+            op.execute("SELECT set_config('lock_timeout', current_setting('migration.lock_timeout'), false)")
     elif dialect == 'mysql':
         op.execute('ALTER TABLE `user` ADD UNIQUE INDEX ix_user_login (login), '
                    'ALGORITHM=INPLACE, LOCK=NONE')
