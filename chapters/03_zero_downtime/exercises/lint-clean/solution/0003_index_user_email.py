@@ -19,9 +19,11 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     # CREATE INDEX CONCURRENTLY lets the app keep writing while PostgreSQL builds the index; it
     # cannot run inside a transaction, so this step runs outside Alembic's (autocommit_block).
-    # IF NOT EXISTS: a concurrent build that failed half-way can be run again. Other engines
-    # ignore postgresql_concurrently (MariaDB builds the index online by itself).
+    # Re-runnable: a concurrent build that failed half-way leaves an INVALID index under its
+    # name, which IF NOT EXISTS alone would skip, so drop any such leftover first (concurrently).
+    # Other engines ignore postgresql_concurrently (MariaDB builds the index online by itself).
     with op.get_context().autocommit_block():
+        op.drop_index(op.f('ix_user_email'), table_name='user', postgresql_concurrently=True, if_exists=True)
         op.create_index(op.f('ix_user_email'), 'user', ['email'], unique=False,
                         postgresql_concurrently=True, if_not_exists=True)
 
