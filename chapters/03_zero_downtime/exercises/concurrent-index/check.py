@@ -1,10 +1,15 @@
 """concurrent-index: 0003 builds ix_user_email while the app goes on writing, leaves a valid
 index, and its downgrade drops it the same way (PostgreSQL)."""
 
+import os
+import time
+
 import sqlalchemy as sa
 
 from course.learner.checks import Fail, compare, while_it_waits
 
+LIMIT = 1  # s: the migration's lock_timeout (MIGRATION_LOCK_TIMEOUT) during the upgrade
+HOLD = LIMIT + 0.5  # s: the older transaction stays open at least this long after the build waits
 USERS = [{"id": n, "username": f"user{n}", "password_hash": "x", "email": f"user{n}@example.com"} for n in range(1, 201)]
 
 
@@ -21,14 +26,33 @@ def _app_inserts(run, name: str) -> str:
             return str(exc.orig).splitlines()[0]
 
 
-def _with_the_app_writing(run, step, statement: str, doing: str, name: str) -> None:
+def _with_the_app_writing(run, step, statement: str, doing: str, name: str, hold: float = 0) -> None:
     """Run `step` while a transaction that wrote to user stays open (an index build, plain or
-    concurrent, waits for it), and have the app insert a row meanwhile."""
+    concurrent, waits for it), have the app insert a row meanwhile, and keep that transaction
+    open `hold` seconds after the statement was seen waiting."""
     engine = run.ws.engine
+
+    def meanwhile():
+        started = time.monotonic()
+        inserted = _app_inserts(run, name)
+        time.sleep(max(0.0, hold - (time.monotonic() - started)))
+        return inserted
+
+    failed = None
     with engine.connect() as open_tx:
         open_tx.execute(sa.text(f"UPDATE {run.quote('user')} SET password_hash = 'y' WHERE id = 1"))
-        with while_it_waits(run, statement, lambda: _app_inserts(run, name), open_tx.rollback) as seen:
-            step()
+        with while_it_waits(run, statement, meanwhile, open_tx.rollback) as seen:
+            try:
+                step()
+            except Fail as exc:
+                failed = exc
+    if failed is not None and (not seen["waited"] or seen["then"] == "inserted"):
+        if "lock timeout" in str(failed):
+            raise Fail(f"{failed}: the build waited for a transaction older than it longer than the migration's "
+                       f"lock_timeout ({LIMIT} s) and gave up, leaving ix_user_email INVALID. Its SHARE UPDATE "
+                       "EXCLUSIVE lock queues none of the app's reads or writes: inside the autocommit block, "
+                       "SET lock_timeout = 0 before the concurrent build (and set it back after)")
+        raise failed
     if not seen["waited"]:
         raise Fail(f"{doing}: the check saw no {statement} statement waiting for the transaction it held open; "
                    "is the index built at all?")
@@ -36,6 +60,8 @@ def _with_the_app_writing(run, step, statement: str, doing: str, name: str) -> N
         raise Fail(f"{doing}, the app could not insert a row into user ({seen['then']}): that statement "
                    "locks the table against writes. Build (and drop) the index with postgresql_concurrently=True, "
                    "inside op.get_context().autocommit_block()")
+    if failed is not None:
+        raise failed
 
 
 def _index_state(run) -> str:
@@ -50,8 +76,16 @@ def check(run):
     before = run.snapshot()
 
     doing = "while 0003 built the index"
-    _with_the_app_writing(run, lambda: run.upgrade("0003", doing="upgrading to 0003 with 200 users"),
-                          "CREATE INDEX", doing, "during-the-build")
+    previous = os.environ.get("MIGRATION_LOCK_TIMEOUT")
+    os.environ["MIGRATION_LOCK_TIMEOUT"] = str(LIMIT)  # env.py's short limit, as in production
+    try:
+        _with_the_app_writing(run, lambda: run.upgrade("0003", doing="upgrading to 0003 with 200 users"),
+                              "CREATE INDEX", doing, "during-the-build", hold=HOLD)
+    finally:
+        if previous is None:
+            os.environ.pop("MIGRATION_LOCK_TIMEOUT", None)
+        else:
+            os.environ["MIGRATION_LOCK_TIMEOUT"] = previous
     if run.current() != "0003":
         raise Fail(f"after upgrading, the database is at {run.current()}, not 0003")
     state = _index_state(run)

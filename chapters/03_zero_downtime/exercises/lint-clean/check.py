@@ -4,7 +4,7 @@ on every engine (online: upgrade with users in the table, downgrade, upgrade aga
 squawk reads SQL, so each direction is rendered offline for PostgreSQL first, as CI does
 (course/lessons/lint.py, with the course's squawk.toml)."""
 
-from course.learner.checks import Fail, compare
+from course.learner.checks import Fail, compare, while_it_waits
 from course.lessons import lint
 
 USERS = [
@@ -35,6 +35,31 @@ def _index_on_email(run) -> str | None:
     return None
 
 
+def _first_build_cancelled(run) -> bool:
+    """PostgreSQL: upgrade to 0003 while an older transaction keeps a concurrent build waiting,
+    and cancel the build there, as a deploy can see one fail half-way. True if it was."""
+    engine = run.ws.engine
+
+    def cancel():
+        with engine.connect() as connection:
+            connection.exec_driver_sql(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND left(query, 12) = 'CREATE INDEX' AND pid <> pg_backend_pid()")
+            connection.commit()
+        return "cancelled"
+
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as older:
+        older.exec_driver_sql("SELECT 1")  # its snapshot: a concurrent build waits for it to end
+        with while_it_waits(run, "CREATE INDEX", cancel, older.rollback) as seen:
+            try:
+                run.upgrade("0003", doing="upgrading to 0003 (its build cancelled half-way)")
+            except Fail:
+                pass  # expected: the build was cancelled
+    if seen["waited"] and run.current() != "0002":
+        raise Fail(f"after the build was cancelled, the database is at {run.current()}, not 0002")
+    return seen["waited"]
+
+
 def check(run):
     # 1. The lint, as CI runs it: the upgrade and the downgrade, each as PostgreSQL gets it.
     _lint(run, "0002:0003", "upgrade", "upgrade")
@@ -44,7 +69,10 @@ def check(run):
     run.upgrade("0002")
     run.insert("user", USERS)
     before = run.snapshot()
-    run.upgrade("0003", doing=f"upgrading to 0003 with {len(USERS)} users in the table")
+    cancelled = run.ws.engine_name == "postgresql" and _first_build_cancelled(run)
+    again = " (again, after a first build was cancelled half-way)" if cancelled else ""
+    if cancelled or run.current() != "0003":
+        run.upgrade("0003", doing=f"upgrading to 0003 with {len(USERS)} users in the table{again}")
     if _index_on_email(run) is None:
         raise Fail("after upgrading to 0003, user has no index on (email)")
     run.expect_matches_models("after upgrading to 0003")
@@ -52,7 +80,9 @@ def check(run):
         invalid = run.rows("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                            "WHERE NOT i.indisvalid")
         if invalid:
-            raise Fail(f"after upgrading to 0003, PostgreSQL lists an INVALID index: {invalid[0][0]}")
+            where = "after a first build was cancelled half-way and 0003 ran again" if cancelled else "after upgrading to 0003"
+            raise Fail(f"{where}, PostgreSQL lists an INVALID index: {invalid[0][0]} (a failed concurrent build "
+                       "leaves it, and IF NOT EXISTS skips it: drop it first, concurrently, then create)")
     run.downgrade("0002", doing="downgrading 0003 to 0002")
     for problem in compare(before, run.snapshot(), what="downgrading 0003 to 0002"):
         raise Fail(problem)

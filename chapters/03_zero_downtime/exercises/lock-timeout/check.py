@@ -34,9 +34,11 @@ def _the_migrations_limits(run) -> None:
                        "forever, and every query on the table waits behind it. SET lock_timeout on that connection")
         if lock > MOST * 1000:
             raise Fail(f"{where} has lock_timeout {lock} ms, longer than the {MOST} s the app can wait behind it")
-        if statement == 0:
-            raise Fail(f"{where} has statement_timeout 0 (no limit): a statement that got its lock and then "
-                       "rewrites the table holds it, and the app, for as long as it runs. SET statement_timeout too")
+        if statement != 0:
+            raise Fail(f"{where} has statement_timeout {statement} ms for the whole session: it cancels the long "
+                       "steps that block nobody (CREATE INDEX CONCURRENTLY waiting for an older transaction, "
+                       "VALIDATE CONSTRAINT) and leaves an INVALID index. Cap a blocking statement only, with "
+                       "SET LOCAL statement_timeout in its revision")
         return
     lock = limits["lock_wait_timeout"]
     if lock > MOST:

@@ -16,7 +16,14 @@ def upgrade() -> None:
     # CREATE INDEX CONCURRENTLY lets the app write meanwhile, and cannot run inside a
     # transaction: the block commits Alembic's and runs this in autocommit mode.
     with op.get_context().autocommit_block():
+        # env.py's short lock_timeout is for locks that queue the app. This build's SHARE UPDATE
+        # EXCLUSIVE lock queues none of its reads or writes, but the build waits for every older
+        # transaction, a lock wait too: under that limit it would give up, leaving an INVALID index.
+        bind = op.get_bind()
+        limit = bind.exec_driver_sql("SHOW lock_timeout").scalar()
+        bind.exec_driver_sql("SET lock_timeout = 0")
         op.create_index(op.f('ix_user_email'), 'user', ['email'], unique=False, postgresql_concurrently=True)
+        bind.exec_driver_sql(f"SET lock_timeout = '{limit}'")  # the limit again, for what follows
 
 
 def downgrade() -> None:

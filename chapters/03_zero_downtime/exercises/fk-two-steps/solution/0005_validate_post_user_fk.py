@@ -21,8 +21,13 @@ def upgrade() -> None:
     with op.get_context().autocommit_block():
         # Posts by users deleted long ago keep their text and lose their author.
         op.execute(post.update().where(~sa.exists().where(user.c.id == post.c.user_id)).values(user_id=None))
-        # Reads every row, under SHARE UPDATE EXCLUSIVE: writes go on.
+        # Reads every row, under SHARE UPDATE EXCLUSIVE: writes go on, and none of the app's
+        # reads or writes queue behind it. So no lock limit for it: env.py's short one would
+        # end a wait that blocks the app in nothing (behind a VACUUM, say). Set back after.
+        limit = op.get_bind().exec_driver_sql("SHOW lock_timeout").scalar()
+        op.execute("SET lock_timeout = 0")
         op.execute('ALTER TABLE post VALIDATE CONSTRAINT fk_post_user_id_user')
+        op.execute(f"SET lock_timeout = '{limit}'")
 
 
 def downgrade() -> None:

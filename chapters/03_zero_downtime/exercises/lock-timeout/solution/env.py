@@ -104,7 +104,8 @@ def limit_waits(connection: Connection) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET lock_timeout = '1s'")  # waiting for any lock
-        connection.exec_driver_sql("SET statement_timeout = '60s'")  # running at all, lock held
+        # No statement_timeout for the session: it would cancel the long steps that block
+        # nobody (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) and leave an invalid index.
     elif connection.dialect.name in ("mysql", "mariadb"):
         # metadata (table) locks, and InnoDB's row locks (50 s by default)
         connection.exec_driver_sql("SET SESSION lock_wait_timeout = 1, SESSION innodb_lock_wait_timeout = 1")
