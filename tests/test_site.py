@@ -284,6 +284,24 @@ def test_check_cells_are_not_on_the_pages(built):
 
 @pytest.mark.long
 @on_the_built_site
+def test_unwrapped_code_tokens_would_have_had_the_code_blocks_own_colour(built):
+    # course/maintainer/site_sphinx.py drops the spans of these token classes: that is only
+    # invisible while every theme colours them exactly as the code block's text.
+    css = (built / "html" / "_static" / "pygments.css").read_text(encoding="utf-8")
+    themes = {}
+    for selector, color in re.findall(r"^(.*?)\.highlight \{[^}]*?color: (#[0-9A-Fa-f]+)", css, re.M):
+        themes[selector] = color
+    assert len(themes) >= 2, "expected a light and a dark style"
+    for selector, color in themes.items():
+        for token in site.PLAIN_TOKEN_CLASSES:
+            rules = re.findall(rf"^{re.escape(selector)}\.highlight \.{token} \{{([^}}]*)\}}", css, re.M)
+            assert rules in ([], [f" color: {color} "]), f"{selector or 'light'}: .{token} is styled {rules}, not as plain text"
+    lesson = (built / "html" / "notebooks" / "01_how_alembic_works.html").read_text(encoding="utf-8")
+    assert '<span class="n">' not in lesson and '<span class="k">' in lesson
+
+
+@pytest.mark.long
+@on_the_built_site
 def test_every_link_between_pages_reaches_its_page_and_anchor(built):
     html = built / "html"
     parsed = {page: _parse(page) for page in _pages(html)}

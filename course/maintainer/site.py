@@ -37,6 +37,10 @@ from pathlib import Path
 
 from course import REPO, syllabus
 
+# Pygments token classes whose spans the site leaves out (course/maintainer/site_sphinx.py):
+# names and punctuation, which furo colours as the code block's own text.
+PLAIN_TOKEN_CLASSES = ("n", "p")
+
 CONF_DIR = REPO / "docs"
 # The section of a chapter README for readers of the article the course grew out of
 # (tests/test_article_map.py checks it): on the site it is a page of its own.

@@ -6,7 +6,14 @@
 - myst-nb's style sheet is not linked: 43 KB on every page, mostly a 256-colour palette for
   ANSI escapes that no stored output of the course contains (its `nb_append_css = False` only
   applies to docutils builds). docs/_static/site.css draws the cells instead.
+- Plain code tokens are not wrapped: Pygments puts every name and punctuation mark of a
+  code cell in a <span class="n"> or <span class="p">, and furo's light and dark styles give
+  those classes exactly the code block's own text colour (tests/test_site.py checks this in
+  the built pygments.css). Unwrapped, they look the same and a long lesson page is about 60 KB
+  lighter.
 """
+
+import re
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
@@ -50,6 +57,16 @@ def _depart_summary(translator, node):
     translator.body.append("</summary>\n")
 
 
+from course.maintainer.site import PLAIN_TOKEN_CLASSES  # noqa: E402 - with the other settings
+
+_PLAIN_TOKEN = re.compile(r'<span class="(?:%s)">([^<]*)</span>' % "|".join(PLAIN_TOKEN_CLASSES))
+
+
+def _unwrap_plain_tokens(app, pagename, templatename, context, doctree):
+    if "body" in context:
+        context["body"] = _PLAIN_TOKEN.sub(r"\1", context["body"])
+
+
 def setup(app):
     # myst-nb (listed before this extension) has registered its style sheet by now; the HTML
     # builder reads the registry when it starts, after every extension's setup.
@@ -58,4 +75,5 @@ def setup(app):
     app.add_node(details, html=(_visit_details, _depart_details))
     app.add_node(summary, html=(_visit_summary, _depart_summary))
     app.add_directive("dropdown", Dropdown)
+    app.connect("html-page-context", _unwrap_plain_tokens)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
