@@ -19,10 +19,10 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from course import syllabus
+from course import i18n, syllabus
 from course.learner import progress
 
 BANK_FILE = "quiz.toml"  # its usual name; syllabus.toml says which file each chapter's is
@@ -198,7 +198,35 @@ def _valid_chapters() -> str:
 
 
 def _bank(chapter: syllabus.Chapter) -> Bank:
-    return load(chapter.quiz_path, chapter=chapter.id)
+    return in_language(load(chapter.quiz_path, chapter=chapter.id))
+
+
+def in_language(bank: Bank, language: str | None = None) -> Bank:
+    """The bank in the language the course speaks (course/i18n.py); a text without a usable
+    translation stays English. The catalogue is the chapter's (locale/<language>/chapters/)."""
+    language = language or i18n.language()
+    if language == i18n.SOURCE:
+        return bank
+    domain = f"chapters/{bank.chapter}"
+
+    def text(context: str, english: str) -> str:
+        return i18n.translate(domain, context, english.strip(), language)
+
+    def letters(kind: str, question: Question, table: dict[str, str]) -> dict[str, str]:
+        return {letter: text(f"quiz {question.id} {kind} {letter}", value) for letter, value in table.items()}
+
+    questions = tuple(
+        replace(q, question=text(f"quiz {q.id} question", q.question), options=letters("option", q, q.options),
+                explanation=text(f"quiz {q.id} explanation", q.explanation), why_not=letters("why_not", q, q.why_not))
+        for q in bank.questions
+    )
+    return replace(bank, title=text("quiz title", bank.title), questions=questions)
+
+
+def markdown_in(chapter: str, language: str) -> str:
+    """QUIZ.md of a chapter in another language (course/maintainer/translate.py writes it)."""
+    with i18n.speaking(language):
+        return markdown(load_chapter(chapter))
 
 
 def load_chapter(chapter: str) -> Bank:
@@ -462,7 +490,9 @@ def _md_paragraphs(text: str) -> list[str]:
 def write_markdown() -> list[Path]:
     """Regenerate QUIZ.md next to every bank; returns the files written."""
     written = []
-    for bank in banks():
+    with i18n.speaking(i18n.SOURCE):
+        loaded = banks()
+    for bank in loaded:
         target = bank.path.with_name(MARKDOWN_FILE)
         target.write_text(markdown(bank), encoding="utf-8")
         written.append(target)

@@ -1,0 +1,150 @@
+"""The course in more than one language: which one to speak, and its translations.
+
+English is the source everywhere: the notebooks, exercise.toml, quiz.toml, the pages, the
+messages of the `course` command and of the checks. A translation is a set of gettext
+catalogues (PO files, the format translators' tools read) under locale/<language>/, read and
+written with Babel:
+
+    locale/zh/notebooks/<notebook>.po   the paragraphs of one notebook's Markdown cells
+    locale/zh/chapters/<chapter id>.po  a chapter's syllabus entries, exercises, quiz and pages
+    locale/zh/course.po                 the root README
+    locale/zh/messages.po               what the `course` command and the checks print
+
+Each entry maps one English text (its msgid) to its translation (its msgstr). Content entries
+carry where the text sits as their context (msgctxt: a notebook cell's id and the paragraph's
+place in it, or "exercise add-email task"), so that a changed English text finds exactly its
+own old translation, which `python -m course.maintainer.translate update` keeps but marks
+fuzzy (stale) until a translator has looked at it. A fuzzy or missing translation is never
+shown: the English text is, and the tests fail until it is done.
+
+Which language: `--lang` on the `course` command (which sets COURSE_LANGUAGE for the steps it
+starts), else COURSE_LANGUAGE, else the locale (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 is
+Chinese), else English.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import os
+from pathlib import Path
+
+from course import REPO
+
+SOURCE = "en"
+LANGUAGES = {"en": "English", "zh": "中文"}  # code -> its own name; zh is Simplified Chinese
+LOCALE = REPO / "locale"
+VARIABLE = "COURSE_LANGUAGE"
+
+
+class LanguageError(ValueError):
+    """A language the course does not have."""
+
+
+def check_language(code: str, where: str) -> str:
+    code = code.strip().lower()
+    if code not in LANGUAGES:
+        raise LanguageError(f"{where}={code!r} is not a language of this course; choose from {', '.join(LANGUAGES)}")
+    return code
+
+
+def from_locale(value: str) -> str | None:
+    """'zh_CN.UTF-8' -> 'zh'; 'C.UTF-8', 'en_GB' or '' -> None (no translation wanted)."""
+    code = value.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
+    return code if code in LANGUAGES and code != SOURCE else None
+
+
+_speaking: contextvars.ContextVar[str | None] = contextvars.ContextVar("speaking", default=None)
+
+
+@contextlib.contextmanager
+def speaking(code: str):
+    """Speak `code` inside the block, whatever the environment says (to write a page in it)."""
+    token = _speaking.set(code)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
+
+
+def language() -> str:
+    """The language to speak now (read at each call: `--lang` sets it while the process runs)."""
+    if _speaking.get():
+        return _speaking.get()
+    chosen = os.environ.get(VARIABLE, "").strip()
+    if chosen:
+        return check_language(chosen, VARIABLE)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # POSIX's order: the first one set decides
+        value = os.environ.get(name, "").strip()
+        if value:
+            return from_locale(value) or SOURCE
+    return SOURCE
+
+
+def catalogue_path(language_code: str, domain: str) -> Path:
+    return LOCALE / language_code / f"{domain}.po"
+
+
+@functools.lru_cache(maxsize=64)
+def _translations(path: Path, mtime: float) -> dict[tuple[str | None, str], str]:
+    """{(context, English): translation} of one PO file, fuzzy and empty entries left out."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        catalogue = read_po(handle)
+    return {
+        (message.context, message.id): message.string
+        for message in catalogue
+        if message.id and message.string and not message.fuzzy and isinstance(message.id, str)
+    }
+
+
+def translations(language_code: str, domain: str) -> dict[tuple[str | None, str], str]:
+    """The usable translations of a catalogue ({} for English, or when it does not exist)."""
+    if language_code == SOURCE:
+        return {}
+    path = catalogue_path(language_code, domain)
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return {}
+    return _translations(path, mtime)
+
+
+def translate(domain: str, context: str | None, english: str, language_code: str | None = None) -> str:
+    """One content text in the language (the English when it has no usable translation)."""
+    language_code = language_code or language()
+    return translations(language_code, domain).get((context, english), english)
+
+
+class Text(str):
+    """A message in the language it is shown in, which remembers its English source.
+
+    The checks' expected messages (exercise.toml's `expect`) are matched on `english`, the
+    message as its English msgid renders, so that one wrong attempt is proven in any language.
+    """
+
+    english: str
+
+    def __new__(cls, shown: str, english: str):
+        text = super().__new__(cls, shown)
+        text.english = english
+        return text
+
+    def format(self, *args, **kwargs) -> "Text":
+        return Text(
+            str.format(self, *args, **kwargs),
+            self.english.format(*map(english_of, args), **{key: english_of(value) for key, value in kwargs.items()}),
+        )
+
+
+def english_of(value: object) -> object:
+    """A Text's English source; any other value as it is."""
+    return value.english if isinstance(value, Text) else value
+
+
+def _(message: str) -> Text:
+    """A message of the `course` command or of a check, in the language to speak (gettext's
+    name, which Babel's extractor looks for)."""
+    return Text(translate("messages", None, message), message)
