@@ -12,6 +12,7 @@ The package has one home per audience:
     course/maintainer/  tools for whoever maintains the course (`make record`)
     settings.py         every setting the course reads from the environment, read in one place
     syllabus.py         the table of contents (syllabus.toml)
+    i18n.py             the language the course speaks, and its translations (locale/)
 
 The notebooks import from `course` itself (`from course import show, workspace`), and the
 names they use stay valid wherever a module lives: `MOVED` maps each one to its home, both

@@ -139,6 +139,27 @@ class Text(str):
         )
 
 
+    # What the checks do to a message keeps its English source beside it.
+    def replace(self, old: str, new: str, count: int = -1) -> "Text":
+        return Text(str.replace(self, old, new, count), self.english.replace(old, new, count))
+
+    def strip(self, chars: str | None = None) -> "Text":
+        return Text(str.strip(self, chars), self.english.strip(chars))
+
+    def rstrip(self, chars: str | None = None) -> "Text":
+        return Text(str.rstrip(self, chars), self.english.rstrip(chars))
+
+    def __add__(self, other: str) -> "Text":
+        return Text(str.__add__(self, other), self.english + english_of(other))
+
+    def __radd__(self, other: str) -> "Text":
+        return Text(other + str(self), other + self.english)
+
+    def join(self, items) -> "Text":
+        items = list(items)
+        return Text(str.join(self, items), self.english.join(str(english_of(i)) for i in items))
+
+
 def english_of(value: object) -> object:
     """A Text's English source; any other value as it is."""
     return value.english if isinstance(value, Text) else value

@@ -27,7 +27,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course import settings, syllabus
+from course import i18n, settings, syllabus
+from course.i18n import _
 from course.learner import exercises, progress
 from course.learner.paths import shown
 from course.learner.exercises import Exercise, UnknownExercise
@@ -67,6 +68,12 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def chapter_heading(chapter: syllabus.Chapter) -> str:
+    """"Chapter 2: Migrations in production", in the language the course speaks."""
+    title = i18n.translate(f"chapters/{chapter.id}", "chapter title", chapter.title)
+    return _("Chapter {number}: {title}").format(number=chapter.number, title=title)
+
+
 def _exercise(name: str) -> Exercise:
     """An exercise by id, by CHAPTER.NUMBER ("2.4", as `course list` shows it), or by its
     number when only one chapter has that many exercises. Numbers are syllabus positions."""
@@ -87,7 +94,7 @@ def _exercise(name: str) -> Exercise:
                 return exercises.get(matches[0].exercises[int(name) - 1].id)
             if matches:
                 choices = ", ".join(f"{c.number}.{name} ({c.exercises[int(name) - 1].id})" for c in matches)
-                raise UnknownExercise(f"exercise {name} is ambiguous: say {choices}") from None
+                raise UnknownExercise(_("exercise {name} is ambiguous: say {choices}").format(name=name, choices=choices)) from None
         raise
 
 
@@ -99,25 +106,25 @@ def cmd_list(args, style: Style) -> int:
     done = 0
     for chapter in syllabus.chapters():
         members = [e for e in all_ if e.chapter == chapter.id]
-        _out(style(chapter.heading, "bold") + f"  ({chapter.id})")
+        _out(style(chapter_heading(chapter), "bold") + f"  ({chapter.id})")
         width = max((len(e.id) for e in members), default=0)
         label_width = max((len(e.label) for e in members), default=0)
         for e in members:
             finished = exercises.is_done(e.id, data)
             done += finished
-            mark = style("[done]", "green") if finished else "[    ]"
+            mark = style(_("[done]"), "green") if finished else "[    ]"
             elsewhere = "" if finished else ", ".join(settings.ENGINE_TITLES[n] for n in exercises.passed_on(e.id, data))
-            note = f"  (passed on {elsewhere})" if elsewhere else ""
+            note = _("  (passed on {engines})").format(engines=elsewhere) if elsewhere else ""
             _out(f"  {mark} {e.label:<{label_width}}  {e.id:<{width}}  {e.title}{note}")
         if chapter.quiz:
-            _out(f"  quiz: {_quiz_summary(chapter, data)}")
+            _out(_("  quiz: {summary}").format(summary=_quiz_summary(chapter, data)))
         _out()
     for exercise_id, why in exercises.broken_exercises().items():
         _out(style(f"  [broken] {exercise_id}: {why}", "red"))
     following = exercises.next_unfinished()
-    summary = f"{done}/{len(all_)} done."
+    summary = _("{done}/{total} done.").format(done=done, total=len(all_))
     if following is not None:
-        summary += f" Next: {_prog()} show {following.id}"
+        summary += _(" Next: {command}").format(command=f"{_prog()} show {following.id}")
     _out(summary)
     return 0
 
@@ -125,17 +132,19 @@ def cmd_list(args, style: Style) -> int:
 def _quiz_summary(chapter: syllabus.Chapter, data: dict) -> str:
     number = chapter.number
     taken = data["quizzes"].get(chapter.id, {})
+    command = f"{_prog()} quiz {number}"
     if "best" in taken:
-        return f"best score {taken['best']}/{taken.get('total', '?')}  ({_prog()} quiz {number} to take it again)"
+        return _("best score {best}/{total}  ({command} to take it again)").format(
+            best=taken["best"], total=taken.get("total", "?"), command=command)
     if taken.get("answered"):
-        return (f"stopped after {taken['answered']} of {taken.get('total', '?')} questions  "
-                f"({_prog()} quiz {number} goes on)")
-    return f"not taken yet  ({_prog()} quiz {number})"
+        return _("stopped after {answered} of {total} questions  ({command} goes on)").format(
+            answered=taken["answered"], total=taken.get("total", "?"), command=command)
+    return _("not taken yet  ({command})").format(command=command)
 
 
 def _describe_files(exercise: Exercise) -> list[str]:
     return [
-        f"Your file: {shown(exercise.learner_path(f))}  (it is {f.path} in the project)"
+        _("Your file: {file}  (it is {path} in the project)").format(file=shown(exercise.learner_path(f)), path=f.path)
         for f in exercise.files
     ]
 
@@ -149,14 +158,15 @@ def _current(args) -> Exercise | None:
         last = progress.load()["last_exercise"]
         try:
             exercise = exercises.get(last) if last else None
-            why = "the exercise you last worked on"
+            why = _("the exercise you last worked on")
         except UnknownExercise:  # renamed since, or edited by hand
             exercise = None
         if exercise is None:
             exercise = exercises.next_unfinished()
-            why = "the first exercise not done yet"
+            why = _("the first exercise not done yet")
         if exercise is not None:
-            _out(f"{exercise.id}: {why} ({_prog()} {args.command} ID for another)")
+            _out(_("{id}: {why} ({command} ID for another)").format(
+                id=exercise.id, why=why, command=f"{_prog()} {args.command}"))
     if exercise is not None:
         progress.remember_exercise(exercise.id)
     return exercise
@@ -166,11 +176,9 @@ def cmd_show(args, style: Style) -> int:
     exercise = _exercise(args.id)
     progress.remember_exercise(exercise.id)
     exercises.ensure_learner_files(exercise)
-    status = style("done", "green") if exercises.is_done(exercise.id) else "not done yet"
+    status = style(_("done"), "green") if exercises.is_done(exercise.id) else _("not done yet")
     _out(style(f"{exercise.number}. {exercise.title}", "bold") + f"  [{exercise.id}, {status}]")
-    notebook = exercise.notebook_path()
-    read = f"notebooks/{exercise.notebook}" + ("" if notebook.exists() else " (not written yet)")
-    _out(f"Read first: {read}")
+    _out(_("Read first: {notebook}").format(notebook=exercises.notebook_to_read(exercise)))
     _out()
     _out(exercise.task)
     _out()
@@ -178,37 +186,39 @@ def cmd_show(args, style: Style) -> int:
         _out(line)
     if exercise.about_servers:
         _out(exercises.server_note(exercise))
-    _out(f"Check it: {_prog()} check {exercise.id}    Stuck? {_prog()} hint {exercise.id}")
+    _out(_("Check it: {check}    Stuck? {hint}").format(check=f"{_prog()} check {exercise.id}",
+                                                        hint=f"{_prog()} hint {exercise.id}"))
     return 0
 
 
 def _print_result(result: exercises.Result, style: Style) -> None:
     exercise = result.exercise
     if result.setup_problem:
-        _err(f"{exercise.id}: " + style("could not be checked", "yellow") + " (your work was not looked at)")
+        _err(f"{exercise.id}: " + style(_("could not be checked"), "yellow") + _(" (your work was not looked at)"))
         _err(f"  {result.message}")
         if not exercise.about_servers:  # an exercise about servers is never checked on SQLite
             database_url = settings.variable(settings.CourseSettings, "database_url")
-            _err(f"  Unset {database_url} to check on SQLite files, which need nothing set up.")
+            _err(_("  Unset {variable} to check on SQLite files, which need nothing set up.").format(variable=database_url))
         return
     if result.ok:
-        _out(f"{exercise.id}: " + style("passed", "green") + f" ({result.seconds:.1f} s)")
+        _out(f"{exercise.id}: " + style(_("passed"), "green") + f" ({result.seconds:.1f} s)")
         if result.message:
             _out(f"  {result.message}")
         following = exercises.next_unfinished(after=exercise)
         if following is None:
-            _out("  Every exercise is done.")
+            _out("  " + _("Every exercise is done."))
         else:
-            _out(f"  Next: {_prog()} show {following.id}")
+            _out("  " + _("Next: {command}").format(command=f"{_prog()} show {following.id}"))
         return
-    _out(f"{exercise.id}: " + style("not yet", "red"))
+    _out(f"{exercise.id}: " + style(_("not yet"), "red"))
     for line in result.message.splitlines():
         _out(f"  {line}")
     for path in exercise.learner_paths():
-        _out(f"  Your file: {shown(path)}")
+        _out("  " + _("Your file: {file}").format(file=shown(path)))
     shown_hints = int(progress.load()["exercises"].get(exercise.id, {}).get("hints_shown", 0))
     if shown_hints < len(exercise.hints):
-        _out(f"  Stuck? {_prog()} hint {exercise.id}  ({len(exercise.hints) - shown_hints} hints left)")
+        _out("  " + _("Stuck? {command}  ({left} hints left)").format(
+            command=f"{_prog()} hint {exercise.id}", left=len(exercise.hints) - shown_hints))
 
 
 def _check_and_report(exercise: Exercise, style: Style) -> exercises.Result:
@@ -219,8 +229,8 @@ def _check_and_report(exercise: Exercise, style: Style) -> exercises.Result:
     warm_python.prepare()
 
     def still_running(seconds: float) -> None:
-        _out(style(f"  still checking after {seconds:g} s (each step may take up to "
-                   f"{settings.current().check_timeout:g} s; Ctrl-C stops)", "dim"))
+        _out(style("  " + _("still checking after {seconds} s (each step may take up to {limit} s; Ctrl-C stops)").format(
+            seconds=f"{seconds:g}", limit=f"{settings.current().check_timeout:g}"), "dim"))
 
     result = exercises.run_check(exercise, still_running=still_running)
     exercises.record(result)
@@ -231,7 +241,7 @@ def _check_and_report(exercise: Exercise, style: Style) -> exercises.Result:
 def cmd_check(args, style: Style) -> int:
     exercise = _current(args)
     if exercise is None:
-        _out("Every exercise is done.")
+        _out(_("Every exercise is done."))
         return 0
     result = _check_and_report(exercise, style)
     return SETUP_PROBLEM if result.setup_problem else (0 if result.ok else 1)
@@ -248,7 +258,7 @@ def cmd_solution(args, style: Style) -> int:
     exercise = _exercise(args.id)
     progress.update("exercises", exercise.id, {"solution_seen": True})
     for file in exercise.files:
-        _out(style(f"# {file.path}  (reference solution of {exercise.id})", "bold"))
+        _out(style("# " + _("{path}  (reference solution of {id})").format(path=file.path, id=exercise.id), "bold"))
         _out(file.solution.read_text(encoding="utf-8").rstrip("\n"))
     return 0
 
@@ -273,24 +283,25 @@ def cmd_reset(args, style: Style, ask: Callable[[str], str] = input) -> int:
     if changed and not args.yes:
         names = ", ".join(shown(p) for _, p in changed)
         try:
-            answer = ask(f"Replace {names} with the starter? Your version is kept as a backup. [y/N] ")
+            answer = ask(_("Replace {files} with the starter? Your version is kept as a backup. [y/N] ").format(files=names))
         except EOFError:
             answer = ""
         if not sys.stdin.isatty():
             _out()  # the answer came from a pipe: end the prompt's line
-        if answer.strip().lower() not in ("y", "yes"):
-            _out(f"Nothing changed. ({_prog()} reset {exercise.id} --yes resets without asking.)")
+        if answer.strip().lower() not in ("y", "yes", "是"):
+            _out(_("Nothing changed. ({command} resets without asking.)").format(command=f"{_prog()} reset {exercise.id} --yes"))
             return 1
     for file, path in changed:
         backup = _backup_name(path)
         shutil.copyfile(path, backup)
-        _out(f"Kept your version as {shown(backup)}")
+        _out(_("Kept your version as {file}").format(file=shown(backup)))
     for file in exercise.files:
         path = exercise.learner_path(file)
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file.starter, path)
     progress.update("exercises", exercise.id, {"done": False, "passed_on": []})
-    _out(f"{exercise.id}: back to the starter in {', '.join(shown(p) for p in exercise.learner_paths())}")
+    _out(_("{id}: back to the starter in {files}").format(
+        id=exercise.id, files=", ".join(shown(p) for p in exercise.learner_paths())))
     return 0
 
 
@@ -298,15 +309,16 @@ def cmd_sandbox(args, style: Style) -> int:
     exercise = _exercise(args.id)
     project = exercises.make_sandbox(exercise)
     python = sys.executable
-    _out("A copy of the project at this exercise's stage, your file included, with a SQLite database of its own:")
+    _out(_("A copy of the project at this exercise's stage, your file included, with a SQLite database of its own:"))
     _out(f"  {shown(project)}")
-    _out("Try Alembic there, for example:")
+    _out(_("Try Alembic there, for example:"))
     _out(f"  cd {shown(project)}")
     _out(f"  {python} -m alembic upgrade head")
     _out(f"  {python} -m alembic revision --autogenerate -m try --rev-id try")
     for file in exercise.files:
-        _out(f"It holds a copy of your {exercise.learner_path(file).name} as {file.path}: edit your own file, "
-             f"then run `{_prog()} sandbox {exercise.id}` again for a fresh copy.")
+        _out(_("It holds a copy of your {name} as {path}: edit your own file, then run `{command}` again for a "
+               "fresh copy.").format(name=exercise.learner_path(file).name, path=file.path,
+                                     command=f"{_prog()} sandbox {exercise.id}"))
     return 0
 
 
@@ -325,7 +337,7 @@ def cmd_watch(args, style: Style) -> int:
     follow = args.id is None  # without an id, move on to the next unfinished exercise
     exercise = _current(args)
     if exercise is None:
-        _out("Every exercise is done.")
+        _out(_("Every exercise is done."))
         return 0
     limit = 0 if args.once else args.max_iterations
     polls = 0
@@ -333,7 +345,8 @@ def cmd_watch(args, style: Style) -> int:
         while True:
             exercises.ensure_learner_files(exercise)
             _out(style(f"== {exercise.number}. {exercise.title} ({exercise.id})", "bold"))
-            _out(f"Watching {', '.join(shown(p) for p in exercise.learner_paths())}: save to check again. Ctrl-C stops.")
+            _out(_("Watching {files}: save to check again. Ctrl-C stops.").format(
+                files=", ".join(shown(p) for p in exercise.learner_paths())))
             stamps = _mtimes(exercise)
             result = _check_and_report(exercise, style)
             if result.setup_problem:
@@ -350,13 +363,13 @@ def cmd_watch(args, style: Style) -> int:
                     result = _check_and_report(exercise, style)
             following = exercises.next_unfinished(after=exercise)
             if following is None:
-                _out("Every exercise is done.")
+                _out(_("Every exercise is done."))
                 return 0
             exercise = following
             progress.remember_exercise(exercise.id)
             _out()
     except KeyboardInterrupt:
-        _out("\nStopped watching.")
+        _out("\n" + _("Stopped watching."))
         return 0
 
 
@@ -406,43 +419,57 @@ def _structure_problems(exercise: Exercise) -> list[str]:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog=_prog(), description="Exercises of Migrations in Practice: check, hints, progress.",
+        prog=_prog(), description=_("Exercises of Migrations in Practice: check, hints, progress."),
     )
+    top.add_argument("--lang", metavar="LANGUAGE", choices=list(i18n.LANGUAGES), help=_(
+        "the language to speak: en or zh (default: COURSE_LANGUAGE, else the locale, LANG=zh_CN.UTF-8 is zh)"))
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    commands.add_parser("list", help="every exercise, done or not").set_defaults(run=cmd_list)
-    check = commands.add_parser("check", help="check your file (exit 0: passed, 1: not yet)")
-    check.add_argument("id", metavar="ID", nargs="?", help="default: the exercise you last worked on")
+    commands.add_parser("list", help=_("every exercise, done or not")).set_defaults(run=cmd_list)
+    check = commands.add_parser("check", help=_("check your file (exit 0: passed, 1: not yet)"))
+    check.add_argument("id", metavar="ID", nargs="?", help=_("default: the exercise you last worked on"))
     check.set_defaults(run=cmd_check)
     for name, run, text in (
-        ("show", cmd_show, "the task, and the file you edit"),
-        ("hint", cmd_hint, "the next hint"),
-        ("solution", cmd_solution, "the reference solution"),
+        ("show", cmd_show, _("the task, and the file you edit")),
+        ("hint", cmd_hint, _("the next hint")),
+        ("solution", cmd_solution, _("the reference solution")),
     ):
         command = commands.add_parser(name, help=text)
-        command.add_argument("id", metavar="ID", help="the exercise (see `list`)")
+        command.add_argument("id", metavar="ID", help=_("the exercise (see `list`)"))
         command.set_defaults(run=run)
-    reset = commands.add_parser("reset", help="start an exercise again; your file is kept as a backup")
+    reset = commands.add_parser("reset", help=_("start an exercise again; your file is kept as a backup"))
     reset.add_argument("id", metavar="ID")
-    reset.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    reset.add_argument("--yes", "-y", action="store_true", help=_("do not ask"))
     reset.set_defaults(run=cmd_reset)
-    sandbox = commands.add_parser("sandbox", help="a copy of the project with your file in it, to try Alembic by hand")
+    sandbox = commands.add_parser("sandbox", help=_("a copy of the project with your file in it, to try Alembic by hand"))
     sandbox.add_argument("id", metavar="ID")
     sandbox.set_defaults(run=cmd_sandbox)
-    watch = commands.add_parser("watch", help="check again whenever you save")
-    watch.add_argument("id", metavar="ID", nargs="?", help="default: the exercise you last worked on")
-    watch.add_argument("--interval", type=float, default=0.5, help="seconds between looks (default 0.5)")
-    watch.add_argument("--max-iterations", type=int, default=None, metavar="N", help="stop after N looks")
-    watch.add_argument("--once", action="store_true", help="check once and stop")
+    watch = commands.add_parser("watch", help=_("check again whenever you save"))
+    watch.add_argument("id", metavar="ID", nargs="?", help=_("default: the exercise you last worked on"))
+    watch.add_argument("--interval", type=float, default=0.5, help=_("seconds between looks (default 0.5)"))
+    watch.add_argument("--max-iterations", type=int, default=None, metavar="N", help=_("stop after N looks"))
+    watch.add_argument("--once", action="store_true", help=_("check once and stop"))
     watch.set_defaults(run=cmd_watch)
-    quiz = commands.add_parser("quiz", help="a chapter's quiz")
-    quiz.add_argument("chapter", metavar="CHAPTER", help="the chapter's number, as `list` shows it")
-    quiz.add_argument("--restart", action="store_true", help="start again at question 1")
+    quiz = commands.add_parser("quiz", help=_("a chapter's quiz"))
+    quiz.add_argument("chapter", metavar="CHAPTER", help=_("the chapter's number, as `list` shows it"))
+    quiz.add_argument("--restart", action="store_true", help=_("start again at question 1"))
     quiz.set_defaults(run=cmd_quiz)
-    verify = commands.add_parser("verify-all", help="maintainers: every solution passes, every starter fails")
+    verify = commands.add_parser("verify-all", help=_("maintainers: every solution passes, every starter fails"))
     verify.add_argument("ids", metavar="ID", nargs="*")
     verify.set_defaults(run=cmd_verify_all)
     return top
+
+
+def _language_option(argv: list[str]) -> str | None:
+    """--lang X (or --lang=X) anywhere on the line, taken out of argv; None if not given."""
+    for index, word in enumerate(argv):
+        if word == "--":
+            return None
+        if word == "--lang" or word.startswith("--lang="):
+            value = word.partition("=")[2] if "=" in word else (argv[index + 1] if index + 1 < len(argv) else "")
+            del argv[index:index + (1 if "=" in word else 2)]
+            return i18n.check_language(value, "--lang")
+    return None
 
 
 class Stopped(BaseException):
@@ -460,6 +487,15 @@ def main(argv: list[str] | None = None, prog: str = "course") -> int:
     import signal
 
     _PROG[0] = prog
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        chosen = _language_option(argv)
+        if chosen:  # for this process and the check steps it starts
+            os.environ[i18n.VARIABLE] = chosen
+        i18n.language()
+    except i18n.LanguageError as exc:
+        _err(str(exc))
+        return USAGE_ERROR
     args = parser().parse_args(argv)
     style = Style(sys.stdout)
     for name in ("SIGTERM", "SIGHUP"):

@@ -24,6 +24,7 @@ still the starter; returns True or False), `exercises.hint(...)`, `exercises.sol
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib.util
 import os
 import shutil
@@ -36,6 +37,7 @@ from pathlib import Path
 
 
 from course import REPO, settings, syllabus
+from course.i18n import _, english_of
 from course.learner import progress
 from course.learner.paths import shown
 
@@ -81,12 +83,12 @@ class Attempt:
 @dataclass(frozen=True)
 class Exercise:
     id: str
-    title: str
+    english_title: str  # as exercise.toml has it; `title` is in the language the course speaks
     chapter: str
     notebook: str
     stage: str
-    task: str
-    hints: tuple[str, ...]
+    english_task: str
+    english_hints: tuple[str, ...]
     files: tuple[LearnerFile, ...]
     directory: Path
     starter: Attempt
@@ -98,6 +100,25 @@ class Exercise:
     @property
     def about_servers(self) -> bool:
         return self.engines != settings.ENGINES
+
+    # In the language the course speaks (course/i18n.py), read at each use: the chapter's
+    # catalogue has them as "exercise <id> title|task|hint <n>".
+    def _in_language(self, what: str, english: str) -> str:
+        from course import i18n
+
+        return i18n.translate(f"chapters/{self.chapter}", f"exercise {self.id} {what}", english)
+
+    @property
+    def title(self) -> str:
+        return self._in_language("title", self.english_title)
+
+    @property
+    def task(self) -> str:
+        return self._in_language("task", self.english_task)
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        return tuple(self._in_language(f"hint {n}", h) for n, h in enumerate(self.english_hints, 1))
 
     @property
     def number(self) -> int:
@@ -131,16 +152,19 @@ class Result:
     ok: bool
     message: str
     seconds: float
+    # The message as its English source renders (course/i18n.py): what exercise.toml's
+    # `expect` is matched on, whatever language the message is shown in.
+    english_message: str = ""
     # The check could not run at all (the course's database is not usable): not a verdict
     # on the learner's work, and nothing to record as progress.
     setup_problem: bool = False
 
     def report(self) -> str:
         if self.setup_problem:
-            return f"{self.exercise.id}: could not be checked. {self.message}"
+            return _("{id}: could not be checked. {message}").format(id=self.exercise.id, message=self.message)
         if self.ok:
-            return f"{self.exercise.id}: passed. {self.message}".rstrip()
-        return f"{self.exercise.id}: not yet. {self.message}"
+            return _("{id}: passed. {message}").format(id=self.exercise.id, message=self.message).rstrip()
+        return _("{id}: not yet. {message}").format(id=self.exercise.id, message=self.message)
 
 
 # -- where things are ---------------------------------------------------------------------
@@ -177,9 +201,9 @@ def _load(directory: Path, chapter: str) -> Exercise:
     if data["id"] != directory.name:
         raise ValueError(f"{directory}: id {data['id']!r} differs from the folder name")
     return Exercise(
-        id=data["id"], title=data["title"], chapter=chapter,
-        notebook=data["notebook"], stage=data["stage"], task=data["task"].strip(),
-        hints=tuple(data["hints"]), files=tuple(files), directory=directory,
+        id=data["id"], english_title=data["title"], chapter=chapter,
+        notebook=data["notebook"], stage=data["stage"], english_task=data["task"].strip(),
+        english_hints=tuple(data["hints"]), files=tuple(files), directory=directory,
         starter=Attempt("starter", {f.name: f.starter for f in files}, _expects(data["starter"]),
                         only=about if about != settings.ENGINES else ()),
         wrong=tuple(wrong), engines=about,
@@ -302,7 +326,11 @@ def get(exercise_id: str) -> Exercise:
         raise BrokenExercise(f"exercise {exercise_id!r} cannot be loaded (a course bug, please report it): "
                              f"{broken_exercises()[exercise_id]}")
     ids = ", ".join(e.id for e in _all())
-    raise UnknownExercise(f"no exercise {exercise_id!r}; exercises: {ids}")
+    close = difflib.get_close_matches(exercise_id, [e.id for e in _all()], n=1)
+    if close:
+        raise UnknownExercise(_("no exercise {id} (did you mean {guess}?); exercises: {ids}").format(
+            id=repr(exercise_id), guess=repr(close[0]), ids=ids))
+    raise UnknownExercise(_("no exercise {id}; exercises: {ids}").format(id=repr(exercise_id), ids=ids))
 
 
 # -- the learner's files --------------------------------------------------------------------
@@ -361,7 +389,7 @@ def syntax_error(paths: dict[str, Path]) -> str | None:
         try:
             source = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            return f"{shown(path)}: not UTF-8 text ({exc.reason})"
+            return _("{file}: not UTF-8 text ({reason})").format(file=shown(path), reason=exc.reason)
         try:
             compile(source, str(path), "exec")
         except SyntaxError as exc:
@@ -389,18 +417,19 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
         settings.current()
         server = check_server(exercise, server)
     except (settings.SettingsError, engines.EngineSetupError) as exc:
-        return Result(exercise, False, str(exc), time.perf_counter() - started, setup_problem=True)
+        return Result(exercise, False, str(exc), time.perf_counter() - started, str(exc), setup_problem=True)
     if files is None:
         ensure_learner_files(exercise)
         files = {f.name: exercise.learner_path(f) for f in exercise.files}
     problem = syntax_error(files)
     if problem is not None:
-        return Result(exercise, False, problem, time.perf_counter() - started)
+        return Result(exercise, False, problem, time.perf_counter() - started, str(english_of(problem)))
     # Named after this process: if it is killed, the next check's sweep removes the folder.
     temporary = reaper.scratch_dir("course-check-", reaper.fast_scratch_parent())
     with _removed(temporary), workspace.isolated():
         ws = None
         setup_problem = False
+        english = None
         try:
             try:
                 ws = workspace.fresh(exercise.id, exercise.stage, server=server, root=Path(temporary))
@@ -423,15 +452,18 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
             ok = True
         except Fail as failure:
             ok, message = False, str(failure)
+            english = str(english_of(failure.args[0])) if failure.args else message
         except engines.EngineSetupError as exc:
             ok, message, setup_problem = False, str(exc), True
         except Exception as exc:  # a bug in the check itself: still one line, never a traceback
             ok = False
-            message = f"the check itself failed ({type(exc).__name__}: {exc}); please report this as a course bug"
+            message = _("the check itself failed ({error}); please report this as a course bug").format(
+                error=f"{type(exc).__name__}: {exc}")
         finally:
             if ws is not None:
                 ws.discard()
-    return Result(exercise, ok, message, time.perf_counter() - started, setup_problem)
+    english = english if english is not None else str(english_of(message))
+    return Result(exercise, ok, message, time.perf_counter() - started, english, setup_problem)
 
 
 def check_server(exercise: Exercise, server=None):
@@ -449,7 +481,8 @@ def check_server(exercise: Exercise, server=None):
     if engine in exercise.engines:
         return server
     if given:
-        raise engines.EngineSetupError(f"{_about(exercise)}: it is not checked on {engines.ENGINE_TITLES[engine]}")
+        raise engines.EngineSetupError(_("{about}: it is not checked on {engine}").format(
+            about=_about(exercise), engine=engines.ENGINE_TITLES[engine]))
     return exercise.engines[0]
 
 
@@ -462,7 +495,8 @@ def check_engine(exercise: Exercise) -> str:
 
 
 def _about(exercise: Exercise) -> str:
-    return f"{exercise.id} is about {' and '.join(settings.ENGINE_TITLES[e] for e in exercise.engines)}"
+    return _("{id} is about {engines}").format(
+        id=exercise.id, engines=_(" and ").join(settings.ENGINE_TITLES[e] for e in exercise.engines))
 
 
 @contextlib.contextmanager
@@ -517,7 +551,8 @@ def _time_limit():
         return
 
     def stop(signum, frame):
-        raise Fail(f"the check did not finish within {seconds:g} s: is a step of your code waiting for something?")
+        raise Fail(_("the check did not finish within {seconds} s: is a step of your code waiting for something?").format(
+            seconds=f"{seconds:g}"))
 
     previous = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -604,7 +639,8 @@ def check(exercise_id: str) -> bool:
         print(_starting_point(result))
     else:
         print(result.report())
-        print(f"Edit your copy (`course show {exercise.id}` says where it is), then check again.")
+        print(_("Edit your copy (`{command}` says where it is), then check again.").format(
+            command=f"course show {exercise.id}"))
     return result.ok
 
 
@@ -619,14 +655,17 @@ def is_untouched(exercise: Exercise) -> bool:
 def _starting_point(result: Result) -> str:
     exercise = result.exercise
     several = len(exercise.files) > 1
-    copy = "Your copies are still the starters" if several else "Your copy is still the starter"
     found = "\n".join(f"  {line}" for line in result.message.splitlines())
-    return (
-        f"{exercise.id}: your turn. {copy}, so the check stops, as expected, where the exercise begins:\n"
-        f"{found}\n"
-        f'exercises.show("{exercise.id}") prints the task and where your {"copies are" if several else "copy is"}; '
-        f"edit {'them' if several else 'it'}, then run this cell again."
-    )
+    show_call = f'exercises.show("{exercise.id}")'
+    if several:
+        text = _("{id}: your turn. Your copies are still the starters, so the check stops, as expected, where the "
+                 "exercise begins:\n{found}\n{show} prints the task and where your copies are; edit them, then run "
+                 "this cell again.")
+    else:
+        text = _("{id}: your turn. Your copy is still the starter, so the check stops, as expected, where the "
+                 "exercise begins:\n{found}\n{show} prints the task and where your copy is; edit it, then run this "
+                 "cell again.")
+    return text.format(id=exercise.id, found=found, show=show_call)
 
 
 def show(exercise_id: str) -> None:
@@ -636,20 +675,35 @@ def show(exercise_id: str) -> None:
     print(f"{exercise.number}. {exercise.title}  [{exercise.id}]\n")
     print(exercise.task + "\n")
     for file in exercise.files:
-        print(f"Your file: {shown(exercise.learner_path(file))}  (it is {file.path} in the project)")
+        print(_("Your file: {file}  (it is {path} in the project)").format(
+            file=shown(exercise.learner_path(file)), path=file.path))
     if exercise.about_servers:
         print(server_note(exercise))
-    print(f'Check it here with exercises.check("{exercise.id}"), or in a terminal: course check {exercise.id}')
+    print(_("Check it here with {call}, or in a terminal: {command}").format(
+        call=f'exercises.check("{exercise.id}")', command=f"course check {exercise.id}"))
+
+
+def notebook_to_read(exercise: Exercise) -> str:
+    """The notebook that teaches the exercise, in the language the course speaks if it has that
+    edition (notebooks/zh/...), as a path from the repository's root."""
+    from course import i18n
+
+    language = i18n.language()
+    edition = syllabus.ROOT / syllabus.NOTEBOOKS / language / exercise.notebook
+    if language != i18n.SOURCE and edition.exists():
+        return f"{syllabus.NOTEBOOKS}/{language}/{exercise.notebook}"
+    read = f"{syllabus.NOTEBOOKS}/{exercise.notebook}"
+    return read if exercise.notebook_path().exists() else read + i18n._(" (not written yet)")
 
 
 def server_note(exercise: Exercise) -> str:
     """For an exercise about servers: which server a check uses, named by its setting."""
-    titles = " and ".join(settings.ENGINE_TITLES[e] for e in exercise.engines)
+    titles = _(" and ").join(settings.ENGINE_TITLES[e] for e in exercise.engines)
     first = exercise.engines[0]
     variable = settings.variable(settings.CourseSettings, f"{first}_server")
-    return (f"It is about {titles}: a check runs on the server COURSE_DATABASE_URL names if it is one of "
-            f"them, else on the {settings.ENGINE_TITLES[first]} server {variable} names "
-            "(README.md, Settings).")
+    return _("It is about {engines}: a check runs on the server COURSE_DATABASE_URL names if it is one of them, "
+             "else on the {engine} server {variable} names (README.md, Settings).").format(
+        engines=titles, engine=settings.ENGINE_TITLES[first], variable=variable)
 
 
 def hint(exercise_id: str) -> None:
@@ -663,9 +717,10 @@ def next_hint(exercise: Exercise) -> str:
     shown_before = int(data["exercises"].get(exercise.id, {}).get("hints_shown", 0))
     total = len(exercise.hints)
     if shown_before >= total:
-        return f"No more hints ({total} shown). The reference solution: course solution {exercise.id}"
+        return _("No more hints ({total} shown). The reference solution: {command}").format(
+            total=total, command=f"course solution {exercise.id}")
     progress.update("exercises", exercise.id, {"hints_shown": shown_before + 1})
-    return f"Hint {shown_before + 1}/{total}: {exercise.hints[shown_before]}"
+    return _("Hint {number}/{total}: {hint}").format(number=shown_before + 1, total=total, hint=exercise.hints[shown_before])
 
 
 def solution(exercise_id: str) -> None:
@@ -695,6 +750,7 @@ def verify(exercise: Exercise) -> list[str]:
         label = "the untouched starter" if attempt.name == "starter" else f"wrong attempt {attempt.name!r}"
         if result.ok:
             problems.append(f"{label} passes")
-        elif attempt.expected(engine) not in result.message:
-            problems.append(f"{label} fails with {result.message!r}, expected {attempt.expected(engine)!r}")
+        elif attempt.expected(engine) not in result.english_message:
+            # matched on the message's English source: the same proof holds in every language
+            problems.append(f"{label} fails with {result.english_message!r}, expected {attempt.expected(engine)!r}")
     return problems

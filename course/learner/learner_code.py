@@ -27,6 +27,7 @@ import signal
 import sys
 import warnings
 from pathlib import Path
+from course.i18n import Text, _, english_of
 
 # What a revision sees if it imports the app: the reason, as the learner reads it.
 APP_IMPORT_REFUSED = (
@@ -149,8 +150,8 @@ def op_differences(request: dict, project: Path) -> list[str]:
                 if getattr(types[column.name], "length", None) != wanted:
                     dialect = engine.dialect
                     problems.append(
-                        f"{table.name}.{column.name} is {types[column.name].compile(dialect=dialect)} in the "
-                        f"database, but the model says {column.type.compile(dialect=dialect)}"
+                        _('{name}.{name2} is {compile} in the database, but the model says {compile2}').format(
+                            name=table.name, name2=column.name, compile=types[column.name].compile(dialect=dialect), compile2=column.type.compile(dialect=dialect))
                     )
         problems += _what_autogenerate_ignores(metadata, inspector)
         return problems
@@ -177,8 +178,9 @@ def _what_autogenerate_ignores(metadata, inspector) -> list[str]:
             if column is None or default is None or column.server_default is not None or column.primary_key:
                 continue
             problems.append(
-                f"{table.name}.{found['name']} has server default {default} in the database, which the model "
-                "does not have: every insert that leaves the column out gets that value"
+                _('{name}.{found} has server default {default} in the database, which the model does '
+                  'not have: every insert that leaves the column out gets that value').format(
+                    name=table.name, found=found['name'], default=default)
             )
         named = {tuple(fk["constrained_columns"]): fk["name"] for fk in inspector.get_foreign_keys(table.name)}
         for constraint in table.foreign_key_constraints:
@@ -186,9 +188,10 @@ def _what_autogenerate_ignores(metadata, inspector) -> list[str]:
             wanted = str(constraint.name) if constraint.name else None
             if wanted and columns in named and named[columns] != wanted:
                 problems.append(
-                    f"the foreign key on {table.name}({', '.join(columns)}) is named {named[columns]!r} in the "
-                    f"database; the naming convention calls it {wanted!r} (use op.f({wanted!r}), or later "
-                    "revisions cannot find it to drop it)"
+                    _('the foreign key on {name}({join}) is named {named!r} in the database; the naming '
+                      'convention calls it {wanted!r} (use op.f({wanted!r}), or later revisions cannot find'
+                      ' it to drop it)').format(
+                        name=table.name, join=', '.join(columns), named=named[columns], wanted=wanted)
                 )
     return problems
 
@@ -254,7 +257,8 @@ def op_call(request: dict, project: Path) -> None:
     spec.loader.exec_module(module)
     function = getattr(module, request["name"], None)
     if not callable(function):
-        raise AttributeError(f"{request['module']} defines no function {request['name']}()")
+        raise AttributeError(_('{request} defines no function {request2}()').format(
+                                 request=request['module'], request2=request['name']))
     engine = sa.create_engine(os.environ["DATABASE_URL"], poolclass=NullPool)
     try:
         function(_config(project), engine)
@@ -278,19 +282,19 @@ OPS = {
 def _explain(exc: BaseException, request: dict, seen: list) -> str:
     from course.learner.checks import explain
 
-    doing = request["doing"]
+    doing = request["doing"]  # a Text (main() made it one)
     # Alembic warns "Revision X referenced from Y is not present", then fails with a bare
     # KeyError: the warning is the useful half.
     missing = [str(w.message) for w in seen if "is not present" in str(w.message)]
     if missing:
-        return f"{doing} failed: {' '.join(missing[0].split())}"
+        return _("{doing} failed: {warning}").format(doing=doing, warning=" ".join(missing[0].split()))
     learner = {Path(k): Path(v) for k, v in request.get("learner_files", [])}
     text = explain(exc, doing, learner)
     # Paths inside the throwaway copy mean nothing to the learner: say them from its root;
     # the learner's own files, from the directory the check was started in.
     project = Path(request["project"])
     for root in {str(project), str(project.resolve()), request["cwd"]}:
-        text = text.replace(root + os.sep, "")
+        text = text.replace(root + os.sep, "")  # a Text stays one (course/i18n.py)
     return text
 
 
@@ -355,13 +359,15 @@ def run(request: dict) -> dict:
                 value = OPS[request["op"]](request, project)
             return {"ok": True, "value": value, "output": output.getvalue(), "statements": statements}
         except TimeLimit:
-            return {"ok": False, "message": f"{request['doing']} did not finish within {seconds:g} s: is there "
-                                            "an endless loop in your code?", "output": output.getvalue()}
+            message = _("{doing} did not finish within {seconds} s: is there an endless loop in your code?").format(
+                doing=request["doing"], seconds=f"{seconds:g}")
+            return {"ok": False, "message": str(message), "english": str(english_of(message)), "output": output.getvalue()}
         except KeyboardInterrupt:
             return {"ok": False, "message": "interrupted", "interrupted": True}
         except (Exception, SystemExit) as exc:  # anything from Alembic, the database or the learner's code
-            return {"ok": False, "message": _explain(exc, request, seen), "output": output.getvalue(),
-                    "statements": statements}
+            message = _explain(exc, request, seen)
+            return {"ok": False, "message": str(message), "english": str(english_of(message)),
+                    "output": output.getvalue(), "statements": statements}
         finally:
             if hasattr(signal, "setitimer"):
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -370,6 +376,8 @@ def run(request: dict) -> dict:
 def main(argv: list[str]) -> int:
     request_path = Path(argv[0])
     request = json.loads(request_path.read_text(encoding="utf-8"))
+    # what the step is doing, as shown and in English (a message built on it keeps both)
+    request["doing"] = Text(request["doing"], request.get("doing_english", request["doing"]))
     sys.path.insert(0, request["project"])
     result = run(request)
     scratch = Path(request["result"] + ".part")

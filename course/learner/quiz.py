@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from course import i18n, syllabus
+from course.i18n import _
 from course.learner import progress
 
 BANK_FILE = "quiz.toml"  # its usual name; syllabus.toml says which file each chapter's is
@@ -285,14 +286,15 @@ def check(question: Question, letter: object) -> Feedback:
     right = f"{question.answer}) {options[question.answer]}"
     if choice not in options:
         valid = ", ".join(options)
-        return Feedback(None, f"{str(letter).strip()!r} is not an option of {question.id}: answer with one of {valid}.")
+        return Feedback(None, _("{letter} is not an option of {id}: answer with one of {valid}.").format(
+            letter=repr(str(letter).strip()), id=question.id, valid=valid))
     if choice == question.answer:
-        return Feedback(True, _wrap(f"Right: {right}") + "\n" + _wrap(question.explanation))
+        return Feedback(True, _wrap(_("Right: {answer}").format(answer=right)) + "\n" + _wrap(question.explanation))
     text = "\n".join([
-        _wrap(f"Not quite: {choice}) {options[choice]}"),
+        _wrap(_("Not quite: {answer}").format(answer=f"{choice}) {options[choice]}")),
         _wrap(question.why_not[choice]),
         "",
-        _wrap(f"The answer is {right}"),
+        _wrap(_("The answer is {answer}").format(answer=right)),
         _wrap(question.explanation),
     ])
     return Feedback(False, text)
@@ -306,9 +308,9 @@ def _lookup(question_id: object) -> tuple[Question | None, str]:
     if qid in known:
         return known[qid], ""
     close = difflib.get_close_matches(qid, list(known), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    listing = _wrap(", ".join(known), first="Questions: ", rest="  ")
-    return None, f"There is no question {qid!r}.{hint}\n{listing}"
+    hint = _(" Did you mean {id}?").format(id=repr(close[0])) if close else ""
+    listing = _wrap(", ".join(known), first=_("Questions: "), rest="  ")
+    return None, _("There is no question {id}.").format(id=repr(qid)) + f"{hint}\n{listing}"
 
 
 def question(question_id: str) -> None:
@@ -339,8 +341,9 @@ def answer(question_id: str, letter: str) -> None:
 def ask_for_letter(question: Question) -> str:
     """What an answer cell that still holds the placeholder says: which letters, and what to do."""
     letters = list(question.options)
-    choices = f"{', '.join(letters[:-1])} or {letters[-1]}"
-    return _wrap(f"{question.id}: put {choices} in place of the \"{PLACEHOLDER}\" and run this cell.")
+    choices = _("{first} or {last}").format(first=", ".join(letters[:-1]), last=letters[-1])
+    return _wrap(_('{id}: put {choices} in place of the "{placeholder}" and run this cell.').format(
+        id=question.id, choices=choices, placeholder=PLACEHOLDER))
 
 
 # -- in a terminal ------------------------------------------------------------------------------
@@ -358,11 +361,12 @@ def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], No
     try:
         found = _chapter(chapter)
         if found is None:
-            out(f"There is no quiz for chapter {str(chapter)!r}. Chapters with a quiz: {_valid_chapters()}.")
+            out(_("There is no quiz for chapter {chapter}. Chapters with a quiz: {chapters}.").format(
+                chapter=repr(str(chapter)), chapters=_valid_chapters()))
             return 2
         bank = _bank(found)
     except (BankError, syllabus.SyllabusError) as exc:
-        out(f"error: {exc}")
+        out(_("error: {problem}").format(problem=exc))
         return 2
     name = found.id
 
@@ -372,14 +376,16 @@ def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], No
     if not restart and not saved.get("finished", True) and 0 < saved.get("answered", 0) < total:
         answered, score = saved["answered"], saved.get("score", 0)
         missed = [m for m in saved.get("missed", []) if isinstance(m, str) and bank.get(m)]
-        out(f"{bank.title}: going on from question {answered + 1} of {total}, {score} right so far "
-            f"(`course quiz {_number(name)} --restart` starts again). Answer with a letter; q quits.")
+        out(_("{title}: going on from question {number} of {total}, {score} right so far (`{command}` starts "
+              "again). Answer with a letter; q quits.").format(
+            title=bank.title, number=answered + 1, total=total, score=score,
+            command=f"course quiz {_number(name)} --restart"))
     else:
-        out(f"{bank.title} ({total} questions). Answer each with its letter; q quits.")
+        out(_("{title} ({total} questions). Answer each with its letter; q quits.").format(title=bank.title, total=total))
     started_at = answered
     for number, item in enumerate(bank.questions[answered:], answered + 1):
         out("")
-        out(format_question(item, heading=f"Question {number}/{total}"))
+        out(format_question(item, heading=_("Question {number}/{total}").format(number=number, total=total)))
         choice = _read_letter(item, ask, out)
         if choice is None:
             break
@@ -395,12 +401,13 @@ def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], No
     finished = answered == total
     out("")
     if finished:
-        out(f"Score: {score}/{total}.")
+        out(_("Score: {score}/{total}.").format(score=score, total=total))
     else:
-        out(f"Stopped after {answered} of {total} questions: {score} right. "
-            f"`course quiz {_number(name)}` goes on from question {answered + 1}.")
+        out(_("Stopped after {answered} of {total} questions: {score} right. `{command}` goes on from question "
+              "{number}.").format(answered=answered, total=total, score=score,
+                                  command=f"course quiz {_number(name)}", number=answered + 1))
     if missed:
-        out(_wrap(", ".join(_read_again(bank, missed)), first="To read again: ", rest="  "))
+        out(_wrap(", ".join(_read_again(bank, missed)), first=_("To read again: "), rest="  "))
     if answered > started_at:
         _record(name, score=score, total=total, answered=answered, finished=finished, missed=missed, out=out)
     return 0 if finished else 1
@@ -421,7 +428,7 @@ def _read_letter(item: Question, ask: Callable[[str], str], out: Callable[[str],
     letters = ", ".join(item.options)
     while True:
         try:
-            raw = ask(f"Your answer ({letters}; q to quit): ")
+            raw = ask(_("Your answer ({letters}; q to quit): ").format(letters=letters))
         except (EOFError, KeyboardInterrupt):
             out("")
             return None
@@ -430,7 +437,8 @@ def _read_letter(item: Question, ask: Callable[[str], str], out: Callable[[str],
             return None
         if choice in item.options:
             return choice
-        out(f"{raw.strip()!r} is not an option: type one of {letters}, or q to quit.")
+        out(_("{answer} is not an option: type one of {letters}, or q to quit.").format(
+            answer=repr(raw.strip()), letters=letters))
 
 
 def _record(chapter: str, *, score: int, total: int, answered: int, finished: bool, missed: list[str],
@@ -442,7 +450,7 @@ def _record(chapter: str, *, score: int, total: int, answered: int, finished: bo
             result["best"] = max(score, best if isinstance(best, int) else 0)
         progress.update("quizzes", chapter, result)
     except OSError as exc:  # a read-only checkout must not end the quiz in a traceback
-        out(f"note: progress not saved ({exc})")
+        out(_("note: progress not saved ({problem})").format(problem=exc))
 
 
 # -- on GitHub ----------------------------------------------------------------------------------
@@ -462,8 +470,8 @@ def markdown(bank: Bank, fold: Callable[[str, list[str]], list[str]] = details, 
         f"# {bank.title}",
         "",
         *comment,
-        f"{len(bank.questions)} questions. Each answer is folded away: decide first, then open it.",
-        f"To take the quiz in a terminal, with a score: `course quiz {number}`.",
+        _("{count} questions. Each answer is folded away: decide first, then open it.").format(count=len(bank.questions)),
+        _("To take the quiz in a terminal, with a score: `{command}`.").format(command=f"course quiz {number}"),
     ]
     for index, item in enumerate(bank.questions, 1):
         lines += ["", f"## {index}. `{item.id}`", "", *_md_paragraphs(item.question), ""]
@@ -471,12 +479,13 @@ def markdown(bank: Bank, fold: Callable[[str, list[str]], list[str]] = details, 
         body = [
             f"**{item.answer})** {' '.join(_paragraphs(item.options[item.answer]))}", "",
             *_md_paragraphs(item.explanation), "",
-            *([f"Read again: [{item.lesson}](../../notebooks/{item.lesson})", ""] if item.lesson else []),
-            "Why not the others:", "",
+            *([_("Read again: [{lesson}]({link})").format(lesson=item.lesson, link=f"../../notebooks/{item.lesson}"), ""]
+              if item.lesson else []),
+            _("Why not the others:"), "",
         ]
         for letter, text in item.why_not.items():
             body.append(f"- **{letter})** " + "\n\n  ".join(_paragraphs(text)))
-        lines += ["", *fold("Answer", body)]
+        lines += ["", *fold(_("Answer"), body)]
     return "\n".join(lines) + "\n"
 
 

@@ -76,7 +76,7 @@ def blocks(markdown: str) -> list[Block]:
         group = lines[begin:end]
         indent = min((len(line) - len(line.lstrip(" ")) for line in group if line.strip()), default=0)
         text = "\n".join(line[indent:] for line in group)
-        prose = re.sub(r"\]\([^)]*\)|<[^>]*>", "", text)
+        prose = re.sub(r"\]\([^)]*\)|<[^>]*>|`[^`]*`", "", text)  # nothing to translate in code
         translatable = (not FENCE.match(text) and not GENERATED_MARK.match(text.strip())
                         and re.search(r"[^\W\d_]", prose) is not None)
         out.append(Block(text, " " * indent, translatable, (begin, end)))
@@ -531,7 +531,13 @@ def parse(text: str) -> dict[str, str]:
     return result
 
 
-CODE_SPAN = re.compile(r"`[^`\n]+`")
+# A code span may wrap onto the next line (Markdown shows the line break as a space): spans are
+# compared with their whitespace collapsed.
+CODE_SPAN = re.compile(r"`[^`]+`")
+
+
+def code_spans(text: str) -> set[str]:
+    return {" ".join(span.split()) for span in CODE_SPAN.findall(text)}
 
 
 def structure_problems(english: str, translated: str) -> list[str]:
@@ -544,7 +550,7 @@ def structure_problems(english: str, translated: str) -> list[str]:
 
     if headings(english) != headings(translated):
         problems_found.append(f"headings {headings(english)} became {headings(translated)}")
-    missing = sorted(set(CODE_SPAN.findall(english)) - set(CODE_SPAN.findall(translated)))
+    missing = sorted(code_spans(english) - code_spans(translated))
     if missing:
         problems_found.append(f"code spans missing or changed: {', '.join(missing[:5])}")
     targets = sorted(m.group(2) for m in LINK.finditer(english))

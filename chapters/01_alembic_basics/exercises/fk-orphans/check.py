@@ -1,6 +1,7 @@
 """fk-orphans: add post.author_id -> user.id over rows whose author is gone, losing nothing."""
 
 from course.learner.checks import Fail, listing, plural
+from course.i18n import _
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},
@@ -36,35 +37,36 @@ def _expect_posts(run, users: dict[int, str], posts: list[dict], when: str) -> N
     gone = [p["id"] for p in posts if p["id"] not in found]
     if gone:
         raise Fail(
-            f"{when}, only {len(posts) - len(gone)} of the {len(posts)} posts are left: "
-            f"post{'s' if len(gone) > 1 else ''} {listing(gone)} {'is' if len(gone) == 1 else 'are'} gone. "
-            "A post whose author was deleted still holds content worth keeping"
+            _('{when}, only {value} of the {count_posts} posts are left: post{value2} {listing} '
+              '{value3} gone. A post whose author was deleted still holds content worth keeping').format(
+                when=when, value=len(posts) - len(gone), count_posts=len(posts), value2='s' if len(gone) > 1 else '', listing=listing(gone), value3='is' if len(gone) == 1 else 'are')
         )
     living = {r[0]: r[1] for r in run.rows(f"SELECT id, username FROM {run.quote('user')}")}
     for i, name in users.items():
         if living.get(i) != name:
-            raise Fail(f"{when}, user {name} is gone")
+            raise Fail(_('{when}, user {name} is gone').format(when=when, name=name))
     for p in posts:
         author, title, body = found[p["id"]]
         if (title, body) != (p["title"], p["body"]):
-            raise Fail(f"{when}, post {p['id']} has different content")
+            raise Fail(_('{when}, post {p} has different content').format(when=when, p=p['id']))
         if p["author_id"] in users and author != p["author_id"]:
             raise Fail(
-                f"{when}, post {p['id']} lost its author: author_id was {p['author_id']} "
-                f"({users[p['author_id']]}), now {author if author is not None else 'NULL'}"
+                _('{when}, post {p} lost its author: author_id was {p2} ({users}), now {value}').format(
+                    when=when, p=p['id'], p2=p['author_id'], users=users[p['author_id']], value=author if author is not None else 'NULL')
             )
         if p["author_id"] is None and author is not None:
-            raise Fail(f"{when}, post {p['id']} had no author; now it has author_id {author}")
+            raise Fail(_('{when}, post {p} had no author; now it has author_id {author}').format(when=when, p=p['id'], author=author))
         if p["author_id"] not in users and author in users:
-            raise Fail(f"{when}, post {p['id']} now belongs to {users[author]}, who did not write it")
+            raise Fail(_('{when}, post {p} now belongs to {users}, who did not write it').format(when=when, p=p['id'], users=users[author]))
     dangling = [(i, a) for i, (a, _, _) in sorted(found.items()) if a is not None and a not in living]
     if dangling:
         note = (" (SQLite checks foreign keys only with PRAGMA foreign_keys=ON; MariaDB and "
                 "PostgreSQL refuse this migration outright)") if run.ws.engine_name == "sqlite" else ""
         pairs = ", ".join(f"post {i} -> user {a}" for i, a in dangling)
         raise Fail(
-            f"{when}, {plural(len(dangling), 'post')} still point{'s' if len(dangling) == 1 else ''} "
-            f"to users that do not exist ({pairs}): the foreign key holds on paper only{note}"
+            _('{when}, {plural} still point{value} to users that do not exist ({pairs}): the '
+              'foreign key holds on paper only{note}').format(
+                when=when, plural=plural(len(dangling), 'post'), value='s' if len(dangling) == 1 else '', pairs=pairs, note=note)
         )
 
 
@@ -83,8 +85,8 @@ def _expect_enforced(run, when: str) -> None:
         except Exception:  # the database said no: that is the point
             refused = True
     if not refused:
-        raise Fail(f"{when}, the database accepted a post by user 999999, who does not exist: "
-                   "the foreign key from post.author_id to user.id is not enforced")
+        raise Fail(_('{when}, the database accepted a post by user 999999, who does not exist: the foreign'
+                     ' key from post.author_id to user.id is not enforced').format(when=when))
 
 
 def _expect_validated(run, when: str) -> None:
@@ -95,9 +97,10 @@ def _expect_validated(run, when: str) -> None:
                         "AND contype = 'f' AND NOT convalidated")
     if unproven:
         name = unproven[0][0]
-        raise Fail(f"{when}, the foreign key {name} is NOT VALID: PostgreSQL checks new rows against it but "
-                   f"has never checked the old ones; once the orphans are repaired, run ALTER TABLE post "
-                   f"VALIDATE CONSTRAINT {name} (in a transaction of its own: op.get_context().autocommit_block())")
+        raise Fail(_('{when}, the foreign key {name} is NOT VALID: PostgreSQL checks new rows against it '
+                     'but has never checked the old ones; once the orphans are repaired, run ALTER TABLE '
+                     'post VALIDATE CONSTRAINT {name} (in a transaction of its own: '
+                     'op.get_context().autocommit_block())').format(when=when, name=name))
 
 
 def check(run):
@@ -105,31 +108,33 @@ def check(run):
     run.upgrade("0003")
     run.insert("user", USERS)
     run.insert("post", POSTS)
-    run.upgrade("0004", doing="upgrading to 0004 with 2 posts whose author no longer exists")
+    run.upgrade("0004", doing=_('upgrading to 0004 with 2 posts whose author no longer exists'))
 
     when = "after upgrading to 0004"
     users = {u["id"]: u["username"] for u in USERS}
     _expect_posts(run, users, POSTS, when)
     if not any(fk["constrained_columns"] == ["author_id"] and fk["referred_table"] == "user"
                for fk in run.foreign_keys("post")):
-        raise Fail(f"{when}, there is no foreign key from post.author_id to user.id")
+        raise Fail(_('{when}, there is no foreign key from post.author_id to user.id').format(when=when))
     _expect_validated(run, when)
     run.expect_matches_models(when)
     _expect_enforced(run, when)
 
     run.downgrade("0003")
     if run.foreign_keys("post"):
-        raise Fail("downgrading to 0003 left the foreign key on post.author_id behind")
+        raise Fail(_('downgrading to 0003 left the foreign key on post.author_id behind'))
     count = len(run.rows(f"SELECT id FROM {post}"))
     if count != 6:
-        raise Fail(f"downgrading to 0003 kept {count} of the 6 posts")
+        raise Fail(_('downgrading to 0003 kept {count} of the 6 posts').format(count=count))
 
     # Without the constraint the app goes on as before: new users and posts, bob deleted.
     run.insert("user", MORE_USERS)
     run.insert("post", MORE_POSTS)
     run.execute(f"DELETE FROM {run.quote('user')} WHERE id = 2")
-    run.upgrade("0004", doing="upgrading to 0004 again, with bob deleted and posts by users 11 and 41 who do not exist")
+    run.upgrade("0004", doing=_('upgrading to 0004 again, with bob deleted and posts by users 11 and 41 who do not '
+                                'exist'))
     users = {1: "alice", **{u["id"]: u["username"] for u in MORE_USERS}}
     _expect_posts(run, users, POSTS + MORE_POSTS,
-                  "after upgrading to 0004 again (bob deleted, posts by users 11 and 41 who do not exist)")
+                  _('after upgrading to 0004 again (bob deleted, posts by users 11 and 41 who do not '
+                    'exist)'))
     return "The foreign key is in place and enforced; every post kept, orphans no longer point at missing users."

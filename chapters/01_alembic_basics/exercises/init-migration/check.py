@@ -1,6 +1,7 @@
 """init-migration: revision 0001 creates exactly what the models describe, and undoes it."""
 
 from course.learner.checks import Fail
+from course.i18n import _
 
 
 def _expect_app_inserts(run, when: str) -> None:
@@ -11,17 +12,18 @@ def _expect_app_inserts(run, when: str) -> None:
     user = run.quote("user")
     for name in ("alice", "bob"):
         try:
-            with run.quiet(f"inserting user {name} without an id, as the app does"):
+            with run.quiet(_('inserting user {name} without an id, as the app does').format(name=name)):
                 run.execute(f"INSERT INTO {user} (username, password_hash) VALUES (:name, 'x')", {"name": name})
         except Fail as exc:
-            said = str(exc).partition("the database said: ")[2] or str(exc)
+            said = str(exc).partition(_('the database said: '))[2] or str(exc)
             raise Fail(
-                f"{when}, the app cannot insert a user without an id (the database said: {said}): "
-                "user.id must be the primary key, numbered by the database"
+                _('{when}, the app cannot insert a user without an id (the database said: {said}): '
+                  'user.id must be the primary key, numbered by the database').format(when=when, said=said)
             ) from None
     ids = [i for (i,) in run.rows(f"SELECT id FROM {user} ORDER BY id")]
     if len(ids) != 2 or None in ids or ids[0] == ids[1]:
-        raise Fail(f"{when}, two users inserted without an id got the ids {ids}: user.id must be the primary key")
+        raise Fail(_('{when}, two users inserted without an id got the ids {ids}: user.id must be the '
+                     'primary key').format(when=when, ids=ids))
 
 
 # A teammate's next revision: it drops the unique constraint by the name the naming
@@ -58,44 +60,45 @@ def _expect_convention_names(run, when: str) -> None:
     name = found.get(("username",), "uq_user_username")
     if name != "uq_user_username":
         called = f"is named {name}" if name else "has no name"
-        raise Fail(f"{when}, the unique constraint on user(username) {called}; the naming convention in "
-                   "app/models/base.py calls it uq_user_username, and later revisions drop it by that name: "
-                   "sa.UniqueConstraint('username', name=op.f('uq_user_username'))")
+        raise Fail(_('{when}, the unique constraint on user(username) {called}; the naming convention in '
+                     'app/models/base.py calls it uq_user_username, and later revisions drop it by that '
+                     "name: sa.UniqueConstraint('username', name=op.f('uq_user_username'))").format(when=when, called=called))
     if run.ws.engine_name != "mariadb":  # MariaDB calls every primary key PRIMARY
         primary = inspector.get_pk_constraint("user")
         primary = primary.get("name") if primary.get("constrained_columns") else "pk_user"
         if primary != "pk_user":
             called = f"is named {primary}" if primary else "has no name"
-            raise Fail(f"{when}, the primary key of user {called}; the naming convention in app/models/base.py "
-                       "calls it pk_user: sa.PrimaryKeyConstraint('id', name=op.f('pk_user'))")
+            raise Fail(_('{when}, the primary key of user {called}; the naming convention in '
+                         "app/models/base.py calls it pk_user: sa.PrimaryKeyConstraint('id', "
+                         "name=op.f('pk_user'))").format(when=when, called=called))
 
 
 def _expect_later_drop(run) -> None:
     """Run the teammate's revision that drops uq_user_username: it must find it."""
     (run.ws.path / "alembic" / "versions" / "0002_username_not_unique.py").write_text(DROPS_UNIQUE, encoding="utf-8")
     try:
-        run.upgrade("0002", doing="running a later revision that drops uq_user_username by its name")
+        run.upgrade("0002", doing=_('running a later revision that drops uq_user_username by its name'))
     except Fail as failure:
-        raise Fail(f"{failure}: 0001 must name the constraint as the naming convention does "
-                   "(name=op.f('uq_user_username'))") from None
+        raise Fail(_('{failure}: 0001 must name the constraint as the naming convention does '
+                     "(name=op.f('uq_user_username'))").format(failure=failure)) from None
 
 
 def check(run):
     heads = run.heads()
     if heads != ["0001"]:
         raise Fail(
-            f"the revision's id is {', '.join(heads) or 'missing'}; this exercise expects 0001 "
-            "(`revision = '0001'`, `down_revision = None`; `alembic revision --rev-id 0001` writes that)"
+            _("the revision's id is {value}; this exercise expects 0001 (`revision = '0001'`, "
+              '`down_revision = None`; `alembic revision --rev-id 0001` writes that)').format(value=', '.join(heads) or 'missing')
         )
     run.upgrade("0001")
     if "user" not in run.tables():
-        raise Fail("after upgrading to 0001, there is no table user: upgrade() does not create it yet")
-    run.expect_matches_models("after upgrading to 0001")
-    _expect_app_inserts(run, "after upgrading to 0001")
-    _expect_convention_names(run, "after upgrading to 0001")
+        raise Fail(_('after upgrading to 0001, there is no table user: upgrade() does not create it yet'))
+    run.expect_matches_models(_('after upgrading to 0001'))
+    _expect_app_inserts(run, _('after upgrading to 0001'))
+    _expect_convention_names(run, _('after upgrading to 0001'))
     run.downgrade("base")
     if run.tables():
-        raise Fail(f"downgrading to base left table {', '.join(sorted(run.tables()))} behind")
-    run.upgrade("0001", doing="upgrading to 0001 again after the downgrade")
+        raise Fail(_('downgrading to base left table {join} behind').format(join=', '.join(sorted(run.tables()))))
+    run.upgrade("0001", doing=_('upgrading to 0001 again after the downgrade'))
     _expect_later_drop(run)
     return "Revision 0001 creates the user table the models describe, and removes it again."

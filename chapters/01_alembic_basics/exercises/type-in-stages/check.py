@@ -10,6 +10,7 @@ value, in cents or as text, never counted.
 from decimal import Decimal, InvalidOperation
 
 from course.learner.checks import Fail, compare
+from course.i18n import _
 
 # Prices as the 0003 release stored them: text with at most two decimals.
 PRODUCTS = [
@@ -49,10 +50,11 @@ def cents(price: str) -> int:
 def _old_release_reads(run, wanted: dict[str, int], when: str) -> None:
     """Every price as the 0003 release reads it: the column price, as text."""
     try:
-        with run.quiet(f"{when}, {OLD} reading the prices"):
+        with run.quiet(_('{when}, {old} reading the prices').format(when=when, old=OLD)):
             shown = dict(run.rows(f"SELECT name, price FROM {run.quote('product')}"))
     except Fail as exc:
-        raise Fail(f"{exc}. Keep price in the expand revision 0004; drop it in 0005, deployed once no 0003 release runs") from None
+        raise Fail(_('{exc}. Keep price in the expand revision 0004; drop it in 0005, deployed once no '
+                     '0003 release runs').format(exc=exc)) from None
     for name, value in wanted.items():
         text = shown.get(name)
         try:
@@ -60,7 +62,8 @@ def _old_release_reads(run, wanted: dict[str, int], when: str) -> None:
         except InvalidOperation:
             same = False
         if not same:
-            raise Fail(f"{when}, {OLD} shows {name}'s price as {text!r}; it is {value} cents, '{Decimal(value) / 100:.2f}'")
+            raise Fail(_("{when}, {old} shows {name}'s price as {text!r}; it is {value} cents, '{value2:.2f}'").format(
+                           when=when, old=OLD, name=name, text=text, value=value, value2=Decimal(value) / 100))
 
 
 def _write(run, doing: str, sql: str, params: dict, advice: str) -> None:
@@ -74,35 +77,38 @@ def _write(run, doing: str, sql: str, params: dict, advice: str) -> None:
 def _expect_cents(run, wanted: dict[str, int], when: str, *, contracted: bool) -> None:
     columns = run.columns("product")
     if "price_cents" not in columns:
-        raise Fail(f"{when}, there is no column product.price_cents")
+        raise Fail(_('{when}, there is no column product.price_cents').format(when=when))
     found = dict(run.rows(f"SELECT name, price_cents FROM {run.quote('product')}"))
     for name, value in wanted.items():
         if name not in found:
-            raise Fail(f"{when}, product {name} is gone")
+            raise Fail(_('{when}, product {name} is gone').format(when=when, name=name))
         if found[name] != value:
             shown = "NULL" if found[name] is None else f"{found[name]} cents"
             was = f"{Decimal(value) / 100:.2f}"
-            raise Fail(f"{when}, {name} costs {shown}; its price is '{was}', which is {value} cents")
+            raise Fail(_("{when}, {name} costs {shown}; its price is '{was}', which is {value} cents").format(
+                           when=when, name=name, shown=shown, was=was, value=value))
     if not contracted:
         return
     if "price" in columns:
-        raise Fail(f"{when}, the old column product.price is still there: drop it once the values are copied")
+        raise Fail(_('{when}, the old column product.price is still there: drop it once the values are '
+                     'copied').format(when=when))
     if columns["price_cents"]["nullable"]:
-        raise Fail(f"{when}, product.price_cents is still nullable; the model says NOT NULL")
+        raise Fail(_('{when}, product.price_cents is still nullable; the model says NOT NULL').format(when=when))
 
 
 def _expect_no_default(run, when: str) -> None:
     """The 0005 release always sends a price; a product without one must be refused, not given one."""
     product = run.quote("product")
     try:
-        with run.quiet("inserting a product without a price"):
+        with run.quiet(_('inserting a product without a price')):
             run.execute(f"INSERT INTO {product} (name) VALUES ('Nothing')")
     except Fail:
         return
     stored = run.rows(f"SELECT price_cents FROM {product} WHERE name = 'Nothing'")[0][0]
     raise Fail(
-        f"{when}, a product inserted without a price is stored with price_cents {stored!r}: the column still "
-        "has a server default, so a forgotten price becomes a real one; drop the default once the copy is done"
+        _('{when}, a product inserted without a price is stored with price_cents {stored!r}: '
+          'the column still has a server default, so a forgotten price becomes a real one; drop'
+          ' the default once the copy is done').format(when=when, stored=stored)
     )
 
 
@@ -119,19 +125,19 @@ def _expand_then_both_releases(run, wanted: dict[str, int], first: bool) -> None
         _write(run, f"{when}, {OLD} changing {name}'s price",
                f"UPDATE {product} SET price = :p WHERE name = :n", {"p": price, "n": name}, advice)
     for name, price in OLD_ADDS.items():
-        _write(run, f"{when}, {OLD} adding the product {name}",
+        _write(run, _('{when}, {old} adding the product {name}').format(when=when, old=OLD, name=name),
                f"INSERT INTO {product} (name, price) VALUES (:n, :p)", {"n": name, "p": price}, advice)
     for name, price in NEW_CHANGES.items():
         _write(run, f"{when}, {BOTH} changing {name}'s price",
                f"UPDATE {product} SET price = :p, price_cents = :c WHERE name = :n",
                {"p": price, "c": cents(price), "n": name}, "")
     for name, price in NEW_ADDS.items():
-        _write(run, f"{when}, {BOTH} adding the product {name}",
+        _write(run, _('{when}, {both} adding the product {name}').format(when=when, both=BOTH, name=name),
                f"INSERT INTO {product} (name, price, price_cents) VALUES (:n, :p, :c)",
                {"n": name, "p": price, "c": cents(price)}, "")
     wanted |= {name: cents(price) for name, price in {**OLD_CHANGES, **OLD_ADDS, **NEW_CHANGES, **NEW_ADDS}.items()}
     # A rollback of the code alone: the 0003 release reads what both releases wrote.
-    _old_release_reads(run, wanted, f"{when}, with both releases writing")
+    _old_release_reads(run, wanted, _('{when}, with both releases writing').format(when=when))
 
 
 def check(run):
@@ -140,11 +146,11 @@ def check(run):
     run.insert("product", PRODUCTS)
     wanted = {p["name"]: cents(p["price"]) for p in PRODUCTS}
 
-    run.upgrade("0004", doing="upgrading to 0004 with 5 products in the table")
+    run.upgrade("0004", doing=_('upgrading to 0004 with 5 products in the table'))
     _expand_then_both_releases(run, wanted, first=True)
     expanded = run.snapshot()
 
-    run.upgrade("0005", doing="upgrading to 0005 after both releases wrote prices")
+    run.upgrade("0005", doing=_('upgrading to 0005 after both releases wrote prices'))
     when = "after upgrading to 0005 (the contract step)"
     _expect_cents(run, wanted, when, contracted=True)
     run.expect_matches_models(when)
@@ -159,20 +165,20 @@ def check(run):
     run.downgrade("0004", doing="downgrading to 0004")
     for problem in compare(expanded, run.snapshot(), what="downgrading to 0004"):
         raise Fail(problem)
-    _old_release_reads(run, wanted, "after downgrading to 0004")
+    _old_release_reads(run, wanted, _('after downgrading to 0004'))
     run.downgrade("0003", doing="downgrading to 0003")
     for problem in compare(before, run.snapshot(), what="downgrading to 0003"):
         raise Fail(problem)
-    _old_release_reads(run, wanted, "after downgrading to 0003")
+    _old_release_reads(run, wanted, _('after downgrading to 0003'))
 
     # The 0003 release runs again and adds products; then 0004 and 0005 ship again.
     run.insert("product", MORE)
     wanted |= {p["name"]: cents(p["price"]) for p in MORE}
-    run.upgrade("0004", doing="upgrading to 0004 again, with prices '0.1', '1000', '3.05' and '19.99' added")
+    run.upgrade("0004", doing=_("upgrading to 0004 again, with prices '0.1', '1000', '3.05' and '19.99' added"))
     _expand_then_both_releases(run, wanted, first=False)
-    run.upgrade("0005", doing="upgrading to 0005 again")
-    _expect_cents(run, wanted, "after upgrading to 0005 again (prices '0.1', '1000', '3.05' and '19.99' added)", contracted=True)
-    run.downgrade("0003", doing="downgrading to 0003 again")
-    _old_release_reads(run, wanted, "after downgrading to 0003 again")
+    run.upgrade("0005", doing=_('upgrading to 0005 again'))
+    _expect_cents(run, wanted, _("after upgrading to 0005 again (prices '0.1', '1000', '3.05' and '19.99' added)"), contracted=True)
+    run.downgrade("0003", doing=_('downgrading to 0003 again'))
+    _old_release_reads(run, wanted, _('after downgrading to 0003 again'))
     return ("Every price became exact integer cents in two steps: the 0003 release kept working after the "
             "expand, the contract caught up with what it wrote, and the downgrades give the same amounts back.")

@@ -24,6 +24,7 @@ from alembic.migration import MigrationContext
 
 from course.runtime import errors, warm_python
 from course.learner.checks import Fail, compare, describe
+from course.i18n import _
 
 # Two datasets: the second arrives after the first went forward and back, so its ids are
 # others, and one of its users leaves before the expand step (a gap in the ids). The second
@@ -106,7 +107,8 @@ class Release:
 
     def _failed(self, doing: str, exc: sa.exc.DBAPIError, when: str, why: str) -> Fail:
         said = errors.said(exc).rstrip(".")
-        return Fail(f"{when}, {self.label} cannot {doing}; the database said: {said}. {why}".rstrip(". "))
+        return Fail(_('{when}, {label} cannot {doing}; the database said: {said}. {why}').format(
+                        when=when, label=self.label, doing=doing, said=said, why=why).rstrip(". "))
 
     def sign_up(self, name: str, when: str, why: str) -> int | None:
         """The new user's id, or None when the database refused the name (the app's 409)."""
@@ -122,8 +124,9 @@ class Release:
                 return None
             # SQLite, PostgreSQL and MariaDB (1364) each say "this column needs a value" their way.
             if "not null" in said or "not-null" in said or "have a default value" in said:
-                raise Fail(f"{when}, {self.label} cannot sign {name!r} up: a column it never writes is NOT "
-                           f"NULL (the database said: {errors.said(exc).rstrip('.')}). {why}") from None
+                raise Fail(_('{when}, {label} cannot sign {name!r} up: a column it never writes is NOT NULL (the '
+                             'database said: {rstrip}). {why}').format(
+                               when=when, label=self.label, name=name, rstrip=errors.said(exc).rstrip('.'), why=why)) from None
             raise self._failed(f"sign {name!r} up", exc, when, why) from None
 
     def rename(self, user_id: int, name: str, when: str, why: str) -> None:
@@ -140,7 +143,7 @@ class Release:
             with self.run.ws.engine.connect() as connection:
                 return dict(connection.execute(sa.select(self.table.c.id, self.table.c[self.reads])).all())
         except sa.exc.DBAPIError as exc:
-            raise self._failed("read the users", exc, when, "") from None
+            raise self._failed(_('read the users'), exc, when, "") from None
 
 
 class Story:
@@ -149,14 +152,14 @@ class Story:
     def __init__(self, run):
         self.run = run
         self.truth: dict[int, str] = {}
-        self.a = Release(run, "release A (username only)", ("username",), "username")
-        self.b = Release(run, "release B (writes both, reads username)", ("username", "login"), "username")
-        self.c = Release(run, "release C (login only)", ("login",), "login")
+        self.a = Release(run, _('release A (username only)'), ("username",), "username")
+        self.b = Release(run, _('release B (writes both, reads username)'), ("username", "login"), "username")
+        self.c = Release(run, _('release C (login only)'), ("login",), "login")
 
     def sign_up(self, release: Release, name: str, when: str, why: str) -> int:
         new = release.sign_up(name, when, why)
         if new is None:
-            raise Fail(f"{when}, {release.label} could not sign up {name!r}, a name nobody has")
+            raise Fail(_('{when}, {label} could not sign up {name!r}, a name nobody has').format(when=when, label=release.label, name=name))
         self.truth[new] = name
         return new
 
@@ -167,9 +170,10 @@ class Story:
     def expect_taken(self, release: Release, name: str, holder: int, when: str) -> None:
         if release.sign_up(name, when, "") is not None:
             raise Fail(
-                f"{when}, {release.label} signed up {name!r}, which user {holder} already has as login, "
-                "and the database accepted it. The app learns that a name is taken only from the "
-                "database: login needs a unique index from the expand step on"
+                _('{when}, {label} signed up {name!r}, which user {holder} already has as login, and '
+                  'the database accepted it. The app learns that a name is taken only from the '
+                  'database: login needs a unique index from the expand step on').format(
+                    when=when, label=release.label, name=name, holder=holder)
             )
 
     def expect_names(self, release: Release, when: str, changes: dict[int, str], why: str) -> None:
@@ -177,11 +181,12 @@ class Story:
         shown = release.names(when)
         missing = sorted(set(self.truth) - set(shown))
         if missing:
-            raise Fail(f"{when}, users {', '.join(map(str, missing))} are gone")
+            raise Fail(_('{when}, users {join} are gone').format(when=when, join=', '.join(map(str, missing))))
         for user_id in sorted(self.truth):
             if shown[user_id] != self.truth[user_id]:
-                what = changes.get(user_id, f"their name is {self.truth[user_id]!r}")
-                raise Fail(f"{when}, {release.label} shows user {user_id} as {shown[user_id]!r}, but {what}. {why}")
+                what = changes.get(user_id, _('their name is {value!r}').format(value=self.truth[user_id]))
+                raise Fail(_('{when}, {label} shows user {user_id} as {shown!r}, but {what}. {why}').format(
+                               when=when, label=release.label, user_id=user_id, shown=shown[user_id], what=what, why=why))
 
 
 def expect_release_b_schema(run, when: str) -> None:
@@ -190,7 +195,7 @@ def expect_release_b_schema(run, when: str) -> None:
         found = compare_metadata(MigrationContext.configure(connection), release_b_metadata())
     for diff in found:
         for one in diff if isinstance(diff, list) else [diff]:
-            raise Fail(f"{when}, the schema is not release B's model: {describe(one, run.ws.engine)}")
+            raise Fail(_("{when}, the schema is not release B's model: {describe}").format(when=when, describe=describe(one, run.ws.engine)))
 
 
 def duplicate_fail(run, exc: Fail, doing: str, what: str, holder: int, taker: int, name: str, mend: str) -> Fail:
@@ -199,10 +204,11 @@ def duplicate_fail(run, exc: Fail, doing: str, what: str, holder: int, taker: in
     if "unique" not in said and "duplicate" not in said:
         return exc
     return Fail(
-        f"{doing} fails on a duplicate {what}: user {taker} is given {name!r} while user {holder} still holds it "
-        f"as a stale {what} (copying before every stale {what} is cleared, in one UPDATE or in batches), and a "
-        f"re-run stops at the same row. {mend} "
-        f"(the database said: {str(exc).splitlines()[0].split('the database said: ')[-1]})"
+        _('{doing} fails on a duplicate {what}: user {taker} is given {name!r} while user '
+          '{holder} still holds it as a stale {what} (copying before every stale {what} is '
+          'cleared, in one UPDATE or in batches), and a re-run stops at the same row. {mend} '
+          '(the database said: {value})').format(
+            doing=doing, what=what, taker=taker, name=name, holder=holder, mend=mend, value=str(exc).splitlines()[0].split('the database said: ')[-1])
     )
 
 
@@ -213,7 +219,7 @@ UPDATE_USER = re.compile(r"""^UPDATE\s+[`"]?user[`"]?\s""", re.I)
 
 
 def id_range(run) -> tuple[int, int]:
-    with run.quiet("reading the lowest and highest user id"):
+    with run.quiet(_('reading the lowest and highest user id')):
         low, high = run.rows(f"SELECT min(id), max(id) FROM {run.quote('user')}")[0]
     return int(low or 0), int(high or 0)
 
@@ -235,15 +241,16 @@ def expect_batched(recorded: list[dict], step: str, what: str, ids: tuple[int, i
         shown = text if len(text) <= 90 else text[:87] + "..."
         if len(runs) < needed:
             raise Fail(
-                f"{step} runs `{shown}` {'once' if len(runs) == 1 else f'{len(runs)} times'} over ids {low} to "
-                f"{high}: {what} must go in batches of at most 1,000 ids ({needed} UPDATEs or more here), each "
-                "committed on its own; one UPDATE over the whole table holds its row locks until it ends"
+                _('{step} runs `{shown}` {value} over ids {low} to {high}: {what} must go in batches of'
+                  ' at most 1,000 ids ({needed} UPDATEs or more here), each committed on its own; one '
+                  'UPDATE over the whole table holds its row locks until it ends').format(
+                    step=step, shown=shown, value='once' if len(runs) == 1 else f'{len(runs)} times', low=low, high=high, what=what, needed=needed)
             )
         if not all(e["autocommit"] for e in runs) and len({e["tx"] for e in runs}) < len(runs):
             raise Fail(
-                f"{step} runs its {len(runs)} batches of `{shown}` in one transaction, which holds every row it "
-                "updated until the end and keeps nothing if it fails: commit each batch on its own "
-                "(op.get_context().autocommit_block())"
+                _('{step} runs its {count_runs} batches of `{shown}` in one transaction, which holds '
+                  'every row it updated until the end and keeps nothing if it fails: commit each batch '
+                  'on its own (op.get_context().autocommit_block())').format(step=step, count_runs=len(runs), shown=shown)
             )
 
 
@@ -256,18 +263,18 @@ def expect_online(run, recorded: list[dict], step: str, name: str, doing: str) -
         if event["kind"] != "execute" or not re.search(rf"\b{name}\b", event["sql"]):
             continue
         sql = event["sql"]
-        if engine == "postgresql" and re.match(r"(CREATE|DROP)\b.*\bINDEX\b|ALTER TABLE\b.*\bADD CONSTRAINT\b", sql, re.I):
-            if not re.search(r"\bCONCURRENTLY\b|\bUSING INDEX\b", sql, re.I):
+        if engine == "postgresql" and re.match(_('(CREATE|DROP)\\b.*\\bINDEX\\b|ALTER TABLE\\b.*\\bADD CONSTRAINT\\b'), sql, re.I):
+            if not re.search(_('\\bCONCURRENTLY\\b|\\bUSING INDEX\\b'), sql, re.I):
                 cost = ("takes an ACCESS EXCLUSIVE lock on user: it waits behind every open transaction and "
                         "blocks every query meanwhile" if sql.upper().startswith("DROP")
                         else "blocks every write to user until it ends")
-                raise Fail(f"on PostgreSQL, {step} {doing} with `{sql[:90]}`, which {cost}: do it CONCURRENTLY, "
-                           "inside op.get_context().autocommit_block()")
-        if engine == "mariadb" and re.search(r"\bADD\b.*\bUNIQUE\b|\bCREATE UNIQUE INDEX\b", sql, re.I):
+                raise Fail(_('on PostgreSQL, {step} {doing} with `{sql}`, which {cost}: do it CONCURRENTLY, inside'
+                             ' op.get_context().autocommit_block()').format(step=step, doing=doing, sql=sql[:90], cost=cost))
+        if engine == "mariadb" and re.search(_('\\bADD\\b.*\\bUNIQUE\\b|\\bCREATE UNIQUE INDEX\\b'), sql, re.I):
             if not re.search(r"\bLOCK\s*=\s*NONE\b", sql, re.I):
-                raise Fail(f"on MariaDB, {step} {doing} with `{sql[:90]}`, without LOCK=NONE: where MariaDB cannot "
-                           "build it online it blocks writes to user instead of refusing; add ALGORITHM=INPLACE, "
-                           "LOCK=NONE")
+                raise Fail(_('on MariaDB, {step} {doing} with `{sql}`, without LOCK=NONE: where MariaDB cannot '
+                             'build it online it blocks writes to user instead of refusing; add ALGORITHM=INPLACE,'
+                             ' LOCK=NONE').format(step=step, doing=doing, sql=sql[:90]))
 
 
 def one_pass(run, story: Story, names: list[str], tag: str) -> None:
@@ -276,7 +283,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     run.upgrade("0002", doing="upgrading to 0002")
     before = run.snapshot()
     run.insert("user", [{"username": n, "email": f"{n}@example.com", "password_hash": "x"} for n in names])
-    with run.quiet("reading the users at 0002"):
+    with run.quiet(_('reading the users at 0002')):
         ids = dict(run.rows(f"SELECT username, id FROM {user}"))
     leaving = ids[names[0]]
     run.execute(f"DELETE FROM {user} WHERE id = :id", {"id": leaving})  # an account closed
@@ -291,24 +298,24 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         story.truth[far] = f"zed{tag}"
 
     # -- 0003 (expand), while A serves; then A and B together -----------------------------------
-    run.upgrade("0003", doing=f"upgrading to 0003 (expand) with {len(story.truth)} users")
+    run.upgrade("0003", doing=_('upgrading to 0003 (expand) with {count_items} users').format(count_items=len(story.truth)))
     at = "at 0003 (expand), with release A still serving"
     keep_username = "A reads and writes username until release B has replaced it everywhere"
     ann = story.sign_up(a, f"ann{tag}", at, keep_username)
     story.rename(a, first, f"{names[1]}-a{tag}", at, keep_username)
     at = "at 0003, with releases A and B serving together"
-    ben = story.sign_up(b, f"ben{tag}", at, "B, deployed after 0003, writes username and login: 0003 adds login")
+    ben = story.sign_up(b, f"ben{tag}", at, _('B, deployed after 0003, writes username and login: 0003 adds login'))
     story.rename(a, ben, f"ben{tag}-a", at, keep_username)
     renamed_by_a = {
-        first: f"release A renamed them {f'{names[1]}-a{tag}'!r} at 0003",
-        ben: f"release A renamed them {f'ben{tag}-a'!r} after release B had signed them up as {f'ben{tag}'!r}",
+        first: _('release A renamed them {value!r} at 0003').format(value=f'{names[1]}-a{tag}'),
+        ben: _('release A renamed them {value!r} after release B had signed them up as {value2!r}').format(value=f'ben{tag}-a', value2=f'ben{tag}'),
     }
     if crossing:  # A gives an older user the name ben left: free in username, still ben's stale login
         story.rename(a, second, f"ben{tag}", at, keep_username)
-        renamed_by_a[second] = f"release A renamed them {f'ben{tag}'!r} at 0003"
+        renamed_by_a[second] = _('release A renamed them {value!r} at 0003').format(value=f'ben{tag}')
         # An import, written as release A writes (no login), after everyone above.
         bulk = {ben + 1000 + BULK_STEP * k: f"u{tag}-{k:05d}" for k in range(BULK)}
-        with run.quiet(f"importing {BULK} users at 0003"):
+        with run.quiet(_('importing {bulk} users at 0003').format(bulk=BULK)):
             run.insert("user", [{"id": i, "username": n, "email": f"{n}@example.com", "password_hash": "x"}
                                 for i, n in bulk.items()])
         story.truth.update(bulk)
@@ -327,8 +334,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
             if not crossing or INJECTED in str(exc):
                 raise
             raise duplicate_fail(run, exc, "0004 (the backfill)", "login", ben, second, f"ben{tag}",
-                                 "Clear the stale logins first (login = NULL where it differs), then fill "
-                                 "the NULLs") from None
+                                 _('Clear the stale logins first (login = NULL where it differs), then fill the NULLs')) from None
 
     at = "after upgrading to 0004 (backfill)"
     if crossing:
@@ -336,36 +342,36 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         # that commits each batch keeps the batches before it; one UPDATE, or batches in one
         # transaction, keep none (and held every row they had updated until then).
         create, drop = injected_failure(run, bulk[marked])
-        with run.quiet("adding the check's trigger that makes one update fail"):
+        with run.quiet(_("adding the check's trigger that makes one update fail")):
             for statement in create:
                 run.execute(statement)
         try:
-            backfill(f"{doing}, with the update of user {marked} made to fail")
+            backfill(_('{doing}, with the update of user {marked} made to fail').format(doing=doing, marked=marked))
             failed = False
         except Fail as exc:
             if INJECTED not in str(exc):
                 raise
             failed = True
         finally:
-            with run.quiet("dropping the check's trigger"):
+            with run.quiet(_("dropping the check's trigger")):
                 for statement in drop:
                     run.execute(statement)
         if failed:
-            with run.quiet("reading user.login after the failed backfill"):
+            with run.quiet(_('reading user.login after the failed backfill')):
                 kept = run.rows(f"SELECT count(*) FROM {user} WHERE id >= :low AND login = username",
                                 low=min(bulk))[0][0]
             if not kept:
                 raise Fail(
-                    f"when the backfill failed at user {marked} (the check made that update fail), not one login "
-                    "it had filled before was kept: it runs as one statement or one transaction, which holds "
-                    "every row it updated until the end; commit each batch on its own "
-                    "(op.get_context().autocommit_block())"
+                    _('when the backfill failed at user {marked} (the check made that update fail), not one'
+                      ' login it had filled before was kept: it runs as one statement or one transaction, '
+                      'which holds every row it updated until the end; commit each batch on its own '
+                      '(op.get_context().autocommit_block())').format(marked=marked)
                 )
-            backfill(f"upgrading to 0004 again, after the backfill failed at user {marked} and was fixed")
+            backfill(_('upgrading to 0004 again, after the backfill failed at user {marked} and was fixed').format(marked=marked))
     else:
         backfill(doing)
     backfilled = run.recorded  # the run that finished (after the failed one, if any)
-    with run.quiet(f"reading user.login {at}"):
+    with run.quiet(_('reading user.login {at}').format(at=at)):
         logins = dict(run.rows(f"SELECT id, login FROM {user}"))
     empty = [i for i in sorted(story.truth) if logins.get(i) is None]
     if empty:
@@ -374,27 +380,30 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         filled_before = [i for i in story.truth if i < first_empty and logins.get(i) is not None]
         who = f"user {first_empty} ({story.truth[first_empty]})"
         if crossing and not failed and logins.get(marked) is None and any(i > marked for i in filled_after):
-            raise Fail(f"{at}, user {marked} ({story.truth[marked]}) has no login: updating it failed (the check "
-                       "made it fail) and the backfill went on as if it had not; let the error stop the "
-                       "migration, so that a re-run finishes it")
+            raise Fail(_('{at}, user {marked} ({value}) has no login: updating it failed (the check made it '
+                         'fail) and the backfill went on as if it had not; let the error stop the migration, '
+                         'so that a re-run finishes it').format(at=at, marked=marked, value=story.truth[marked]))
         if filled_before and not filled_after:
-            raise Fail(f"{at}, the users from {first_empty} up to the highest id, {max(story.truth)}, have no "
-                       f"login, while the table has {len(logins)} rows: ids have gaps, so the backfill must run "
-                       "its batches up to the highest id, not up to the number of rows")
+            raise Fail(_('{at}, the users from {first_empty} up to the highest id, {max}, have no login, while'
+                         ' the table has {count_logins} rows: ids have gaps, so the backfill must run its '
+                         'batches up to the highest id, not up to the number of rows').format(
+                           at=at, first_empty=first_empty, max=max(story.truth), count_logins=len(logins)))
         if filled_after:
-            raise Fail(f"{at}, {who} has no login while users after it have one: the batches skipped it (paging "
-                       "with OFFSET over the rows still to do skips rows as that set shrinks); walk the ids in "
-                       "ranges")
-        raise Fail(f"{at}, {who} has no login: the backfill fills every row that has none")
+            raise Fail(_('{at}, {who} has no login while users after it have one: the batches skipped it '
+                         '(paging with OFFSET over the rows still to do skips rows as that set shrinks); walk '
+                         'the ids in ranges').format(at=at, who=who))
+        raise Fail(_('{at}, {who} has no login: the backfill fills every row that has none').format(at=at, who=who))
     for user_id in sorted(story.truth):
         if logins.get(user_id) == story.truth[user_id]:
             continue
         if user_id in renamed_by_a:
-            raise Fail(f"{at}, user {user_id}'s login is {logins[user_id]!r}, but {renamed_by_a[user_id]}: "
-                       "their rename is lost. The backfill must also mend logins that differ from username")
-        raise Fail(f"{at}, user {user_id}'s login is {logins[user_id]!r}, not {story.truth[user_id]!r}")
+            raise Fail(_("{at}, user {user_id}'s login is {logins!r}, but {renamed_by_a}: their rename is "
+                         'lost. The backfill must also mend logins that differ from username').format(
+                           at=at, user_id=user_id, logins=logins[user_id], renamed_by_a=renamed_by_a[user_id]))
+        raise Fail(_("{at}, user {user_id}'s login is {logins!r}, not {value!r}").format(
+                       at=at, user_id=user_id, logins=logins[user_id], value=story.truth[user_id]))
     if crossing:
-        expect_batched(backfilled, "0004 (the backfill)", "clearing the stale logins and filling the empty ones",
+        expect_batched(backfilled, "0004 (the backfill)", _('clearing the stale logins and filling the empty ones'),
                        id_range(run))
 
     # -- B and C together at 0004 ------------------------------------------------------------------
@@ -405,63 +414,63 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     story.expect_taken(b, f"cleo{tag}", cleo, at)
     story.expect_taken(c, f"cleo{tag}", cleo, at)
     story.expect_taken(c, f"{names[2]}-c{tag}", second, at)
-    renamed_by_c = {second: f"release C renamed them {f'{names[2]}-c{tag}'!r} at 0004"}
+    renamed_by_c = {second: _('release C renamed them {value!r} at 0004').format(value=f'{names[2]}-c{tag}')}
     story.expect_names(c, at, renamed_by_c, "")
     expect_release_b_schema(run, "at 0004")
 
     # -- 0005 (contract), once C serves alone --------------------------------------------------------
-    run.upgrade("0005", doing="upgrading to 0005 (contract), release C serving alone")
+    run.upgrade("0005", doing=_('upgrading to 0005 (contract), release C serving alone'))
     at = "after upgrading to 0005 (contract)"
     if "username" in run.columns("user"):
-        raise Fail(f"{at}, column user.username is still there")
-    story.expect_names(c, at, renamed_by_c, "The contract must not copy username over the logins C wrote")
+        raise Fail(_('{at}, column user.username is still there').format(at=at))
+    story.expect_names(c, at, renamed_by_c, _('The contract must not copy username over the logins C wrote'))
     run.expect_matches_models(at)
     dora = story.sign_up(c, f"dora{tag}", at, "")
     story.expect_taken(c, f"dora{tag}", dora, at)
 
     # -- rollback: the contract undone, C still serving; B rolled out; C gone; back to A ---------------
     ids = id_range(run)
-    undone = run.downgrade("0004", doing="downgrading to 0004 (undoing the contract, release C still serving)",
+    undone = run.downgrade("0004", doing=_('downgrading to 0004 (undoing the contract, release C still serving)'),
                            record=crossing)
     at = "after downgrading to 0004"
-    story.expect_names(b, at, {}, "The contract's downgrade must give username back, filled from login, "
-                                  "before release B can serve again")
+    story.expect_names(b, at, {}, _("The contract's downgrade must give username back, filled from login, before release "
+                                    'B can serve again'))
     if crossing:
-        expect_batched(undone, "0005's downgrade", "filling username from login", ids)
-        expect_online(run, undone, "0005's downgrade", "uq_user_username", "makes username unique again")
+        expect_batched(undone, "0005's downgrade", _('filling username from login'), ids)
+        expect_online(run, undone, "0005's downgrade", "uq_user_username", _('makes username unique again'))
     late = story.sign_up(c, f"late{tag}", at, nullable)
     story.rename(c, dora, f"dora{tag}-c", at, nullable)
-    written_by_c = {late: f"release C signed them up after the contract was undone",
-                    dora: f"release C renamed them {f'dora{tag}-c'!r} after the contract was undone"}
+    written_by_c = {late: _('release C signed them up after the contract was undone'),
+                    dora: _('release C renamed them {value!r} after the contract was undone').format(value=f'dora{tag}-c')}
     if crossing:  # C gives the first user the name dora left: still dora's stale username
         story.rename(c, first, f"dora{tag}", at, nullable)
-        written_by_c[first] = f"release C renamed them {f'dora{tag}'!r} after the contract was undone"
-    bea = story.sign_up(b, f"bea{tag}", "at 0004, release B serving again", "")
+        written_by_c[first] = _('release C renamed them {value!r} after the contract was undone').format(value=f'dora{tag}')
+    bea = story.sign_up(b, f"bea{tag}", _('at 0004, release B serving again'), "")
     ids = id_range(run)
     try:
-        undone = run.downgrade("0003", doing="downgrading to 0003 (release C gone, B serving alone)", record=crossing)
+        undone = run.downgrade("0003", doing=_('downgrading to 0003 (release C gone, B serving alone)'), record=crossing)
     except Fail as exc:
         if not crossing:
             raise
-        raise duplicate_fail(run, exc, "downgrading to 0003 (0004's downgrade)", "username", dora, first,
-                             f"dora{tag}", "Clear the stale usernames first (username = NULL where it "
-                             "differs from login), then fill the NULLs") from None
+        raise duplicate_fail(run, exc, _("downgrading to 0003 (0004's downgrade)"), "username", dora, first,
+                             f"dora{tag}", _('Clear the stale usernames first (username = NULL where it differs from login), then '
+                                             'fill the NULLs')) from None
     at = "after downgrading to 0003 (release C rolled back to B)"
-    story.expect_names(b, at, written_by_c, "0004's downgrade must copy login into username wherever "
-                                              "they differ: B reads username")
+    story.expect_names(b, at, written_by_c, _("0004's downgrade must copy login into username wherever they differ: B reads "
+                                              'username'))
     if crossing:
-        expect_batched(undone, "0004's downgrade", "clearing the stale usernames and filling the empty ones", ids)
+        expect_batched(undone, "0004's downgrade", _('clearing the stale usernames and filling the empty ones'), ids)
     story.rename(b, bea, f"bea{tag}-b", at, "")
     at = "after downgrading to 0003, with releases B and A serving together (B rolled back to A)"
     story.sign_up(b, f"bo{tag}", at, "")
-    story.sign_up(a, f"amy{tag}", at, "A never writes login: undone to 0003, login must allow NULL again")
-    expect_release_b_schema(run, "after downgrading to 0003")
-    undone = run.downgrade("0002", doing="downgrading to 0002 (release B rolled back to A)", record=crossing)
+    story.sign_up(a, f"amy{tag}", at, _('A never writes login: undone to 0003, login must allow NULL again'))
+    expect_release_b_schema(run, _('after downgrading to 0003'))
+    undone = run.downgrade("0002", doing=_('downgrading to 0002 (release B rolled back to A)'), record=crossing)
     at = "after downgrading to 0002"
     for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
         raise Fail(problem)
     if crossing:
-        expect_online(run, undone, "0003's downgrade", "ix_user_login", "drops ix_user_login")
+        expect_online(run, undone, "0003's downgrade", "ix_user_login", _('drops ix_user_login'))
     story.expect_names(a, at, {}, "")
     story.sign_up(a, f"abe{tag}", at, "")
 
@@ -480,8 +489,8 @@ def rendered_0003(run, server: str) -> list[str]:
     status, output = warm_python.run(["-m", "alembic", "upgrade", "0002:0003", "--sql"], run.ws.path, env)
     if status != 0:
         said = [line for line in output.strip().splitlines() if line.strip()]
-        raise Fail(f"rendering 0003 as SQL for {server} (alembic upgrade 0002:0003 --sql) failed: "
-                   f"{said[-1].strip() if said else f'exit status {status}'}")
+        raise Fail(_('rendering 0003 as SQL for {server} (alembic upgrade 0002:0003 --sql) failed: {value}').format(
+                       server=server, value=said[-1].strip() if said else f'exit status {status}'))
     # Alembic's log lines are mixed in; statements end with ';' at the end of a line.
     text = "\n".join(line for line in output.splitlines() if not line.startswith(("INFO ", "WARNI", "--")))
     return [" ".join(part.split()) for part in re.split(r";\s*(?:\n|$)", text) if part.strip()]
@@ -496,20 +505,21 @@ def expect_online_index(run) -> None:
     whichever engine it runs on.
     """
     statements = rendered_0003(run, "PostgreSQL")
-    index = [i for i, s in enumerate(statements) if re.search(r"\bCREATE UNIQUE INDEX\b.*\bix_user_login\b", s, re.I)]
+    index = [i for i, s in enumerate(statements) if re.search(_('\\bCREATE UNIQUE INDEX\\b.*\\bix_user_login\\b'), s, re.I)]
     if not index or not re.search(r"\bCONCURRENTLY\b", statements[index[0]], re.I):
-        raise Fail("on PostgreSQL, 0003 builds ix_user_login with a plain CREATE UNIQUE INDEX, which blocks every "
-                   "write to user until it ends: build it CONCURRENTLY, inside op.get_context().autocommit_block()")
+        raise Fail(_('on PostgreSQL, 0003 builds ix_user_login with a plain CREATE UNIQUE INDEX, which '
+                     'blocks every write to user until it ends: build it CONCURRENTLY, inside '
+                     'op.get_context().autocommit_block()'))
     before = [s.upper() for s in statements[:index[0]] if s.upper() in ("BEGIN", "COMMIT")]
     if before and before[-1] == "BEGIN":
-        raise Fail("on PostgreSQL, 0003 sends CREATE UNIQUE INDEX CONCURRENTLY inside a transaction, which "
-                   "PostgreSQL refuses: run it inside op.get_context().autocommit_block()")
+        raise Fail(_('on PostgreSQL, 0003 sends CREATE UNIQUE INDEX CONCURRENTLY inside a transaction, '
+                     'which PostgreSQL refuses: run it inside op.get_context().autocommit_block()'))
     statements = rendered_0003(run, "MariaDB")
     if not any(re.search(r"\bix_user_login\b", s) and re.search(r"\bLOCK\s*=\s*NONE\b", s, re.I)
                for s in statements):
-        raise Fail("on MariaDB, 0003 adds ix_user_login without LOCK=NONE, so wherever MariaDB cannot build it "
-                   "online it silently blocks writes to user instead of refusing: add it with ALGORITHM=INPLACE, "
-                   "LOCK=NONE")
+        raise Fail(_('on MariaDB, 0003 adds ix_user_login without LOCK=NONE, so wherever MariaDB cannot '
+                     'build it online it silently blocks writes to user instead of refusing: add it with '
+                     'ALGORITHM=INPLACE, LOCK=NONE'))
 
 
 def check(run):
@@ -517,11 +527,12 @@ def check(run):
     chain = {"0003": ("0002",), "0004": ("0003",), "0005": ("0004",)}
     for revision, down in chain.items():
         if found.get(revision) != down:
-            raise Fail(f"revision {revision} must follow {down[0]} (the chain is 0002 -> 0003 expand -> "
-                       f"0004 backfill -> 0005 contract); it follows {found.get(revision, 'nothing: it is missing')}")
+            raise Fail(_('revision {revision} must follow {down} (the chain is 0002 -> 0003 expand -> 0004 '
+                         'backfill -> 0005 contract); it follows {get}').format(
+                           revision=revision, down=down[0], get=found.get(revision, 'nothing: it is missing')))
     heads = run.heads()
     if heads != ["0005"]:
-        raise Fail(f"the head is {', '.join(heads) or 'missing'}, not 0005 (the contract step)")
+        raise Fail(_('the head is {value}, not 0005 (the contract step)').format(value=', '.join(heads) or 'missing'))
     story = Story(run)
     for number, names in enumerate(DATASETS, 1):
         one_pass(run, story, names, str(number))

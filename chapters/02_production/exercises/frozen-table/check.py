@@ -10,6 +10,7 @@ import ast
 
 from course.learner.checks import Fail, compare
 from course.runtime.workspace import is_app_module
+from course.i18n import _
 
 # Two datasets with different names and ids; the second has gaps in its ids and a quote in a
 # name, and is migrated with the models of a later release in place.
@@ -43,9 +44,9 @@ def _backfilled(run, users: list[dict], when: str) -> None:
     for u in users:
         name = u["username"]
         if name not in found:
-            raise Fail(f"{when}, user {name!r} is gone")
+            raise Fail(_('{when}, user {name!r} is gone').format(when=when, name=name))
         if found[name] != name:
-            raise Fail(f"{when}, {name}'s display_name is {found[name]!r}, not {name!r}")
+            raise Fail(_("{when}, {name}'s display_name is {found!r}, not {name!r}").format(when=when, name=name, found=found[name]))
 
 
 def _imports_app(path) -> int | None:
@@ -60,35 +61,35 @@ def _imports_app(path) -> int | None:
 def check(run):
     found = run.revisions()
     if found.get("0003") != ("0002",) or run.heads() != ["0003"]:
-        raise Fail("revision 0003 must follow 0002 and be the head")
+        raise Fail(_('revision 0003 must follow 0002 and be the head'))
     user = run.quote("user")
 
     run.upgrade("0002")
     before = run.snapshot()
     run.insert("user", FIRST)
-    run.upgrade("0003", doing=f"upgrading to 0003 with {len(FIRST)} users")
-    _backfilled(run, FIRST, "after upgrading to 0003")
-    run.expect_matches_models("after upgrading to 0003")
+    run.upgrade("0003", doing=_('upgrading to 0003 with {count_first} users').format(count_first=len(FIRST)))
+    _backfilled(run, FIRST, _('after upgrading to 0003'))
+    run.expect_matches_models(_('after upgrading to 0003'))
     run.downgrade("0002", doing="downgrading to 0002")
     for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
         raise Fail(problem)
     names = sorted(n for (n,) in run.rows(f"SELECT username FROM {user}"))
     if names != sorted(u["username"] for u in FIRST):
-        raise Fail(f"after downgrading to 0002, the usernames are {names}")
+        raise Fail(_('after downgrading to 0002, the usernames are {names}').format(names=names))
 
     # Months later: a fresh database, other users, and the models of that day.
-    run.downgrade("base", doing="downgrading to base")
+    run.downgrade("base", doing=_('downgrading to base'))
     (run.ws.path / "app" / "models" / "user.py").write_text(LATER_USER, encoding="utf-8")
-    run.upgrade("0002", doing="upgrading a fresh database to 0002 with the models of a later release")
+    run.upgrade("0002", doing=_('upgrading a fresh database to 0002 with the models of a later release'))
     run.insert("user", SECOND)
-    run.upgrade("0003", doing=f"upgrading a fresh database with {len(SECOND)} users to 0003 with the models "
-                              "of a later release (username renamed to login)")
-    _backfilled(run, SECOND, "after upgrading a fresh database to 0003 with the models of a later release")
+    run.upgrade("0003", doing=_('upgrading a fresh database with {count_second} users to 0003 with the models of a '
+                                'later release (username renamed to login)').format(count_second=len(SECOND)))
+    _backfilled(run, SECOND, _('after upgrading a fresh database to 0003 with the models of a later release'))
 
     [revision] = [p for p in run.learner_files if p.name == "0003_add_display_name.py"]
     line = _imports_app(revision)
     if line is not None:
-        raise Fail(f"0003 still imports app.models (line {line}), though the check never ran that line: "
-                   "the day it runs, the migration depends on the models of that day. Describe the table "
-                   "with sa.table instead")
+        raise Fail(_('0003 still imports app.models (line {line}), though the check never ran that line: '
+                     'the day it runs, the migration depends on the models of that day. Describe the table'
+                     ' with sa.table instead').format(line=line))
     return "0003 describes its own table: it runs the same with any release's models."

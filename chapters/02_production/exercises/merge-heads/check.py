@@ -1,6 +1,7 @@
 """merge-heads: revision 0004 joins the two heads 0003a and 0003b into one."""
 
 from course.learner.checks import Fail
+from course.i18n import _
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com"},
@@ -22,24 +23,24 @@ def check(run):
     run.insert("user", USERS)
     run.execute(f"UPDATE {user} SET display_name = 'Alice A.' WHERE username = 'alice'")
     names = _names(run)
-    run.upgrade("head", doing="upgrading a database at 0003a to head")
+    run.upgrade("head", doing=_('upgrading a database at 0003a to head'))
     if run.current() != "0004":
-        raise Fail(f"after `alembic upgrade head` the database is at {run.current()}, not 0004")
-    run.expect_matches_models("after upgrading to head")
+        raise Fail(_('after `alembic upgrade head` the database is at {current}, not 0004').format(current=run.current()))
+    run.expect_matches_models(_('after upgrading to head'))
     if _names(run) != names:
-        raise Fail(f"upgrading a database at 0003a to head changed the users: {_names(run)}; they were {names}")
+        raise Fail(_('upgrading a database at 0003a to head changed the users: {names}; they were {names2}').format(names=_names(run), names2=names))
 
-    run.downgrade("0002", doing="downgrading from the merge to 0002")
+    run.downgrade("0002", doing=_('downgrading from the merge to 0002'))
     left = {"display_name", "last_login_at"} & set(run.columns("user"))
     if left:
-        raise Fail(f"downgrading from the merge to 0002 left column user.{sorted(left)[0]} behind")
+        raise Fail(_('downgrading from the merge to 0002 left column user.{value} behind').format(value=sorted(left)[0]))
     # Life goes on after the merge: the next revision follows it, and a database still at
     # the branch point upgrades through both branches, the merge and the new revision.
     run.add_column_revision("0005", follows="0004", table="user", column="bio", length=200)
-    run.upgrade("head", doing="upgrading a database at 0002 to head, with a revision 0005 added after the merge")
+    run.upgrade("head", doing=_('upgrading a database at 0002 to head, with a revision 0005 added after the merge'))
     if run.current() != "0005":
         raise Fail(f"with revision 0005 added after the merge, `alembic upgrade head` from 0002 ends at {run.current()}, not 0005")
     missing = {"display_name", "last_login_at", "bio"} - set(run.columns("user"))
     if missing:
-        raise Fail(f"upgrading a database at 0002 to head left out column user.{sorted(missing)[0]}")
+        raise Fail(_('upgrading a database at 0002 to head left out column user.{value}').format(value=sorted(missing)[0]))
     return "One head again: 0004 merges 0003a and 0003b, from any of the branch points, and the next revision follows it."

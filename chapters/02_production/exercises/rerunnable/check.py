@@ -2,6 +2,7 @@
 and lets a real error stop it."""
 
 from course.learner.checks import Fail, compare
+from course.i18n import _
 
 # Two datasets, so that a revision that only works for ids 1..3 (or for these names) fails.
 FIRST = [
@@ -22,17 +23,18 @@ def _expect_names(run, when: str, wanted: dict[str, str]) -> None:
     found = dict(run.rows(f"SELECT username, display_name FROM {run.quote('user')}"))
     empty = sorted(name for name in wanted if found.get(name) is None)
     if empty:
-        raise Fail(f"{when}, display_name is NULL for {', '.join(empty)}: the copy must fill every row "
-                   "still NULL, also when the DDL steps were already done")
+        raise Fail(_('{when}, display_name is NULL for {join}: the copy must fill every row still NULL, '
+                     'also when the DDL steps were already done').format(when=when, join=', '.join(empty)))
     for name, shown in wanted.items():
         if found[name] != shown:
             extra = " (a value set before the upgrade: copy only rows where display_name IS NULL)" if shown == CHOSEN else ""
-            raise Fail(f"{when}, {name}'s display_name is {found[name]!r}, not {shown!r}{extra}")
+            raise Fail(_("{when}, {name}'s display_name is {found!r}, not {shown!r}{extra}").format(
+                           when=when, name=name, found=found[name], shown=shown, extra=extra))
 
 
 def _at_0003(run, when: str, wanted: dict[str, str]) -> None:
     if run.current() != "0003":
-        raise Fail(f"{when}, the database is at {run.current()}, not 0003")
+        raise Fail(_('{when}, the database is at {current}, not 0003').format(when=when, current=run.current()))
     _expect_names(run, when, wanted)
     run.expect_matches_models(when)
 
@@ -56,20 +58,22 @@ def _upgrade(run, doing: str) -> None:
         if len(refused) > 1 and "current transaction is aborted" in str(failure):
             first = refused[0]
             raise Fail(
-                f"{doing} failed: the database refused `{first['sql'][:80]}` ({first['said']}); your except "
-                "swallowed that first error and went on, but PostgreSQL had aborted the transaction, so it "
-                "refused every statement after it (\"current transaction is aborted\"). Skip what is already "
-                "there (if_not_exists=True) instead of catching errors"
+                _('{doing} failed: the database refused `{value}` ({first}); your except swallowed that'
+                  ' first error and went on, but PostgreSQL had aborted the transaction, so it refused '
+                  'every statement after it ("current transaction is aborted"). Skip what is already '
+                  'there (if_not_exists=True) instead of catching errors').format(
+                    doing=doing, value=first['sql'][:80], first=first['said'])
             ) from None
         raise
     refused = [e for e in recorded if e["kind"] == "error"]
     if refused:
         first = refused[0]
         raise Fail(
-            f"{doing} reported success, but on the way the database refused `{first['sql'][:80]}` "
-            f"({first['said']}) and your except swallowed that error: skip what is already there "
-            "(if_not_exists=True; on SQLite, ask the inspector first) instead of catching errors, which "
-            "also hides the ones that must stop the migration"
+            _('{doing} reported success, but on the way the database refused `{value}` ({first}) '
+              'and your except swallowed that error: skip what is already there '
+              '(if_not_exists=True; on SQLite, ask the inspector first) instead of catching errors,'
+              ' which also hides the ones that must stop the migration').format(
+                doing=doing, value=first['sql'][:80], first=first['said'])
         )
 
 
@@ -101,7 +105,7 @@ def check(run):
     run.upgrade("0002")
     before = run.snapshot()
     run.insert("user", FIRST)
-    _upgrade(run, "upgrading a clean database with 3 users to 0003")
+    _upgrade(run, _('upgrading a clean database with 3 users to 0003'))
     _at_0003(run, clean, first)
     run.downgrade("0002", doing="downgrading to 0002")
     for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
@@ -112,7 +116,7 @@ def check(run):
     run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
     half = "on a database where 0003 stopped after adding the column (no index, nothing copied)"
     _upgrade(run, f"upgrading to 0003 {half}")
-    _at_0003(run, f"after upgrading to 0003 {half}", second)
+    _at_0003(run, _('after upgrading to 0003 {half}').format(half=half), second)
 
     # 3. A batched copy stopped between two batches (one UPDATE is all or nothing): column and
     #    index there, 2 of the 3 users copied.
@@ -122,30 +126,33 @@ def check(run):
     run.execute(f"UPDATE {user} SET display_name = username WHERE id IN (1, 2)")
     half = "on a database where 0003 stopped between two batches of its copy (column and index there, 2 of the 3 users copied)"
     _upgrade(run, f"upgrading to 0003 {half}")
-    _at_0003(run, f"after upgrading to 0003 {half}", first)
+    _at_0003(run, _('after upgrading to 0003 {half}').format(half=half), first)
 
     # 4. Run again where it had already run completely, after a user chose a display_name:
     #    nothing may change.
     run.execute(f"UPDATE {user} SET display_name = :chosen WHERE id = 1", {"chosen": CHOSEN})
     run.stamp("0002", doing="stamping 0002")
-    again = f"on a database where 0003 had already run and alice had set her display_name to {CHOSEN!r}"
-    _upgrade(run, f"upgrading to 0003 again {again}")
-    _at_0003(run, f"after upgrading to 0003 again {again}", {**first, "alice": CHOSEN})
+    again = _('on a database where 0003 had already run and alice had set her display_name to '
+              '{chosen!r}').format(chosen=CHOSEN)
+    _upgrade(run, _('upgrading to 0003 again {again}').format(again=again))
+    _at_0003(run, _('after upgrading to 0003 again {again}').format(again=again), {**first, "alice": CHOSEN})
 
     # 5. An error that is not "already there" must stop the migration, with the database's words.
     _fresh_0002(run, SECOND)
     injected, words = _inject_ddl_error(run)
-    doing = f"upgrading to 0003 while {injected}"
+    doing = _('upgrading to 0003 while {injected}').format(injected=injected)
     try:
         run.upgrade("0003", doing=doing)
     except Fail as failure:
         if words not in str(failure):
-            raise Fail(f"{doing} failed with {str(failure).split(' failed', 1)[-1].strip(' :;')!r}, not with the "
-                       f"database's own error for that step ({words!r}): catching the error hid the real cause") from None
+            raise Fail(_("{doing} failed with {strip!r}, not with the database's own error for that step "
+                         '({words!r}): catching the error hid the real cause').format(
+                           doing=doing, strip=str(failure).split(' failed', 1)[-1].strip(' :;'), words=words)) from None
     else:
-        raise Fail(f"{doing} did not fail (the database is at {run.current()}): a step that fails for any other "
-                   "reason than 'already there' must stop the migration, and an except clause that carries on hides it")
+        raise Fail(_('{doing} did not fail (the database is at {current}): a step that fails for any other'
+                     " reason than 'already there' must stop the migration, and an except clause that "
+                     'carries on hides it').format(doing=doing, current=run.current()))
     if run.current() != "0002":
-        raise Fail(f"after the failed upgrade (while {injected}), the database is at {run.current()}, not 0002")
+        raise Fail(_('after the failed upgrade (while {injected}), the database is at {current}, not 0002').format(injected=injected, current=run.current()))
     return ("0003 finishes wherever a failed run stopped, changes nothing when run again, "
             "and stops on a real error.")

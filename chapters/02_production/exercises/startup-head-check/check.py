@@ -6,6 +6,7 @@ import dataclasses
 from sqlalchemy.engine import make_url
 
 from course.learner.checks import Fail, Run
+from course.i18n import _
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com", "display_name": "Alice"},
@@ -90,83 +91,86 @@ def check(run):
     if app.started:
         if run.current() != "0002":
             raise Fail(
-                f"the app upgraded the database itself at start-up (0002 -> {run.current()}): with several "
-                "workers or replicas, each one races to run the same migrations. Migrate once, in the deploy, "
-                "before any worker starts; the app only checks"
+                _('the app upgraded the database itself at start-up (0002 -> {current}): with several '
+                  'workers or replicas, each one races to run the same migrations. Migrate once, in the'
+                  ' deploy, before any worker starts; the app only checks').format(current=run.current())
             )
-        raise Fail("the app started with the database at 0002 while the head is 0003: it serves requests "
-                   "against a schema without user.display_name, and GET /users fails one request at a time")
+        raise Fail(_('the app started with the database at 0002 while the head is 0003: it serves requests'
+                     ' against a schema without user.display_name, and GET /users fails one request at a '
+                     'time'))
     if "0002" not in app.error or "0003" not in app.error:
-        raise Fail(f"the app refused to start, but its message ({app.error!r}) does not say the database's revision "
-                   "(0002) and the head (0003): the operator needs both to know what to run")
+        raise Fail(_("the app refused to start, but its message ({error!r}) does not say the database's "
+                     'revision (0002) and the head (0003): the operator needs both to know what to run').format(error=app.error))
 
-    run.downgrade("base", doing="downgrading to base")
+    run.downgrade("base", doing=_('downgrading to base'))
     app = _start(run)
     if app.started:
-        raise Fail("the app started on an empty database (no revision at all) while the head is 0003")
+        raise Fail(_('the app started on an empty database (no revision at all) while the head is 0003'))
     if "0003" not in app.error:
-        raise Fail(f"on an empty database the app refused to start, but its message ({app.error!r}) does not name "
-                   "the head (0003)")
+        raise Fail(_('on an empty database the app refused to start, but its message ({error!r}) does not '
+                     'name the head (0003)').format(error=app.error))
 
     # At head.
-    run.upgrade("head", doing="upgrading to head")
+    run.upgrade("head", doing=_('upgrading to head'))
     run.insert("user", USERS)
     app = _start(run)
     if not app.started:
-        raise Fail(f"the app refused to start with the database at head (0003): {app.error}")
+        raise Fail(_('the app refused to start with the database at head (0003): {error}').format(error=app.error))
     if app.status != 200:
-        raise Fail(f"at head the app started, but GET /users answered {app.status}")
+        raise Fail(_('at head the app started, but GET /users answered {status}').format(status=app.status))
     if run.current() != "0003":
-        raise Fail(f"starting the app moved the database from 0003 to {run.current()}")
+        raise Fail(_('starting the app moved the database from 0003 to {current}').format(current=run.current()))
 
     # Ahead: the next release migrated first (its expand step), and this release restarts.
     newer = versions / "0004_add_bio.py"
     newer.write_text(NEWER, encoding="utf-8")
-    run.upgrade(NEWER_ID, doing=f"upgrading to the next release's {NEWER_ID}")
+    run.upgrade(NEWER_ID, doing=_("upgrading to the next release's {newer_id}").format(newer_id=NEWER_ID))
     newer.unlink()
     app = _start(run)
     if not app.started:
         raise Fail(
-            f"the app refused to start with the database at {NEWER_ID}, a revision a newer release applied: {app.error!r}. "
-            "In a rollout that migrates first, every process of the running release that restarts then stays "
-            "down, and a rollback of the code cannot start at all; the expand step keeps this release working, "
-            "so start and log a warning"
+            _('the app refused to start with the database at {newer_id}, a revision a newer release'
+              ' applied: {error!r}. In a rollout that migrates first, every process of the running '
+              'release that restarts then stays down, and a rollback of the code cannot start at '
+              'all; the expand step keeps this release working, so start and log a warning').format(newer_id=NEWER_ID, error=app.error)
         )
     if app.status != 200:
         raise Fail(f"with the database ahead at {NEWER_ID} the app started, but GET /users answered {app.status}")
     if not any(NEWER_ID in l and l.startswith("WARNING") for l in app.log.splitlines()):
-        raise Fail(f"the app started with the database ahead at {NEWER_ID}, a revision it does not know, without logging "
-                   "a warning that names it: log one (logging.getLogger(__name__).warning), so the operator sees "
-                   "that an older release is serving a newer schema")
+        raise Fail(_('the app started with the database ahead at {newer_id}, a revision it does not know, '
+                     'without logging a warning that names it: log one '
+                     '(logging.getLogger(__name__).warning), so the operator sees that an older release is'
+                     ' serving a newer schema').format(newer_id=NEWER_ID))
 
     # The code gets the newer revision as well: a database at 0003 is now behind.
     newer.write_text(NEWER, encoding="utf-8")
     run.downgrade("0003", doing="downgrading to 0003")
     app = _start(run)
     if app.started:
-        raise Fail(f"the app started with the database at 0003 after a new revision {NEWER_ID} was added to the scripts: "
-                   "is the head written into your code? Read it from the revision scripts "
-                   "(ScriptDirectory.get_heads()), which move with every release")
+        raise Fail(_('the app started with the database at 0003 after a new revision {newer_id} was added '
+                     'to the scripts: is the head written into your code? Read it from the revision '
+                     'scripts (ScriptDirectory.get_heads()), which move with every release').format(newer_id=NEWER_ID))
     if NEWER_ID not in app.error:
         raise Fail(f"with the scripts' head at {NEWER_ID} and the database at 0003 the app refused to start, but its "
                    f"message ({app.error!r}) does not name the head {NEWER_ID}")
     run.upgrade(NEWER_ID, doing=f"upgrading to {NEWER_ID}")
     app = _start(run)
     if not app.started:
-        raise Fail(f"the app refused to start with the database at the new head {NEWER_ID}: {app.error}")
+        raise Fail(_('the app refused to start with the database at the new head {newer_id}: {error}').format(newer_id=NEWER_ID, error=app.error))
 
     # Two heads: the database must be at both.
     (versions / "0004b_add_login_event.py").write_text(BRANCH, encoding="utf-8")
     app = _start(run)
     if app.started:
-        raise Fail(f"the app started with the database at {NEWER_ID} while the scripts have two heads, {NEWER_ID} and 0004b: "
-                   "the database lacks 0004b. Compare the sets of revisions, not one of them")
-    run.upgrade("heads", doing="upgrading to both heads")
+        raise Fail(_('the app started with the database at {newer_id} while the scripts have two heads, '
+                     '{newer_id} and 0004b: the database lacks 0004b. Compare the sets of revisions, not '
+                     'one of them').format(newer_id=NEWER_ID))
+    run.upgrade("heads", doing=_('upgrading to both heads'))
     app = _start(run)
     if not app.started:
-        raise Fail(f"the app refused to start with the database at both heads ({NEWER_ID} and 0004b): {app.error.rstrip('.')}. "
-                   "get_current_revision() and get_current_head() fail when there are two; use "
-                   "get_current_heads() and get_heads(), as sets")
+        raise Fail(_('the app refused to start with the database at both heads ({newer_id} and 0004b): '
+                     '{rstrip}. get_current_revision() and get_current_head() fail when there are two; use'
+                     ' get_current_heads() and get_heads(), as sets').format(newer_id=NEWER_ID, rstrip=app.error.rstrip('.')))
 
     # The check cannot run: it must stop the app, not let it serve unchecked.
     ini = run.ws.path / "alembic.ini"
@@ -176,8 +180,9 @@ def check(run):
     finally:
         ini.with_name("alembic.ini.hidden").rename(ini)
     if app.started:
-        raise Fail("the app started although alembic.ini was missing, so it could not know the head: a check that "
-                   "cannot run must stop the app, or it serves against a schema nobody checked")
+        raise Fail(_('the app started although alembic.ini was missing, so it could not know the head: a '
+                     'check that cannot run must stop the app, or it serves against a schema nobody '
+                     'checked'))
     if "alembic.ini" not in app.error:
         raise Fail(f"with alembic.ini missing the app refused to start, but its message ({app.error!r}) does not "
                    "name the missing file: Config() reads a missing file as an empty one, so check that it exists")
@@ -185,6 +190,7 @@ def check(run):
     elsewhere = Run(dataclasses.replace(run.ws, url=_unreachable(run.ws.url)), run.learner_files)
     app = _start(elsewhere)
     if app.started:
-        raise Fail("the app started although its database could not be reached, so it never read the database's "
-                   "revision: a check that cannot run must stop the app, not let it serve unchecked")
+        raise Fail(_('the app started although its database could not be reached, so it never read the '
+                     "database's revision: a check that cannot run must stop the app, not let it serve "
+                     'unchecked'))
     return "The app refuses to start behind its head, starts with a warning ahead of it, and only looks."

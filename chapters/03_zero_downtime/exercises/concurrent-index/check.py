@@ -7,6 +7,7 @@ import time
 import sqlalchemy as sa
 
 from course.learner.checks import Fail, compare, while_it_waits
+from course.i18n import _
 
 LIMIT = 1  # s: the migration's lock_timeout (MIGRATION_LOCK_TIMEOUT) during the upgrade
 HOLD = LIMIT + 0.5  # s: the older transaction stays open at least this long after the build waits
@@ -48,18 +49,19 @@ def _with_the_app_writing(run, step, statement: str, doing: str, name: str, hold
                 failed = exc
     if failed is not None and (not seen["waited"] or seen["then"] == "inserted"):
         if "lock timeout" in str(failed):
-            raise Fail(f"{failed}: the build waited for a transaction older than it longer than the migration's "
-                       f"lock_timeout ({LIMIT} s) and gave up, leaving ix_user_email INVALID. Its SHARE UPDATE "
-                       "EXCLUSIVE lock queues none of the app's reads or writes: inside the autocommit block, "
-                       "SET lock_timeout = 0 before the concurrent build (and set it back after)")
+            raise Fail(_('{failed}: the build waited for a transaction older than it longer than the '
+                         "migration's lock_timeout ({limit} s) and gave up, leaving ix_user_email INVALID. Its"
+                         " SHARE UPDATE EXCLUSIVE lock queues none of the app's reads or writes: inside the "
+                         'autocommit block, SET lock_timeout = 0 before the concurrent build (and set it back '
+                         'after)').format(failed=failed, limit=LIMIT))
         raise failed
     if not seen["waited"]:
-        raise Fail(f"{doing}: the check saw no {statement} statement waiting for the transaction it held open; "
-                   "is the index built at all?")
+        raise Fail(_('{doing}: the check saw no {statement} statement waiting for the transaction it held '
+                     'open; is the index built at all?').format(doing=doing, statement=statement))
     if seen["then"] != "inserted":
-        raise Fail(f"{doing}, the app could not insert a row into user ({seen['then']}): that statement "
-                   "locks the table against writes. Build (and drop) the index with postgresql_concurrently=True, "
-                   "inside op.get_context().autocommit_block()")
+        raise Fail(_('{doing}, the app could not insert a row into user ({seen}): that statement locks the'
+                     ' table against writes. Build (and drop) the index with postgresql_concurrently=True,'
+                     ' inside op.get_context().autocommit_block()').format(doing=doing, seen=seen['then']))
     if failed is not None:
         raise failed
 
@@ -79,7 +81,7 @@ def check(run):
     previous = os.environ.get("MIGRATION_LOCK_TIMEOUT")
     os.environ["MIGRATION_LOCK_TIMEOUT"] = str(LIMIT)  # env.py's short limit, as in production
     try:
-        _with_the_app_writing(run, lambda: run.upgrade("0003", doing="upgrading to 0003 with 200 users"),
+        _with_the_app_writing(run, lambda: run.upgrade("0003", doing=_('upgrading to 0003 with 200 users')),
                               "CREATE INDEX", doing, "during-the-build", hold=HOLD)
     finally:
         if previous is None:
@@ -87,11 +89,12 @@ def check(run):
         else:
             os.environ["MIGRATION_LOCK_TIMEOUT"] = previous
     if run.current() != "0003":
-        raise Fail(f"after upgrading, the database is at {run.current()}, not 0003")
+        raise Fail(_('after upgrading, the database is at {current}, not 0003').format(current=run.current()))
     state = _index_state(run)
     if state != "valid":
-        raise Fail(f"after upgrading to 0003, ix_user_email is {state} (pg_index.indisvalid): queries cannot use it")
-    run.expect_matches_models("after upgrading to 0003")
+        raise Fail(_('after upgrading to 0003, ix_user_email is {state} (pg_index.indisvalid): queries '
+                     'cannot use it').format(state=state))
+    run.expect_matches_models(_('after upgrading to 0003'))
 
     doing = "while 0003's downgrade dropped the index"
     _with_the_app_writing(run, lambda: run.downgrade("0002", doing="downgrading to 0002"), "DROP INDEX", doing, "during-the-drop")

@@ -6,6 +6,7 @@ squawk reads SQL, so each direction is rendered offline for PostgreSQL first, as
 
 from course.learner.checks import Fail, compare, while_it_waits
 from course.lessons import lint
+from course.i18n import _
 
 USERS = [
     {"id": 1, "username": "ann", "password_hash": "x", "email": "ann@example.com"},
@@ -18,12 +19,12 @@ USERS = [
 def _lint(run, revisions: str, direction: str, what: str) -> None:
     script = run.offline_sql(revisions, direction=direction)
     if "squawk-ignore" in script:
-        raise Fail(f"0003's {what} tells squawk to ignore it (squawk-ignore): a silenced rule still takes its "
-                   "lock in production; change the statement instead")
+        raise Fail(_("0003's {what} tells squawk to ignore it (squawk-ignore): a silenced rule still takes"
+                     ' its lock in production; change the statement instead').format(what=what))
     report = lint.lint({"0003": script})
     for finding in report.findings:
-        raise Fail(f"squawk finds in 0003's {what}: {finding.rule}: {finding.message} "
-                   f"(the statement: {finding.statement})")
+        raise Fail(_("squawk finds in 0003's {what}: {rule}: {message} (the statement: {statement})").format(
+                       what=what, rule=finding.rule, message=finding.message, statement=finding.statement))
 
 
 def _index_on_email(run) -> str | None:
@@ -52,11 +53,11 @@ def _first_build_cancelled(run) -> bool:
         older.exec_driver_sql("SELECT 1")  # its snapshot: a concurrent build waits for it to end
         with while_it_waits(run, "CREATE INDEX", cancel, older.rollback) as seen:
             try:
-                run.upgrade("0003", doing="upgrading to 0003 (its build cancelled half-way)")
+                run.upgrade("0003", doing=_('upgrading to 0003 (its build cancelled half-way)'))
             except Fail:
                 pass  # expected: the build was cancelled
     if seen["waited"] and run.current() != "0002":
-        raise Fail(f"after the build was cancelled, the database is at {run.current()}, not 0002")
+        raise Fail(_('after the build was cancelled, the database is at {current}, not 0002').format(current=run.current()))
     return seen["waited"]
 
 
@@ -72,21 +73,21 @@ def check(run):
     cancelled = run.ws.engine_name == "postgresql" and _first_build_cancelled(run)
     again = " (again, after a first build was cancelled half-way)" if cancelled else ""
     if cancelled or run.current() != "0003":
-        run.upgrade("0003", doing=f"upgrading to 0003 with {len(USERS)} users in the table{again}")
+        run.upgrade("0003", doing=_('upgrading to 0003 with {count_users} users in the table{again}').format(count_users=len(USERS), again=again))
     if _index_on_email(run) is None:
-        raise Fail("after upgrading to 0003, user has no index on (email)")
-    run.expect_matches_models("after upgrading to 0003")
+        raise Fail(_('after upgrading to 0003, user has no index on (email)'))
+    run.expect_matches_models(_('after upgrading to 0003'))
     if run.ws.engine_name == "postgresql":
         invalid = run.rows("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                            "WHERE NOT i.indisvalid")
         if invalid:
             where = "after a first build was cancelled half-way and 0003 ran again" if cancelled else "after upgrading to 0003"
-            raise Fail(f"{where}, PostgreSQL lists an INVALID index: {invalid[0][0]} (a failed concurrent build "
-                       "leaves it, and IF NOT EXISTS skips it: drop it first, concurrently, then create)")
+            raise Fail(_('{where}, PostgreSQL lists an INVALID index: {value} (a failed concurrent build '
+                         'leaves it, and IF NOT EXISTS skips it: drop it first, concurrently, then create)').format(where=where, value=invalid[0][0]))
     run.downgrade("0002", doing="downgrading 0003 to 0002")
     for problem in compare(before, run.snapshot(), what="downgrading 0003 to 0002"):
         raise Fail(problem)
-    run.upgrade("0003", doing="upgrading to 0003 again after its downgrade")
+    run.upgrade("0003", doing=_('upgrading to 0003 again after its downgrade'))
     if sorted(r[0] for r in run.rows(f"SELECT username FROM {run.quote('user')}")) != [u["username"] for u in USERS]:
-        raise Fail("after upgrading to 0003, the users are not the ones that were there before")
+        raise Fail(_('after upgrading to 0003, the users are not the ones that were there before'))
     return "0003 indexes user.email without blocking writes on PostgreSQL, and squawk finds nothing in either direction."

@@ -9,6 +9,7 @@ be caught (upgrade, downgrade, compare, upgrade again, per revision)."""
 import sqlalchemy as sa
 
 from course.learner.checks import Fail
+from course.i18n import _
 
 MODULE = "tests/stairway.py"
 HEADER = '''"""nickname, a wider username, a system user"""
@@ -64,12 +65,12 @@ def _chain(run, revision: str) -> None:
 
 def check(run):
     _chain(run, CORRECT)
-    run.call(MODULE, "stairway", doing="running your stairway on a correct chain (0001, 0002, 0003)")
+    run.call(MODULE, "stairway", doing=_('running your stairway on a correct chain (0001, 0002, 0003)'))
     for what, revision in BROKEN:
         _chain(run, revision)
         try:
-            run.call(MODULE, "stairway", doing="running your stairway")
+            run.call(MODULE, "stairway", doing=_('running your stairway'))
         except Fail:
             continue  # it caught the broken revision
-        raise Fail(f"your stairway passes a chain {what}")
+        raise Fail(_('your stairway passes a chain {what}').format(what=what))
     return "your stairway passes the correct chain and catches every broken downgrade."
