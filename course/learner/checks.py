@@ -40,6 +40,7 @@ from course import settings
 from course.runtime import errors, warm_python
 from course.runtime.workspace import Workspace
 from course.learner.paths import shown
+from course import i18n
 from course.i18n import Text, _, english_of
 
 
@@ -521,7 +522,11 @@ def explain(exc: BaseException, doing: str, learner_files: Mapping[Path, Path] =
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (many or word + 's')}"
+    """"1 user", "3 users"; in a language with one form for both (Chinese: "3 个用户"), the
+    word's translation (locale/<language>/messages.po has `word` as its own message)."""
+    english = word if count == 1 else (many or word + "s")
+    translated = i18n.translate("messages", None, word)
+    return Text(f"{count} {english if translated == word else translated}", f"{count} {english}")
 
 
 def listing(items: Iterable[object]) -> str:

@@ -207,7 +207,9 @@ def message_entries() -> list[Entry]:
     for path in files:
         if "_(" not in path.read_text(encoding="utf-8"):
             continue
-        for line, message, _comments, _context in extract_from_file("python", str(path), keywords={"_": None}):
+        # plural(count, "word"): the word is a message of its own (course/learner/checks.py)
+        for line, message, _comments, _context in extract_from_file("python", str(path),
+                                                                     keywords={"_": None, "plural": (2,)}):
             if isinstance(message, str) and message not in seen:
                 seen.add(message)
                 entries.append(Entry("", message, f"{rel(path)}:{line}"))
@@ -563,7 +565,13 @@ def structure_problems(english: str, translated: str) -> list[str]:
 
     if [x for x in shape(english) if x] != [x for x in shape(translated) if x]:
         problems_found.append("list items or table rows differ in number or order")
+    invented = sorted(set(FIELD.findall(translated)) - set(FIELD.findall(english)))
+    if invented:  # a message's fields ({name}, {count!r}): a translation may leave one out, never add one
+        problems_found.append(f"fields the English does not have: {', '.join(invented)}")
     return problems_found
+
+
+FIELD = re.compile(r"(?<!\{)\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}(?!\})")
 
 
 def terms(language: str) -> list[dict]:
