@@ -10,7 +10,7 @@ SITE_PORT ?= 8001
 # Three workers on two cores: notebook kernels and subprocesses spend part of their time waiting.
 PYTEST_ARGS ?= -n 3
 
-.PHONY: lab test record serve bench ddl-locks site site-serve clean
+.PHONY: lab lab-zh test record serve bench ddl-locks site site-serve clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ $(SITE_VENV)/.installed: requirements-site.txt pyproject.toml
 ## runs `course` without activating anything (see course/learner/lab.py). LAB_ARGS go to `jupyter lab`.
 lab: $(LAB_VENV)/.installed
 	$(LAB_VENV)/bin/python -m course.learner.lab $(LAB_ARGS)
+
+## 中文版: the Chinese edition in JupyterLab, on lesson 1 (notebooks/zh/); `course` in its terminal
+## speaks Chinese. A Chinese locale (LANG=zh_CN.UTF-8) opens it with `make lab` too.
+lab-zh: $(LAB_VENV)/.installed
+	$(LAB_VENV)/bin/python -m course.learner.lab --lang zh $(LAB_ARGS)
 
 ## run every test and re-execute every notebook, comparing stored outputs
 test: $(VENV)/.installed

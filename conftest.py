@@ -11,6 +11,10 @@ from sqlalchemy.engine import make_url
 from course import settings, syllabus
 from course.runtime import engines, reaper, warm_python
 
+# The editions in other languages (notebooks/zh/) are not run again: their code cells and
+# outputs are the English notebooks' own, which tests/test_translation.py proves.
+collect_ignore_glob = ["notebooks/*/*.ipynb"]
+
 
 def pytest_configure(config):
     # Stored outputs are the SQLite reading of each notebook. On MariaDB or PostgreSQL the

@@ -280,7 +280,7 @@ def notebook_engines(path: Path) -> tuple[str, ...]:
         raise SyllabusError(f"{path}: cannot read the notebook ({exc})") from None
     declared = metadata.get("course", {}).get("engines", [])
     if not isinstance(declared, list) or not declared or any(e not in SERVER_ENGINES for e in declared):
-        if "course" not in metadata:
+        if "engines" not in metadata.get("course", {}):  # (an edition says only its language there)
             return ()
         raise SyllabusError(f"{path}: metadata course.engines must be a non-empty list of "
                             f"{' and '.join(SERVER_ENGINES)}, not {declared!r}")

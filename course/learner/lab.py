@@ -40,6 +40,17 @@ from course import REPO
 
 FIRST_LESSON = "notebooks/01_how_alembic_works.ipynb"
 
+
+def first_lesson(language: str) -> str:
+    """Lesson 1 in the edition of `language` (notebooks/zh/... for Chinese) if it has one."""
+    from course import i18n
+
+    if language != i18n.SOURCE:
+        edition = Path(FIRST_LESSON).parent / language / Path(FIRST_LESSON).name
+        if (REPO / edition).is_file():
+            return edition.as_posix()
+    return FIRST_LESSON
+
 # Settings every learner gets; a user's own settings still override them.
 SETTINGS = {
     # A chapter page or QUIZ.md is for reading: double-clicking it shows it rendered
@@ -107,10 +118,10 @@ def terminal_shell(prefix: Path) -> list[str]:
     return [bash, "--rcfile", str(rcfile), "-i"]
 
 
-def lab_arguments(prefix: Path, extra: list[str]) -> list[str]:
+def lab_arguments(prefix: Path, extra: list[str], language: str = "en") -> list[str]:
     arguments = [
         f"--ServerApp.root_dir={REPO}",
-        f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}",
+        f"--LabApp.default_url=/lab/tree/{first_lesson(language)}",
         "--ServerApp.terminado_settings=" + json.dumps({"shell_command": terminal_shell(prefix)}),
         "--ContentsManager.pre_save_hook=course.learner.lab.keep_recorded_metadata",
     ]
@@ -166,12 +177,26 @@ def main(argv: list[str]) -> int:
     except ImportError:
         print("JupyterLab is not installed in this environment: run `make lab`, which makes .venv-lab.", file=sys.stderr)
         return 2
+    from course import i18n
+
+    argv = list(argv)
+    try:
+        if "--lang" in argv:  # `make lab-zh`: the Chinese edition
+            at = argv.index("--lang")
+            os.environ[i18n.VARIABLE] = i18n.check_language(argv[at + 1] if at + 1 < len(argv) else "", "--lang")
+            del argv[at:at + 2]
+        language = i18n.language()  # also COURSE_LANGUAGE, or a Chinese locale (LANG=zh_CN.UTF-8)
+    except i18n.LanguageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    # Kernels and terminals inherit it: `course` and exercises.check() speak the same language.
+    os.environ[i18n.VARIABLE] = language
     prefix = environment_prefix()
     prepare_environment(prefix)
     write_settings(prefix)
     for line in server_notes():
         print(line, file=sys.stderr)  # beside Jupyter's own start-up lines
-    LabApp.launch_instance(argv=lab_arguments(prefix, argv))
+    LabApp.launch_instance(argv=lab_arguments(prefix, argv, language))
     return 0
 
 

@@ -76,11 +76,14 @@ def blocks(markdown: str) -> list[Block]:
         group = lines[begin:end]
         indent = min((len(line) - len(line.lstrip(" ")) for line in group if line.strip()), default=0)
         text = "\n".join(line[indent:] for line in group)
-        prose = re.sub(r"\]\([^)]*\)|<[^>]*>|`[^`]*`", "", text)  # nothing to translate in code
-        translatable = (not FENCE.match(text) and not GENERATED_MARK.match(text.strip())
-                        and re.search(r"[^\W\d_]", prose) is not None)
+        translatable = not FENCE.match(text) and not GENERATED_MARK.match(text.strip()) and has_prose(text)
         out.append(Block(text, " " * indent, translatable, (begin, end)))
     return out
+
+
+def has_prose(text: str) -> bool:
+    """Has it words to translate (outside code spans, link targets and HTML tags)?"""
+    return re.search(r"[^\W\d_]", re.sub(r"\]\([^)]*\)|<[^>]*>|`[^`]*`", "", text)) is not None
 
 
 def replace_blocks(markdown: str, parts: list[Block], texts: list[str]) -> str:
@@ -164,7 +167,12 @@ def _paragraphs(value: str) -> str:
 
 
 def chapter_entries(chapter: syllabus.Chapter) -> list[Entry]:
-    """The syllabus entries, exercises, quiz and pages of one chapter."""
+    """The syllabus entries, exercises, quiz and pages of one chapter (a text that is only code,
+    such as a quiz option `alembic downgrade -1`, is the same in every language: left out)."""
+    return [e for e in _chapter_entries(chapter) if has_prose(e.english)]
+
+
+def _chapter_entries(chapter: syllabus.Chapter) -> list[Entry]:
     entries = [Entry("chapter title", chapter.title, syllabus.FILE)]
     for notebook in chapter.notebooks:
         entries.append(Entry(f"notebook {notebook.file} title", notebook.title, syllabus.FILE))
@@ -441,7 +449,8 @@ class Edition:
             if relink:
                 text = self.relink(text, english)
             cell["source"] = text.splitlines(keepends=True)
-        data["metadata"]["language_edition"] = self.language
+        # which edition it is; everything else in the metadata is the English notebook's
+        data["metadata"].setdefault("course", {})["language"] = self.language
         return data
 
     def page(self, english: Path, relink: bool = True) -> str:
