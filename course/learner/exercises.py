@@ -116,6 +116,10 @@ class Exercise:
     def task(self) -> str:
         return self._in_language("task", self.english_task)
 
+    def why_wrong(self, attempt: Attempt) -> str:
+        """Why a wrong attempt is wrong, in the language the course speaks."""
+        return self._in_language(f"wrong {attempt.name} why", attempt.why)
+
     @property
     def hints(self) -> tuple[str, ...]:
         return tuple(self._in_language(f"hint {n}", h) for n, h in enumerate(self.english_hints, 1))

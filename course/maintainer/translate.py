@@ -186,6 +186,9 @@ def _chapter_entries(chapter: syllabus.Chapter) -> list[Entry]:
         entries.append(Entry(f"exercise {exercise.id} task", _paragraphs(data["task"]), rel(path)))
         for number, hint in enumerate(data["hints"], 1):
             entries.append(Entry(f"exercise {exercise.id} hint {number}", hint, rel(path)))
+        for wrong in data.get("wrong", []):  # the website lists them: "wrong turns the check catches"
+            if wrong.get("why"):
+                entries.append(Entry(f"exercise {exercise.id} wrong {wrong['name']} why", wrong["why"], rel(path)))
     if chapter.quiz:
         path = folder / chapter.quiz
         bank = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -220,7 +223,8 @@ def message_entries() -> list[Entry]:
                                                                      keywords={"_": None, "plural": (2,)}):
             if isinstance(message, str) and message not in seen:
                 seen.add(message)
-                entries.append(Entry("", message, f"{rel(path)}:{line}"))
+                # the file, not the line: a line number would change the catalogue at every edit
+                entries.append(Entry("", message, rel(path)))
     return entries
 
 
