@@ -35,7 +35,8 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from course import REPO, syllabus
+from course import REPO, i18n, syllabus
+from course.i18n import _
 
 # Pygments token classes whose spans the site leaves out (course/maintainer/site_sphinx.py):
 # names and punctuation, which furo colours as the code block's own text.
@@ -118,62 +119,77 @@ def _markdown_links(text: str) -> list[str]:
 
 # -- the pages ------------------------------------------------------------------------------------
 
-def _split_article_guide(text: str) -> tuple[str, str | None]:
-    """(the chapter page, the article guide as a page of its own, or None)."""
+def _split_article_guide(text: str, heading: str = ARTICLE_GUIDE) -> tuple[str, str | None]:
+    """(the chapter page, the article guide as a page of its own, or None). `heading`: the
+    guide's heading as the page has it (translated, in another edition)."""
     lines = text.splitlines()
     heads = _headings(text)
-    start = next((i for i, level, title in heads if f"{'#' * level} {title}" == ARTICLE_GUIDE), None)
+    start = next((i for i, level, title in heads if f"{'#' * level} {title}" == heading), None)
     if start is None:
         return text, None
     end = next((i for i, level, _ in heads if i > start and level <= 2), len(lines))
     section = "\n".join(lines[start + 1:end]).strip("\n")
-    guide = _with_title(section, ARTICLE_GUIDE.lstrip("# "))
-    pointer = [ARTICLE_GUIDE, "",
-               f"Where each section of the article is covered, and what the course corrects: "
-               f"[{ARTICLE_GUIDE.lstrip('# ')}]({ARTICLE_PAGE}).", ""]
+    guide = _with_title(section, heading.lstrip("# "))
+    pointer = [heading, "",
+               _("Where each section of the article is covered, and what the course corrects: [{title}]({page}).").format(
+                   title=heading.lstrip("# "), page=ARTICLE_PAGE), ""]
     return "\n".join(lines[:start] + pointer + lines[end:]) + "\n", guide
 
 
-def _quiz_page(chapter: syllabus.Chapter) -> str:
+def _quiz_page(chapter: syllabus.Chapter, language: str = i18n.SOURCE) -> str:
     from course.learner import quiz
 
-    bank = quiz.load(chapter.quiz_path, chapter=chapter.id)
+    bank = quiz.in_language(quiz.load(chapter.quiz_path, chapter=chapter.id), language)
     return quiz.markdown(bank, fold=dropdown, generated=False)
 
 
 def _exercise_page(exercise, label: str, notebooks: dict[str, syllabus.Notebook], depth: str) -> str:
     notebook = notebooks.get(exercise.notebook)
-    after = (f"After notebook [{notebook.label}: {notebook.title}]({depth}notebooks/{notebook.file}). "
-             if notebook else "")
-    lines = [f"# Exercise {label}: {exercise.title}", "",
-             f"{after}Its id: `{exercise.id}`.", "", "## The task", "", _text(exercise.task), "", "## Your file", ""]
+    after = (_("After notebook [{label}: {title}]({link}). ").format(
+        label=notebook.label, title=_notebook_title(notebook), link=f"{depth}notebooks/{notebook.file}")
+        if notebook else "")
+    lines = [_("# Exercise {label}: {title}").format(label=label, title=exercise.title), "",
+             after + _("Its id: `{id}`.").format(id=exercise.id), "", _("## The task"), "", _text(exercise.task), "",
+             _("## Your file"), ""]
     for file in exercise.files:
-        lines.append(f"- `work/{exercise.id}/{file.name}`: `{file.path}` in the project")
-    lines += ["", "In the course's environment (JupyterLab's terminal, or after `make lab`), from the repository:",
-              "", _fence(f"course show {exercise.id}     # the task, and where your file is\n"
-                         f"course check {exercise.id}    # what is still wrong (exit 0 once it passes)\n"
-                         f"course hint {exercise.id}     # one hint more each time you ask", "bash"), ""]
+        lines.append(_("- `{learner}`: `{path}` in the project").format(learner=f"work/{exercise.id}/{file.name}",
+                                                                       path=file.path))
+    lines += ["", _("In the course's environment (JupyterLab's terminal, or after `make lab`), from the repository:"),
+              "", _fence(f"course show {exercise.id}     # " + _("the task, and where your file is") + "\n"
+                         f"course check {exercise.id}    # " + _("what is still wrong (exit 0 once it passes)") + "\n"
+                         f"course hint {exercise.id}     # " + _("one hint more each time you ask"), "bash"), ""]
     for file in exercise.files:
-        lines += dropdown(f"The file you start from: `{file.name}`",
+        lines += dropdown(_("The file you start from: `{name}`").format(name=file.name),
                           [_fence(file.starter.read_text(encoding="utf-8"), _language(file.starter))])
         lines.append("")
-    lines += ["## Hints", "", "Open one at a time.", ""]
+    lines += [_("## Hints"), "", _("Open one at a time."), ""]
     for number, text in enumerate(exercise.hints, 1):
-        lines += dropdown(f"Hint {number} of {len(exercise.hints)}", [_text(text)])
+        lines += dropdown(_("Hint {number} of {total}").format(number=number, total=len(exercise.hints)), [_text(text)])
         lines.append("")
-    lines += ["## The solution", ""]
+    lines += [_("## The solution"), ""]
     for file in exercise.files:
-        lines += dropdown(f"The reference solution: `{file.path}`",
+        lines += dropdown(_("The reference solution: `{path}`").format(path=file.path),
                           [_fence(file.solution.read_text(encoding="utf-8"), _language(file.solution))])
         lines.append("")
     if exercise.wrong:
-        # What the check says on any engine (attempt.expects["expect"]); engines named when the
-        # attempt fails only on some.
-        turns = [f"- {_text(attempt.why)}: the check says “{_text(attempt.expects['expect'])}”"
-                 + (f" (on {', '.join(attempt.only)})" if attempt.only else "")
+        # What the check says on any engine (attempt.expects["expect"]), as its English source
+        # has it (the check's own words); engines named when the attempt fails only on some.
+        turns = [_("- {why}: the check says “{expect}”").format(why=_text(exercise.why_wrong(attempt)),
+                                                                expect=_text(attempt.expects["expect"]))
+                 + (_(" (on {engines})").format(engines=", ".join(attempt.only)) if attempt.only else "")
                  for attempt in exercise.wrong]
-        lines += dropdown("Wrong turns the check catches", turns)
+        lines += dropdown(_("Wrong turns the check catches"), turns)
     return "\n".join(lines) + "\n"
+
+
+def _notebook_title(notebook: syllabus.Notebook) -> str:
+    chapter = next(c for c in syllabus.chapters() if notebook in c.notebooks)
+    return i18n.translate(f"chapters/{chapter.id}", f"notebook {notebook.file} title", notebook.title)
+
+
+def _chapter_heading(chapter: syllabus.Chapter) -> str:
+    title = i18n.translate(f"chapters/{chapter.id}", "chapter title", chapter.title)
+    return _("Chapter {number}: {title}").format(number=chapter.number, title=title)
 
 
 def _language(path: Path) -> str:
@@ -181,12 +197,13 @@ def _language(path: Path) -> str:
 
 
 def _exercises_index(chapter: syllabus.Chapter, loaded: dict) -> str:
-    lines = [f"# Exercises of chapter {chapter.number}", "",
-             "Each exercise is one file you edit; `course check <id>` runs it against throwaway databases "
-             "and says the first thing that is still wrong. Hints and the solution are folded on each page.", "",
-             "| # | Exercise | The task, in one line |", "|---|---|---|"]
+    lines = [_("# Exercises of chapter {number}").format(number=chapter.number), "",
+             _("Each exercise is one file you edit; `course check <id>` runs it against throwaway databases and says "
+               "the first thing that is still wrong. Hints and the solution are folded on each page."), "",
+             _("| # | Exercise | The task, in one line |"), "|---|---|---|"]
     for entry in chapter.exercises:
-        lines.append(f"| {entry.label(chapter.number)} | [{loaded[entry.id].title}]({entry.id}/index.md) | {entry.summary} |")
+        summary = i18n.translate(f"chapters/{chapter.id}", f"exercise {entry.id} summary", entry.summary)
+        lines.append(f"| {entry.label(chapter.number)} | [{loaded[entry.id].title}]({entry.id}/index.md) | {summary} |")
     lines += ["", "```{toctree}", ":hidden:", "", *[f"{entry.id}/index" for entry in chapter.exercises], "```", ""]
     return "\n".join(lines)
 
@@ -195,11 +212,26 @@ def _toctree(caption: str, entries: list[str]) -> str:
     return "\n".join(["```{toctree}", f":caption: {caption}", ":hidden:", "", *entries, "```", ""])
 
 
-def pages(root: Path = REPO) -> tuple[dict[str, str], dict[str, Path]]:
-    """The site's sources: ({path in src: text of a page}, {path in src: file to copy})."""
+def pages(root: Path = REPO, language: str = i18n.SOURCE) -> tuple[dict[str, str], dict[str, Path]]:
+    """The site's sources: ({path in src: text of a page}, {path in src: file to copy}).
+
+    In another language (the Chinese edition, which only this repository has), every page is
+    its translation (course/maintainer/translate.py), laid out where the English page is, so
+    that the two editions have the same pages at the same paths and links."""
+    with i18n.speaking(language):
+        return _pages(root, language)
+
+
+def _pages(root: Path, language: str) -> tuple[dict[str, str], dict[str, Path]]:
     from course.learner import exercises as exercise_module
+    from course.maintainer import translate
 
     course = syllabus.load(root)
+    edition = translate.Edition(language, course) if language != i18n.SOURCE else None
+
+    def read(path: Path) -> str:
+        return edition.page(path, translate.IN_PLACE) if edition else path.read_text(encoding="utf-8")
+
     catalogue, broken = exercise_module.catalogue(course)
     if broken:
         name, why = next(iter(broken.items()))
@@ -214,10 +246,10 @@ def pages(root: Path = REPO) -> tuple[dict[str, str], dict[str, Path]]:
         entries = [f"About this chapter <{base}/README>"]
         entries += [f"{syllabus.NOTEBOOKS}/{Path(n.file).stem}" for n in chapter.notebooks]
         for notebook in chapter.notebooks:
-            _add_notebook(root, notebook, texts, copies)
+            _add_notebook(root, notebook, texts, copies, edition)
         readme = chapter.folder / "README.md"
-        text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {chapter.heading}\n"
-        text, guide = _split_article_guide(text)
+        text = read(readme) if readme.is_file() else f"# {_chapter_heading(chapter)}\n"
+        text, guide = _split_article_guide(text, edition.block(readme, ARTICLE_GUIDE) if edition else ARTICLE_GUIDE)
         texts[f"{base}/README.md"] = text
         if chapter.exercises:
             texts[f"{base}/exercises/index.md"] = _exercises_index(chapter, loaded)
@@ -228,39 +260,47 @@ def pages(root: Path = REPO) -> tuple[dict[str, str], dict[str, Path]]:
         if chapter.quiz:
             from course.learner import quiz
 
-            texts[f"{base}/{quiz.MARKDOWN_FILE}"] = _quiz_page(chapter)
+            texts[f"{base}/{quiz.MARKDOWN_FILE}"] = _quiz_page(chapter, language)
             entries.append(f"{base}/{Path(quiz.MARKDOWN_FILE).stem}")
         if guide is not None:
             texts[f"{base}/{ARTICLE_PAGE}"] = guide
             entries.append(f"{base}/{Path(ARTICLE_PAGE).stem}")
         for page in sorted(chapter.folder.rglob("*.md")):
             relative = page.relative_to(chapter.folder)
-            if relative.parts[0] == "exercises" or f"{base}/{relative}" in texts or relative.name.startswith("."):
+            if relative.parts[0] in ("exercises", *i18n.LANGUAGES) or f"{base}/{relative}" in texts \
+                    or relative.name.startswith("."):
                 continue
-            text = _with_title(page.read_text(encoding="utf-8"), _title_from_path(relative))
+            text = _with_title(read(page), _title_from_path(relative))
             shown = {Path(t.split("#")[0]).name for t in _markdown_links(text)}
             plots = sorted(p for p in page.parent.iterdir() if p.suffix in IMAGES and p.name not in shown)
             if plots:  # the plots a generated table goes with (the benchmark's results.png)
                 text += "\n## Plots\n\n" + "\n\n".join(f"![{p.stem}]({p.name})" for p in plots) + "\n"
             texts[f"{base}/{relative}"] = text
             entries.append(f"{base}/{relative.with_suffix('')}")
-        toctrees.append(_toctree(chapter.heading, entries))
-    index = (root / "README.md").read_text(encoding="utf-8")
+        toctrees.append(_toctree(_chapter_heading(chapter), entries))
+    index = read(root / "README.md")
     texts["index.md"] = index.rstrip("\n") + "\n\n" + "\n".join(toctrees)
     _add_linked_files(root, texts, copies)
     return texts, copies
 
 
-def _add_notebook(root: Path, notebook: syllabus.Notebook, texts: dict[str, str], copies: dict[str, Path]) -> None:
-    """The notebook as it is; one without a title (no level-1 heading, which Sphinx needs for
-    the page's title) gets the syllabus's, as "19. <title>", in a first cell of the site's copy."""
+def _add_notebook(root: Path, notebook: syllabus.Notebook, texts: dict[str, str], copies: dict[str, Path],
+                  edition=None) -> None:
+    """The notebook as it is (or its translation, from `edition`); one without a title (no
+    level-1 heading, which Sphinx needs for the page's title) gets the syllabus's, as
+    "19. <title>", in a first cell of the site's copy."""
+    from course.maintainer import translate
+
     relative, source = f"{syllabus.NOTEBOOKS}/{notebook.file}", root / syllabus.NOTEBOOKS / notebook.file
-    data = json.loads(source.read_text(encoding="utf-8"))
+    data = edition.notebook(source, translate.IN_PLACE) if edition else json.loads(source.read_text(encoding="utf-8"))
     markdown = "\n\n".join("".join(c["source"]) for c in data["cells"] if c["cell_type"] == "markdown")
     if any(level == 1 for _, level, _ in _headings(markdown)):
-        copies[relative] = source
+        if edition:
+            texts[relative] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        else:
+            copies[relative] = source
         return
-    data["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": [f"# {notebook.label}. {notebook.title}"]})
+    data["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": [f"# {notebook.label}. {_notebook_title(notebook)}"]})
     if data.get("nbformat_minor", 0) >= 5:  # cells carry ids from nbformat 4.5
         data["cells"][0]["id"] = "site-title"
     texts[relative] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"

@@ -372,6 +372,9 @@ def translated_path(english: Path, language: str) -> Path | None:
     return None
 
 
+EDITION, IN_PLACE = "edition", "in place"  # how an edition's links are written (Edition.relink)
+
+
 class Edition:
     """The translated edition of the course in one language: what each file becomes."""
 
@@ -383,6 +386,15 @@ class Edition:
     def text(self, domain: str, context: str, english: str) -> str:
         return i18n.translations(self.language, domain).get((context, english), english)
 
+    def block(self, english: Path, text: str) -> str:
+        """The translation of one block (a heading, a paragraph) of an English page."""
+        prefix = rel(english)
+        domain = "course" if english == REPO / "README.md" else f"chapters/{english.relative_to(REPO).parts[1]}"
+        for number, found in enumerate(blocks(english.read_text(encoding="utf-8"))):
+            if found.text == text:
+                return self.text(domain, f"{prefix}:{number}", text)
+        return text
+
     def markdown(self, domain: str, markdown: str, context_of) -> str:
         parts = blocks(markdown)
         texts = [self.text(domain, context_of(n), b.text) if b.translatable else b.text for n, b in enumerate(parts)]
@@ -392,7 +404,7 @@ class Edition:
     def anchor_map(self, english: Path) -> dict[str, str]:
         if english not in self._anchors:
             source = self.english_markdown(english)
-            translated = self.translated_markdown(english, relink=False)
+            translated = self.translated_markdown(english, links=None)
             self._anchors[english] = dict(zip(heading_anchors(source), heading_anchors(translated)))
         return self._anchors[english]
 
@@ -401,16 +413,19 @@ class Edition:
             return "\n\n".join("".join(c["source"]) for c in notebook_cells(english) if c["cell_type"] == "markdown")
         return english.read_text(encoding="utf-8")
 
-    def translated_markdown(self, english: Path, relink: bool = True) -> str:
+    # links: EDITION points them from the translated file's place at the translated pages (the
+    # repository's notebooks/zh/ and chapters/<id>/zh/); IN_PLACE keeps every target as the
+    # English has it, for a copy laid out as the English files are (the website's Chinese
+    # edition), and only moves anchors to the translated headings; None leaves them alone.
+    def translated_markdown(self, english: Path, links: str | None = EDITION) -> str:
         if english.suffix == ".ipynb":
-            cells = self.notebook(english, relink)["cells"]
+            cells = self.notebook(english, links)["cells"]
             return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-        return self.page(english, relink)
+        return self.page(english, links)
 
-    def relink(self, markdown: str, english: Path) -> str:
-        """Links written for the English file's place, pointed from the translated file's place
-        at the translated pages where there are some."""
-        here = translated_path(english, self.language)
+    def relink(self, markdown: str, english: Path, links: str = EDITION) -> str:
+        """Links written for the English file's place, for the translated file (see above)."""
+        here = translated_path(english, self.language) if links == EDITION else english
 
         def target(link: str) -> str:
             if re.match(r"^[a-z][a-z0-9+.-]*:", link) or link.startswith("//"):
@@ -421,7 +436,8 @@ class Edition:
             if translated is not None and (translated.exists() or self.will_exist(goal)):
                 if fragment:
                     fragment = self.anchor_map(goal).get(fragment, fragment)
-                goal = translated
+                if links == EDITION:
+                    goal = translated
             new = os.path.relpath(goal, here.parent).replace(os.sep, "/") if path or goal != here else ""
             if path.endswith("/") and not new.endswith("/"):
                 new += "/"
@@ -442,7 +458,7 @@ class Edition:
                 found.append(REPO / syllabus.CHAPTERS / chapter.id / "QUIZ.md")
         return found
 
-    def notebook(self, english: Path, relink: bool = True) -> dict:
+    def notebook(self, english: Path, links: str | None = EDITION) -> dict:
         data = json.loads(english.read_text(encoding="utf-8"))
         domain = f"notebooks/{english.stem}"
         for cell in data["cells"]:
@@ -450,14 +466,14 @@ class Edition:
                 continue
             source = "".join(cell["source"])
             text = self.markdown(domain, source, lambda n, cid=cell["id"]: f"{cid}:{n}")
-            if relink:
-                text = self.relink(text, english)
+            if links:
+                text = self.relink(text, english, links)
             cell["source"] = text.splitlines(keepends=True)
         # which edition it is; everything else in the metadata is the English notebook's
         data["metadata"].setdefault("course", {})["language"] = self.language
         return data
 
-    def page(self, english: Path, relink: bool = True) -> str:
+    def page(self, english: Path, links: str | None = EDITION) -> str:
         if english.name == "QUIZ.md":
             from course.learner import quiz
 
@@ -467,7 +483,7 @@ class Edition:
             domain = "course" if english == REPO / "README.md" else f"chapters/{english.relative_to(REPO).parts[1]}"
             prefix = rel(english)
             text = self.markdown(domain, english.read_text(encoding="utf-8"), lambda n: f"{prefix}:{n}")
-        return self.relink(text, english) if relink else text
+        return self.relink(text, english, links) if links else text
 
     def files(self) -> dict[Path, str]:
         """{translated file: its content} for the whole edition."""
