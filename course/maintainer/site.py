@@ -397,10 +397,10 @@ def _relink(relative: str, moved: dict[str, str], texts: dict[str, str], copies:
         texts[relative] = relinked(texts[relative])
 
 
-def write_sources(src: Path, root: Path = REPO) -> list[str]:
+def write_sources(src: Path, root: Path = REPO, language: str = i18n.SOURCE) -> list[str]:
     """Lay out the sources in `src`: a file is rewritten only when it changed (Sphinx then
     rebuilds only what changed), and what is no longer a source is removed. Returns the pages."""
-    texts, copies = pages(root)
+    texts, copies = pages(root, language)
     src.mkdir(parents=True, exist_ok=True)
     wanted = set(texts) | set(copies)
     for relative, text in texts.items():
@@ -463,27 +463,45 @@ def remote_loads(html_dir: Path) -> list[str]:
 
 # -- building -----------------------------------------------------------------------------------------
 
+SPHINX_LANGUAGES = {"en": "en", "zh": "zh_CN"}  # Sphinx's names: its labels and its search's word splitting
+
+
+def _edition_dir(folder: Path, language: str) -> Path:
+    """Sources and doctrees of another edition beside the English ones (src-zh/); its pages in
+    html/zh/, a folder no page of the course is named, so that /zh/<page> mirrors /<page>."""
+    if language == i18n.SOURCE:
+        return folder
+    return folder / language if folder.name == "html" else folder.with_name(f"{folder.name}-{language}")
+
+
 def build(out: Path, root: Path = REPO, jobs: str = "auto") -> int:
     """Lay out the sources in out/src and build out/html; 0 when the site is complete."""
     from sphinx.cmd.build import build_main
 
     out = Path(out)
+    # The English edition at the root of html/, each other one (only this repository has one)
+    # in html/<language>/, laid out as the English one.
+    editions = [i18n.SOURCE] + ([code for code in i18n.LANGUAGES if code != i18n.SOURCE] if root == REPO else [])
     try:
-        write_sources(out / "src", root)
+        for language in editions:
+            write_sources(_edition_dir(out / "src", language), root, language)
     except (SiteError, syllabus.SyllabusError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     # Always a whole build: Sphinx re-reads only changed sources, so after a failed build a
     # second one would pass without repeating the warnings, and removed pages would stay.
     # (myst-nb writes the notebooks' images to jupyter_execute/ beside them.)
-    for folder in (out / "html", out / "doctrees", out / "jupyter_execute"):
+    for folder in (out / "html", out / "jupyter_execute", *(_edition_dir(out / "doctrees", e) for e in editions)):
         shutil.rmtree(folder, ignore_errors=True)
-    # -W --keep-going: every warning is reported, and any fails the build; -n: nitpicky.
-    status = build_main(["-b", "html", "-W", "--keep-going", "-n", "-q", "-j", jobs, "-c", str(CONF_DIR),
-                         "-d", str(out / "doctrees"), str(out / "src"), str(out / "html")])
-    if status:
-        print("error: Sphinx reported the problems above; the site is not complete", file=sys.stderr)
-        return status
+    for language in editions:
+        # -W --keep-going: every warning is reported, and any fails the build; -n: nitpicky.
+        status = build_main(["-b", "html", "-W", "--keep-going", "-n", "-q", "-j", jobs, "-c", str(CONF_DIR),
+                             "-D", f"language={SPHINX_LANGUAGES[language]}", "-D", f"course_language={language}",
+                             "-d", str(_edition_dir(out / "doctrees", language)),
+                             str(_edition_dir(out / "src", language)), str(_edition_dir(out / "html", language))])
+        if status:
+            print(f"error: Sphinx reported the problems above; the site ({language}) is not complete", file=sys.stderr)
+            return status
     remote = remote_loads(out / "html")
     if remote:
         print(f"error: a page loads from another host: {remote[0]}" + (f" (and {len(remote) - 1} more)" if len(remote) > 1 else ""),

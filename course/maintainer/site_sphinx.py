@@ -6,6 +6,10 @@
 - myst-nb's style sheet is not linked: 43 KB on every page, mostly a 256-colour palette for
   ANSI escapes that no stored output of the course contains (its `nb_append_css = False` only
   applies to docutils builds). docs/_static/site.css draws the cells instead.
+- The language switch: every page of one edition links to the same page of the other (the
+  Chinese edition is built into zh/ with the English layout, course/maintainer/site.py), in
+  furo's announcement bar. `course_language` (-D course_language=zh) says which edition this
+  build is.
 - Plain code tokens are not wrapped: Pygments puts every name and punctuation mark of a
   code cell in a <span class="n"> or <span class="p">, and furo's light and dark styles give
   those classes exactly the code block's own text colour (tests/test_site.py checks this in
@@ -67,7 +71,37 @@ def _unwrap_plain_tokens(app, pagename, templatename, context, doctree):
         context["body"] = _PLAIN_TOKEN.sub(r"\1", context["body"])
 
 
+# The editions: the English one at the site's root, each other one in a folder of its code.
+SWITCH_LABELS = {"en": "English", "zh": "中文版"}
+
+
+def _language_switch(app, pagename, templatename, context, doctree):
+    here = app.config.course_language
+    up = "../" * pagename.count("/") + ("../" if here != "en" else "")
+    links = [f'<a class="edition-switch" href="{up}{"" if code == "en" else code + "/"}{pagename}.html" '
+             f'hreflang="{code}" lang="{code}">{label}</a>'
+             for code, label in SWITCH_LABELS.items() if code != here]
+    context["theme_announcement"] = " · ".join(links)
+
+
+def _quiet_word_splitter(app, config):
+    """jieba (the Chinese search's word splitter) logs its dictionary loading at DEBUG and
+    caches it in the system's temp folder: quiet it, and keep its cache in the build's doctrees,
+    which the next build replaces."""
+    try:
+        import jieba
+    except ImportError:
+        return
+    import logging
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.dt.tmp_dir = app.doctreedir
+
+
 def setup(app):
+    app.add_config_value("course_language", "en", "html")
+    app.connect("config-inited", _quiet_word_splitter)
+    app.connect("html-page-context", _language_switch)
     # myst-nb (listed before this extension) has registered its style sheet by now; the HTML
     # builder reads the registry when it starts, after every extension's setup.
     app.registry.css_files[:] = [(name, attributes) for name, attributes in app.registry.css_files
