@@ -69,6 +69,58 @@ def test_the_measurement_on_a_small_table(server_url):
             result["changes"]["add_foreign_key"]["refused"]["ALGORITHM=INPLACE"]
 
 
+def _check_variants(result: dict, rows: int) -> None:
+    """What the servers decide for the variants, whatever the table's size: MariaDB's RAND()
+    default is INSTANT and gives every row the same value, UUID() is refused INSTANT and copies,
+    giving each row its own; widening VARCHAR(40) to (80) in latin1 is INSTANT; PostgreSQL's
+    random() default rewrites the table, each row its own value."""
+    engine = result["engine"]
+    assert result["rows"] == rows
+    expected = [v.key for v in ddl_locks.VARIANTS if v.engine == engine]
+    assert list(result["variants"]) == expected
+    for key, row in result["variants"].items():
+        assert row["sql"] == ddl_locks.VARIANTS[[v.key for v in ddl_locks.VARIANTS].index(key)].statement()
+        if "distinct" in row:
+            assert row["rows"] == rows
+    v = result["variants"]
+    if engine == "mariadb":
+        assert (v["rand_default"]["algorithm"], v["rand_default"]["refused"], v["rand_default"]["distinct"]) == \
+            ("ALGORITHM=INSTANT", {}, 1)
+        assert v["rand_default"]["table_collation"].startswith("utf8mb4")
+        assert v["uuid_default"]["algorithm"] == "ALGORITHM=COPY" and v["uuid_default"]["distinct"] == rows
+        assert v["uuid_default"]["refused"]["ALGORITHM=INSTANT"].startswith("1845: ")
+        assert v["widen_varchar_latin1"]["table_collation"].startswith("latin1")
+        assert (v["widen_varchar_latin1"]["algorithm"], v["widen_varchar_latin1"]["refused"]) == ("ALGORITHM=INSTANT", {})
+    else:
+        assert v["random_default"]["rewrote"] is True and v["random_default"]["distinct"] == rows
+
+
+@pytest.mark.long
+def test_the_variants_on_a_small_table(server_url):
+    from course.runtime import engines
+
+    url = engines.create_database("t_ddl", server=server_url)
+    try:
+        result = ddl_locks.measure_variants(url, ROWS)
+    finally:
+        engines.drop_database(url, server_url)
+    assert result["engine"] == engines.name_of(server_url)
+    _check_variants(result, ROWS)
+
+
+def test_the_stored_variants_are_their_data():
+    """The variants were measured in a run of their own: their row count is theirs, stated in
+    results.md; the ten changes' run is not redone by it."""
+    data = ddl_locks.load_results()
+    variants = data["variants"]
+    rows = variants["parameters"]["rows"]
+    assert list(variants["results"]) == ["mariadb", "postgresql"]
+    for result in variants["results"].values():
+        _check_variants(result, rows)
+    md = (ddl_locks.DEFAULT_OUT / "results.md").read_text(encoding="utf-8")
+    assert f"fresh copy of a table of {rows:,} rows" in md and f"{variants['machine']['date']} on" in md
+
+
 def test_the_stored_table_is_its_data():
     data = ddl_locks.load_results()
     assert data["parameters"]["rows"] == ddl_locks.DEFAULT_ROWS  # the run `make ddl-locks` makes
@@ -94,3 +146,12 @@ def test_the_command_line_refuses_bad_arguments_in_one_line(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "unknown engines: sqlite" in err and "Traceback" not in err
+
+
+def test_variants_only_refuses_an_out_folder_without_results_in_one_line(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        ddl_locks.main(["--variants-only", "--out", str(tmp_path)])
+    assert exit_.value.code == 3
+    err = capsys.readouterr().err
+    assert err == f"error: --variants-only adds to {tmp_path / 'results.json'}, which does not exist\n"
+    assert list(tmp_path.iterdir()) == []

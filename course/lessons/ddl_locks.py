@@ -28,6 +28,11 @@ engine:
         COURSE_TEST_POSTGRESQL_URL or the local defaults), each in a database of its own that
         is dropped afterwards, and writes results.json and results.md.
     python -m course.lessons.ddl_locks --render  rewrite results.md from results.json
+    python -m course.lessons.ddl_locks --variants-only --rows N
+        measures only VARIANTS (MariaDB's RAND() and UUID() defaults, a VARCHAR widened in a latin1
+        table; PostgreSQL's random() default: what the new column holds, how the server ran it), on
+        a table of N rows, and stores them under "variants" (with their own row count, machine and
+        date) beside the ten changes already in results.json, which are kept as they are.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ MARIADB_ALGORITHMS = ("ALGORITHM=INSTANT", "ALGORITHM=NOCOPY", "ALGORITHM=INPLAC
                       "ALGORITHM=INPLACE", "ALGORITHM=COPY")
 
 
-def _columns(name: str, metadata: sa.MetaData) -> sa.Table:
+def _columns(name: str, metadata: sa.MetaData, **options) -> sa.Table:
     return sa.Table(
         name, metadata,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
@@ -76,6 +81,7 @@ def _columns(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("dropme", sa.Integer, nullable=True),  # dropped
         sa.Column("oldname", sa.Integer, nullable=True),  # renamed
         sa.Column("hits", sa.Integer, nullable=False, server_default="0"),  # what the writer updates
+        **options,
     )
 
 
@@ -160,11 +166,12 @@ def _drop(engine: Engine, *names: str) -> None:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
 
 
-def fresh_copy(engine: Engine, name: str = TABLE, rows: int | None = None) -> None:
+def fresh_copy(engine: Engine, name: str = TABLE, rows: int | None = None, charset: str | None = None) -> None:
     """`name` as a new copy of ddl_source (its first `rows` rows), statistics fresh and, on
-    PostgreSQL, vacuumed: a table in service, not one just loaded."""
+    PostgreSQL, vacuumed: a table in service, not one just loaded. `charset`: MariaDB's
+    character set for the table (the server's default, utf8mb4, otherwise)."""
     _drop(engine, name)
-    table = _columns(name, sa.MetaData())
+    table = _columns(name, sa.MetaData(), **({"mysql_charset": charset} if charset else {}))
     table.create(engine)
     limit = "" if rows is None else f" WHERE id <= {rows}"
     with engine.begin() as connection:
@@ -388,6 +395,132 @@ def measure(url_or_engine: str | URL, rows: int, changes=CHANGE_KEYS, progress=N
         engine.dispose()
 
 
+# -- variants: what decides a change's cost on MariaDB, besides the change ------------------------
+@dataclass(frozen=True)
+class Variant:
+    """A change measured once, on one engine, for what it does to the rows: `change` names one
+    of CHANGES (its SQL is Alembic's), or `sql` gives the statement ({t}: the table); `column`
+    is the column it adds, whose distinct values are counted; `charset` the table's (MariaDB)."""
+
+    key: str
+    engine: str
+    title: str
+    change: str | None = None
+    sql: str | None = None
+    column: str | None = None
+    charset: str | None = None
+
+    def statement(self, table: str = TABLE) -> str:
+        if self.change:
+            dialect = "postgresql" if self.engine == "postgresql" else "mysql"
+            return rendered_sql(CHANGES[CHANGE_KEYS.index(self.change)], dialect, table)
+        return self.sql.format(t=table)
+
+
+VARIANTS = (
+    Variant("rand_default", "mariadb", "add a column with DEFAULT (RAND())", change="add_volatile_default", column="extra"),
+    Variant("uuid_default", "mariadb", "add a column with DEFAULT (UUID())",
+            sql="ALTER TABLE {t} ADD COLUMN u CHAR(36) DEFAULT (UUID())", column="u"),
+    Variant("widen_varchar_latin1", "mariadb", "widen a VARCHAR(40) to VARCHAR(80), table in latin1",
+            change="widen_varchar", charset="latin1"),
+    Variant("random_default", "postgresql", "add a column with DEFAULT random()", change="add_volatile_default",
+            column="extra"),
+)
+
+
+def _offer(engine: Engine, statement: str, charset: str | None) -> dict:
+    """_mariadb_algorithm for a statement of its own: each ALGORITHM on a ten-row twin."""
+    refused = {}
+    try:
+        for clause in MARIADB_ALGORITHMS:
+            fresh_copy(engine, TWIN, rows=10, charset=charset)
+            try:
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(f"{statement}, {clause}")
+            except DBAPIError as exc:
+                refused[clause] = errors.reason(exc)
+                continue
+            return {"algorithm": clause, "refused": refused}
+        return {"algorithm": None, "refused": refused}
+    finally:
+        _drop(engine, TWIN)
+
+
+def measure_variant(engine: Engine, variant: Variant) -> dict:
+    """The variant on a fresh copy of ddl_source, alone (no writer): the ALGORITHM MariaDB picks
+    (offered on a ten-row twin first), or whether PostgreSQL rewrote the table; the statement's
+    time; the table's character set; the new column's distinct values among the rows."""
+    dialect = engine.dialect.name
+    statement = variant.statement()
+    result: dict = {"key": variant.key, "title": variant.title, "sql": statement}
+    if dialect == "mysql":
+        result |= _offer(engine, variant.statement(TWIN), variant.charset)
+    fresh_copy(engine, charset=variant.charset)
+    with engine.connect() as connection:
+        if dialect == "mysql":
+            result["table_collation"] = connection.exec_driver_sql(
+                "SELECT TABLE_COLLATION FROM information_schema.TABLES "
+                f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{TABLE}'").scalar()
+        else:
+            before = _relfilenode(connection)
+        connection.commit()
+        began = time.monotonic()
+        with connection.begin():
+            connection.exec_driver_sql(statement)
+        result["seconds"] = round(time.monotonic() - began, 4)
+        if dialect == "postgresql":
+            result["rewrote"] = _relfilenode(connection) != before
+        if variant.column:
+            distinct, rows = connection.exec_driver_sql(
+                f"SELECT COUNT(DISTINCT {variant.column}), COUNT(*) FROM {TABLE}").one()
+            result["distinct"], result["rows"] = int(distinct), int(rows)
+        connection.commit()
+    _drop(engine, TABLE)
+    return result
+
+
+def measure_variants(url_or_engine: str | URL, rows: int, progress=None) -> dict:
+    """Every variant of this engine on a fresh copy of a `rows`-row table, on one (empty) server database."""
+    engine = sa.create_engine(make_url(url_or_engine), poolclass=NullPool)
+    try:
+        name = engines.connected_name(engine)
+        if name not in ("postgresql", "mariadb"):
+            raise ValueError(f"the DDL measurement is for MariaDB and PostgreSQL, not {name}")
+        result: dict = {"engine": name, "server": bench.server_version(engine), "rows": rows}
+        began = time.monotonic()
+        load(engine, rows)
+        result["load_s"] = round(time.monotonic() - began, 2)
+        result["variants"] = {}
+        for variant in VARIANTS:
+            if variant.engine != name:
+                continue
+            result["variants"][variant.key] = measure_variant(engine, variant)
+            if progress:
+                progress(f"{name}: {variant.title}: {result['variants'][variant.key]['seconds']:.3f} s")
+        METADATA.drop_all(engine)
+        _drop(engine, TABLE, TWIN)
+        result["duration_s"] = round(time.monotonic() - began, 1)
+        return result
+    finally:
+        engine.dispose()
+
+
+def variant_cells(row: dict) -> tuple[str, str]:
+    """How the server ran a variant (MariaDB's ALGORITHM and the refusals before it, or
+    PostgreSQL's rewrite), and what the new column holds."""
+    if "algorithm" in row:
+        how = (row["algorithm"] or "none accepted").replace("ALGORITHM=", "")
+        if row["refused"]:  # the first refusal's reason, and which others followed
+            (first, reason), *others = row["refused"].items()
+            how += f" ({first.replace('ALGORITHM=', '')} refused: {reason}"
+            how += "; then " + ", ".join(f"`{a.replace('ALGORITHM=', '')}`" for a, _ in others) + " too)" if others else ")"
+    else:
+        how = "table rewritten" if row["rewrote"] else "no rewrite"
+    holds = (f"{row['distinct']:,} distinct {'value' if row['distinct'] == 1 else 'values'} in {row['rows']:,} rows"
+             if "distinct" in row else "-")
+    return how, holds
+
+
 # -- what a row of the table says ---------------------------------------------------------------------
 # PostgreSQL's table lock modes, weakest first (each conflicts with more modes than the one before)
 PG_MODES = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock",
@@ -458,8 +591,8 @@ def markdown(data: dict) -> str:
         "it). MariaDB's \"another session's write\" is read from that algorithm (INSTANT, NOCOPY and INPLACE with "
         "LOCK=NONE: continue; otherwise blocked), not probed as on PostgreSQL; the writer's own column is what it "
         "saw. The tables are `utf8mb4`: the VARCHAR(40) to VARCHAR(80) result depends on it (80 characters may "
-        "exceed 255 bytes, so the length prefix grows); in `latin1` the same widening is accepted INSTANT "
-        "(checked on MariaDB 10.11.19). `information_schema.PROCESSLIST` is polled every 20 ms while the change "
+        "exceed 255 bytes, so the length prefix grows); the same widening in a `latin1` table is among the "
+        "variants below. `information_schema.PROCESSLIST` is polled every 20 ms while the change "
         "runs. \"writer during the "
         "change\": the writes the other session completed while the statement ran, the longest time without one, "
         "and whether it was seen waiting for a lock.",
@@ -469,7 +602,29 @@ def markdown(data: dict) -> str:
         + f". The whole run took {data['finished']['duration_s'] / 60:.1f} min; load average at the start "
         f"{'/'.join(str(x) for x in m['load_average'] or [])}.",
     ]
+    if "variants" in data:
+        lines += [""] + variants_markdown(data["variants"])
     return "\n".join(lines) + "\n"
+
+
+def variants_markdown(variants: dict) -> list[str]:
+    params, m = variants["parameters"], variants["machine"]
+    servers = ", ".join(r["server"] for r in variants["results"].values())
+    lines = ["### Variants: volatile defaults, and the character set of a widened VARCHAR", "",
+             f"A run of its own (`--variants-only`), not the run above: each variant on a fresh copy of a table of "
+             f"{params['rows']:,} rows, with no other session writing; MariaDB's ALGORITHM found as above, on a "
+             "ten-row twin of the table in the same character set.", "",
+             "| engine | change | SQL | table's collation | how the server ran it | time (s) | the new column |",
+             "|---|---|---|---|---|--:|---|"]
+    for key, result in variants["results"].items():
+        for row in result["variants"].values():
+            how, holds = variant_cells(row)
+            lines.append(f"| {result['server']} | {row['title']} | `{row['sql']}` | {row.get('table_collation', '-')} | "
+                         f"{how} | {row['seconds']:,.3f} | {holds} |")
+    lines += ["", f"Measured {m['date']} on {servers}, {params['rows']:,} rows; {m['cpu']}, {m['cores']} cores, "
+              f"{m['os']}. The run took {variants['finished']['duration_s']:.0f} s; load average at the start "
+              f"{'/'.join(str(x) for x in m['load_average'] or [])}."]
+    return lines
 
 
 def servers_from_environment() -> dict[str, URL]:
@@ -477,7 +632,31 @@ def servers_from_environment() -> dict[str, URL]:
     return {key: make_url(suite.server_url(key).strip()) for key in engines.SERVER_ENGINES}
 
 
-def record(out: Path, rows: int, engine_keys=engines.SERVER_ENGINES, progress=None) -> dict:
+def record_variants(rows: int, engine_keys=engines.SERVER_ENGINES, progress=None) -> dict:
+    """The variants, measured in a run of their own: stored under "variants", with their own
+    row count, machine and date."""
+    variants = {"parameters": {"rows": rows, "variants": [v.key for v in VARIANTS if v.engine in engine_keys]},
+                "machine": bench.machine(), "results": {}}
+    began = time.monotonic()
+    servers = servers_from_environment()
+    for key in engine_keys:
+        url = engines.create_database("ddl", server=servers[key])
+        try:
+            variants["results"][key] = measure_variants(url, rows, progress=progress)
+        finally:
+            engines.drop_database(url, servers[key])
+    variants["finished"] = {"duration_s": round(time.monotonic() - began, 1)}
+    return variants
+
+
+def record(out: Path, rows: int, engine_keys=engines.SERVER_ENGINES, progress=None, variants_only: bool = False) -> dict:
+    """Measure and write results.json and results.md. variants_only: measure the variants only and
+    store them beside the ten changes already in results.json, which are kept as they are."""
+    if variants_only:
+        data = load_results(out)
+        data["variants"] = record_variants(rows, engine_keys, progress)
+        _write(out, data)
+        return data
     data = {"parameters": {"rows": rows, "changes": list(CHANGE_KEYS), "writer_pause_s": WRITER_PAUSE,
                            "poll_s": POLL_SECONDS, "probe_lock_timeout": PROBE_TIMEOUT},
             "machine": bench.machine(), "results": {}}
@@ -490,10 +669,15 @@ def record(out: Path, rows: int, engine_keys=engines.SERVER_ENGINES, progress=No
         finally:
             engines.drop_database(url, servers[key])
     data["finished"] = {"duration_s": round(time.monotonic() - began, 1)}
+    data["variants"] = record_variants(rows, engine_keys, progress)
+    _write(out, data)
+    return data
+
+
+def _write(out: Path, data: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "results.md").write_text(markdown(data), encoding="utf-8")
-    return data
 
 
 def load_results(out: Path = DEFAULT_OUT) -> dict:
@@ -506,6 +690,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--engines", default=",".join(engines.SERVER_ENGINES))
     parser.add_argument("--render", action="store_true", help="measure nothing: rewrite results.md from results.json")
+    parser.add_argument("--variants-only", action="store_true",
+                        help="measure the variants only (volatile defaults, latin1), kept beside the stored ten changes")
     args = parser.parse_args(argv)
     if args.render:
         data = load_results(args.out)
@@ -522,7 +708,10 @@ def main(argv: list[str]) -> int:
         servers_from_environment()
     except settings.SettingsError as exc:
         parser.exit(3, f"error: {exc}\n")
-    data = record(args.out, args.rows, keys, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    if args.variants_only and not (args.out / "results.json").is_file():
+        parser.exit(3, f"error: --variants-only adds to {args.out / 'results.json'}, which does not exist\n")
+    data = record(args.out, args.rows, keys, progress=lambda line: print(line, file=sys.stderr, flush=True),
+                  variants_only=args.variants_only)
     print(markdown(data))
     return 0
 

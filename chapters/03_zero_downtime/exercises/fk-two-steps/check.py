@@ -1,12 +1,27 @@
 """fk-two-steps: 0004 adds post.user_id's foreign key NOT VALID, 0005 keeps the orphan posts
 without their author and validates it in a transaction of its own, so that writes go on
-even when one `alembic upgrade head` runs both (PostgreSQL)."""
+even when one `alembic upgrade head` runs both (PostgreSQL).
+
+Two steps run under env.py's lock limit set short (MIGRATION_LOCK_TIMEOUT = LIMIT) and hold a
+lock the migration needs for longer than that limit, measured by the server from the moment the
+migration began to wait (pg_locks.waitstart, the start of its lock_timeout): 0004, whose lock
+queues the app's writes, must give up with lock_timeout and succeed on the retry; 0005's VALIDATE,
+whose lock queues nobody, must wait it out and finish. Nothing is decided by how long a sleep
+lasted: a statement under lock_timeout = LIMIT has had its timer expire before the lock is let
+go, and PostgreSQL then reports the lock timeout even if the lock was granted meanwhile."""
+
+import contextlib
+import os
+import time
 
 import sqlalchemy as sa
 
 from course.learner.checks import Fail, compare, while_it_waits
 
 FK = "fk_post_user_id_user"
+LIMIT = 1  # s: the migration's lock_timeout (env.py's MIGRATION_LOCK_TIMEOUT) in steps 0 and 4
+PAST = 0.5  # s: the lock is held until the migration has waited LIMIT + PAST (server clock)
+BOUND = 60  # s: the longest the check holds a lock in any case
 USERS = [{"id": n, "username": f"user{n}", "password_hash": "x", "email": f"user{n}@example.com"} for n in range(1, 6)]
 # Posts 9 and 10 belong to users deleted long ago; post 8 has no author.
 POSTS = ([{"id": n, "user_id": n % 5 + 1, "title": f"post {n}"} for n in range(1, 8)]
@@ -30,15 +45,67 @@ def _restore_orphans(run) -> None:
     run.execute("UPDATE post SET user_id = 78 WHERE id = 10")
 
 
-def _app_inserts_a_post(run) -> str:
+def _app_inserts_a_post(run, post_id: int = 100, title: str = "written meanwhile") -> str:
     with run.ws.engine.connect() as app:
         app.exec_driver_sql("SET lock_timeout = '300ms'")
         try:
-            app.exec_driver_sql("INSERT INTO post (id, user_id, title) VALUES (100, 1, 'written meanwhile')")
+            app.execute(sa.text("INSERT INTO post (id, user_id, title) VALUES (:id, 1, :title)"),
+                        {"id": post_id, "title": title})
             app.commit()
             return "inserted"
         except sa.exc.OperationalError as exc:
             return str(exc.orig).splitlines()[0]
+
+
+@contextlib.contextmanager
+def _short_lock_limit():
+    """env.py's lock limit (MIGRATION_LOCK_TIMEOUT, read by the migration's process) set to LIMIT."""
+    previous = os.environ.get("MIGRATION_LOCK_TIMEOUT")
+    os.environ["MIGRATION_LOCK_TIMEOUT"] = str(LIMIT)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("MIGRATION_LOCK_TIMEOUT", None)
+        else:
+            os.environ["MIGRATION_LOCK_TIMEOUT"] = previous
+
+
+def _hold_past_the_limit(run) -> None:
+    """Return once the migration's ALTER TABLE has waited LIMIT + PAST seconds for its lock by the
+    server's clock (pg_locks.waitstart is when its lock_timeout started), or waits no more.
+    (waitstart can be NULL for a moment after the wait began: then it is asked again.)"""
+    deadline = time.monotonic() + BOUND
+    with run.ws.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiters, waited = watcher.execute(sa.text(
+                "SELECT count(*), min(extract(epoch FROM clock_timestamp() - l.waitstart)) FROM pg_locks l "
+                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database() "
+                "AND ltrim(a.query, E' \\t\\r\\n') LIKE 'ALTER TABLE%'")).one()
+            watcher.rollback()
+            if not waiters or (waited is not None and waited >= LIMIT + PAST):
+                return
+            time.sleep(0.02)
+
+
+def _behind_a_lock(run, lock_sql: str, step, meanwhile=None) -> tuple[str | None, dict]:
+    """Run `step` (a migration) while another session holds the lock `lock_sql` takes, in a
+    transaction it lets go once the migration has waited past LIMIT; `meanwhile()` runs while
+    it waits. Returns (the migration's failure or None, what was seen)."""
+    def when_waiting():
+        then = meanwhile() if meanwhile else None
+        _hold_past_the_limit(run)
+        return then
+
+    failure = None
+    with _short_lock_limit(), run.ws.engine.connect() as holder:
+        holder.execute(sa.text(lock_sql))
+        with while_it_waits(run, "ALTER TABLE", when_waiting, holder.rollback, bound=BOUND) as seen:
+            try:
+                step()
+            except Fail as exc:
+                failure = str(exc)
+    return failure, seen
 
 
 def check(run):
@@ -47,7 +114,25 @@ def check(run):
     run.insert("post", POSTS)
     at_0003 = run.snapshot()
 
-    # 1. Step one, deployed on its own: in force for new rows, the old ones unread.
+    # 0. Step one behind an app transaction that wrote to post and stays open: ADD CONSTRAINT's
+    #    lock (SHARE ROW EXCLUSIVE) would queue every write on post behind it, so under env.py's
+    #    limit it gives up, with nothing left behind; step 1 is the retry.
+    doing = "upgrading to 0004 while a transaction that wrote to post stayed open"
+    failure, seen = _behind_a_lock(run, "UPDATE post SET title = title WHERE id = 1",
+                                   lambda: run.upgrade("0004", doing=doing))
+    if failure is None and seen["waited"]:
+        raise Fail(f"{doing}, 0004 waited for its lock longer than the migration's lock_timeout ({LIMIT} s) and "
+                   "went on only when that transaction ended: meanwhile every write on post queued behind it. "
+                   "Keep env.py's limit for ADD CONSTRAINT (no SET lock_timeout = 0 in 0004): it gives up, and "
+                   "the deploy is retried")
+    if failure is not None:
+        if "lock timeout" not in failure:
+            raise Fail(failure)
+        if run.current() != "0003" or _state(run) != "absent":
+            raise Fail(f"after 0004 gave up (lock timeout), the database is at {run.current()} and {FK} is "
+                       f"{_state(run)}: a revision that fails must leave nothing behind")
+
+    # 1. Step one, deployed on its own (the retry): in force for new rows, the old ones unread.
     run.upgrade("0004", doing="upgrading to 0004 with 2 posts by deleted users in the table")
     state = _state(run)
     if state == "absent":
@@ -95,4 +180,32 @@ def check(run):
                    "revisions in one transaction. Run 0005's steps inside op.get_context().autocommit_block()")
     if _state(run) != "validated" or run.current() != "0005":
         raise Fail(f"after upgrading from 0003 to head, the database is at {run.current()} and {FK} is {_state(run)}")
-    return "the foreign key was added NOT VALID, the orphans kept, and validated while the app inserted a post."
+
+    # 4. VALIDATE behind a lock that queues nobody, held past env.py's limit: another session
+    #    holds SHARE UPDATE EXCLUSIVE on post, as a VACUUM, an ANALYZE or a CREATE INDEX
+    #    CONCURRENTLY of post does. VALIDATE waits it out (the app writes meanwhile) and finishes.
+    run.downgrade("0003", doing="downgrading to 0003 again")
+    _restore_orphans(run)
+    with _short_lock_limit():
+        run.upgrade("0004", doing="upgrading to 0004 again")
+    doing = "upgrading to 0005 while another session held SHARE UPDATE EXCLUSIVE on post (as VACUUM does)"
+    failure, seen = _behind_a_lock(run, "LOCK TABLE post IN SHARE UPDATE EXCLUSIVE MODE",
+                                   lambda: run.upgrade("0005", doing=doing),
+                                   meanwhile=lambda: _app_inserts_a_post(run, 101, "written while 0005 waited"))
+    if failure is not None and "lock timeout" in failure:
+        raise Fail(f"{failure}: VALIDATE waited longer than the migration's lock_timeout ({LIMIT} s) and gave up, "
+                   f"leaving {FK} NOT VALID, behind a lock (SHARE UPDATE EXCLUSIVE) that held up none of the app's "
+                   "reads or writes, nor does VALIDATE's own. Inside the autocommit block, SET lock_timeout = 0 "
+                   "before VALIDATE (and set it back after)")
+    if failure is not None:
+        raise Fail(failure)
+    if not seen["waited"]:
+        raise Fail(f"{doing}: the check saw no ALTER TABLE ... VALIDATE waiting for that lock; is {FK} validated in 0005?")
+    if seen["then"] != "inserted":
+        raise Fail(f"{doing}, the app could not insert a post while VALIDATE waited ({seen['then']})")
+    expected = EXPECTED | {100: (1, "written meanwhile"), 101: (1, "written while 0005 waited")}
+    if _state(run) != "validated" or run.current() != "0005" or _posts(run) != expected:
+        raise Fail(f"{doing}: once that lock was let go, the database is at {run.current()}, {FK} is {_state(run)}, "
+                   f"and the posts are {_posts(run)}; expected 0005, validated, and {expected}")
+    return ("the foreign key was added NOT VALID (giving up behind an open transaction, then retried), the orphans "
+            "kept, and validated while the app inserted a post, waiting out a lock held past the migration's limit.")
