@@ -1,7 +1,7 @@
 """init-migration: revision 0001 creates exactly what the models describe, and undoes it."""
 
 from course.learner.checks import Fail
-from course.i18n import _
+from course.i18n import _, english_of
 
 
 def _expect_app_inserts(run, when: str) -> None:
@@ -15,7 +15,7 @@ def _expect_app_inserts(run, when: str) -> None:
             with run.quiet(_('inserting user {name} without an id, as the app does').format(name=name)):
                 run.execute(f"INSERT INTO {user} (username, password_hash) VALUES (:name, 'x')", {"name": name})
         except Fail as exc:
-            said = str(exc).partition(_('the database said: '))[2] or str(exc)
+            said = str(english_of(exc.args[0])).partition("the database said: ")[2] or str(exc)  # the server's own words
             raise Fail(
                 _('{when}, the app cannot insert a user without an id (the database said: {said}): '
                   'user.id must be the primary key, numbered by the database').format(when=when, said=said)

@@ -17,6 +17,7 @@ import time
 import sqlalchemy as sa
 
 from course.learner.checks import Fail, compare, while_it_waits
+from course.i18n import _
 
 FK = "fk_post_user_id_user"
 LIMIT = 1  # s: the migration's lock_timeout (env.py's MIGRATION_LOCK_TIMEOUT) in steps 0 and 4
@@ -121,48 +122,51 @@ def check(run):
     failure, seen = _behind_a_lock(run, "UPDATE post SET title = title WHERE id = 1",
                                    lambda: run.upgrade("0004", doing=doing))
     if failure is None and seen["waited"]:
-        raise Fail(f"{doing}, 0004 waited for its lock longer than the migration's lock_timeout ({LIMIT} s) and "
-                   "went on only when that transaction ended: meanwhile every write on post queued behind it. "
-                   "Keep env.py's limit for ADD CONSTRAINT (no SET lock_timeout = 0 in 0004): it gives up, and "
-                   "the deploy is retried")
+        raise Fail(_("{doing}, 0004 waited for its lock longer than the migration's lock_timeout ({limit} "
+                     's) and went on only when that transaction ended: meanwhile every write on post '
+                     "queued behind it. Keep env.py's limit for ADD CONSTRAINT (no SET lock_timeout = 0 in"
+                     ' 0004): it gives up, and the deploy is retried').format(doing=doing, limit=LIMIT))
     if failure is not None:
         if "lock timeout" not in failure:
             raise Fail(failure)
         if run.current() != "0003" or _state(run) != "absent":
-            raise Fail(f"after 0004 gave up (lock timeout), the database is at {run.current()} and {FK} is "
-                       f"{_state(run)}: a revision that fails must leave nothing behind")
+            raise Fail(_('after 0004 gave up (lock timeout), the database is at {current} and {fk} is {state}:'
+                         ' a revision that fails must leave nothing behind').format(current=run.current(), fk=FK, state=_state(run)))
 
     # 1. Step one, deployed on its own (the retry): in force for new rows, the old ones unread.
-    run.upgrade("0004", doing="upgrading to 0004 with 2 posts by deleted users in the table")
+    run.upgrade("0004", doing=_('upgrading to 0004 with 2 posts by deleted users in the table'))
     state = _state(run)
     if state == "absent":
-        raise Fail(f"after upgrading to 0004 there is no foreign key {FK} on post")
+        raise Fail(_('after upgrading to 0004 there is no foreign key {fk} on post').format(fk=FK))
     if state == "validated":
-        raise Fail(f"after upgrading to 0004 alone, {FK} is already validated: 0004 read every post under a "
-                   "lock that blocks writes. Add it NOT VALID (postgresql_not_valid=True) and validate it in 0005")
+        raise Fail(_('after upgrading to 0004 alone, {fk} is already validated: 0004 read every post under'
+                     ' a lock that blocks writes. Add it NOT VALID (postgresql_not_valid=True) and '
+                     'validate it in 0005').format(fk=FK))
     try:
         run.execute("INSERT INTO post (id, user_id, title) VALUES (99, 79, 'by nobody')")
     except Exception:  # noqa: BLE001 - refused, as it must be
         pass
     else:
-        raise Fail(f"after upgrading to 0004, a new post by user 79, who does not exist, was accepted: {FK} must "
-                   "check new rows at once (NOT VALID still does)")
+        raise Fail(_('after upgrading to 0004, a new post by user 79, who does not exist, was accepted: '
+                     '{fk} must check new rows at once (NOT VALID still does)').format(fk=FK))
 
     # 2. Step two: orphans kept without their author, the constraint validated.
-    run.upgrade("0005", doing="upgrading to 0005 with 2 posts by deleted users in the table")
+    run.upgrade("0005", doing=_('upgrading to 0005 with 2 posts by deleted users in the table'))
     found = _posts(run)
     lost = sorted(set(EXPECTED) - set(found))
     if lost:
-        raise Fail(f"after upgrading to 0005, posts {', '.join(map(str, lost))} are gone: keep the posts of deleted "
-                   "users, without their author (user_id NULL)")
+        raise Fail(_('after upgrading to 0005, posts {join} are gone: keep the posts of deleted users, '
+                     'without their author (user_id NULL)').format(join=', '.join(map(str, lost))))
     for post_id, (user_id, title) in EXPECTED.items():
         if found[post_id] != (user_id, title):
-            raise Fail(f"after upgrading to 0005, post {post_id} has user_id {found[post_id][0]!r} and title "
-                       f"{found[post_id][1]!r}; expected {user_id!r} and {title!r}")
+            raise Fail(_('after upgrading to 0005, post {post_id} has user_id {value!r} and title {value2!r}; '
+                         'expected {user_id!r} and {title!r}').format(
+                           post_id=post_id, value=found[post_id][0], value2=found[post_id][1], user_id=user_id, title=title))
     state = _state(run)
     if state != "validated":
-        raise Fail(f"after upgrading to 0005, {FK} is {state}, not validated (ALTER TABLE post VALIDATE CONSTRAINT ...)")
-    run.expect_matches_models("after upgrading to 0005")
+        raise Fail(_('after upgrading to 0005, {fk} is {state}, not validated (ALTER TABLE post VALIDATE '
+                     'CONSTRAINT ...)').format(fk=FK, state=state))
+    run.expect_matches_models(_('after upgrading to 0005'))
     run.downgrade("0003", doing="downgrading to 0003")
     for problem in compare(at_0003, run.snapshot(), what="downgrading to 0003"):
         raise Fail(problem)
@@ -173,39 +177,41 @@ def check(run):
     with run.ws.engine.connect() as holder:
         holder.execute(sa.text("SELECT id FROM post WHERE id = 9 FOR UPDATE"))
         with while_it_waits(run, "UPDATE", lambda: _app_inserts_a_post(run), holder.rollback) as seen:
-            run.upgrade("head", doing="upgrading from 0003 to head in one command")
+            run.upgrade("head", doing=_('upgrading from 0003 to head in one command'))
     if seen["waited"] and seen["then"] != "inserted":
         raise Fail(f"with 0004 and 0005 in one `alembic upgrade head`, the app could not insert a post while 0005 ran "
                    f"({seen['then']}): 0004's lock (SHARE ROW EXCLUSIVE) is still held, because PostgreSQL runs both "
                    "revisions in one transaction. Run 0005's steps inside op.get_context().autocommit_block()")
     if _state(run) != "validated" or run.current() != "0005":
-        raise Fail(f"after upgrading from 0003 to head, the database is at {run.current()} and {FK} is {_state(run)}")
+        raise Fail(_('after upgrading from 0003 to head, the database is at {current} and {fk} is {state}').format(current=run.current(), fk=FK, state=_state(run)))
 
     # 4. VALIDATE behind a lock that queues nobody, held past env.py's limit: another session
     #    holds SHARE UPDATE EXCLUSIVE on post, as a VACUUM, an ANALYZE or a CREATE INDEX
     #    CONCURRENTLY of post does. VALIDATE waits it out (the app writes meanwhile) and finishes.
-    run.downgrade("0003", doing="downgrading to 0003 again")
+    run.downgrade("0003", doing=_('downgrading to 0003 again'))
     _restore_orphans(run)
     with _short_lock_limit():
-        run.upgrade("0004", doing="upgrading to 0004 again")
+        run.upgrade("0004", doing=_('upgrading to 0004 again'))
     doing = "upgrading to 0005 while another session held SHARE UPDATE EXCLUSIVE on post (as VACUUM does)"
     failure, seen = _behind_a_lock(run, "LOCK TABLE post IN SHARE UPDATE EXCLUSIVE MODE",
                                    lambda: run.upgrade("0005", doing=doing),
                                    meanwhile=lambda: _app_inserts_a_post(run, 101, "written while 0005 waited"))
     if failure is not None and "lock timeout" in failure:
-        raise Fail(f"{failure}: VALIDATE waited longer than the migration's lock_timeout ({LIMIT} s) and gave up, "
-                   f"leaving {FK} NOT VALID, behind a lock (SHARE UPDATE EXCLUSIVE) that held up none of the app's "
-                   "reads or writes, nor does VALIDATE's own. Inside the autocommit block, SET lock_timeout = 0 "
-                   "before VALIDATE (and set it back after)")
+        raise Fail(_("{failure}: VALIDATE waited longer than the migration's lock_timeout ({limit} s) and "
+                     'gave up, leaving {fk} NOT VALID, behind a lock (SHARE UPDATE EXCLUSIVE) that held up'
+                     " none of the app's reads or writes, nor does VALIDATE's own. Inside the autocommit "
+                     'block, SET lock_timeout = 0 before VALIDATE (and set it back after)').format(failure=failure, limit=LIMIT, fk=FK))
     if failure is not None:
         raise Fail(failure)
     if not seen["waited"]:
-        raise Fail(f"{doing}: the check saw no ALTER TABLE ... VALIDATE waiting for that lock; is {FK} validated in 0005?")
+        raise Fail(_('{doing}: the check saw no ALTER TABLE ... VALIDATE waiting for that lock; is {fk} '
+                     'validated in 0005?').format(doing=doing, fk=FK))
     if seen["then"] != "inserted":
-        raise Fail(f"{doing}, the app could not insert a post while VALIDATE waited ({seen['then']})")
+        raise Fail(_('{doing}, the app could not insert a post while VALIDATE waited ({seen})').format(doing=doing, seen=seen['then']))
     expected = EXPECTED | {100: (1, "written meanwhile"), 101: (1, "written while 0005 waited")}
     if _state(run) != "validated" or run.current() != "0005" or _posts(run) != expected:
-        raise Fail(f"{doing}: once that lock was let go, the database is at {run.current()}, {FK} is {_state(run)}, "
-                   f"and the posts are {_posts(run)}; expected 0005, validated, and {expected}")
+        raise Fail(_('{doing}: once that lock was let go, the database is at {current}, {fk} is {state}, '
+                     'and the posts are {posts}; expected 0005, validated, and {expected}').format(
+                       doing=doing, current=run.current(), fk=FK, state=_state(run), posts=_posts(run), expected=expected))
     return ("the foreign key was added NOT VALID (giving up behind an open transaction, then retried), the orphans "
             "kept, and validated while the app inserted a post, waiting out a lock held past the migration's limit.")
