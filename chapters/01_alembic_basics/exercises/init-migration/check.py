@@ -15,7 +15,7 @@ def _expect_app_inserts(run, when: str) -> None:
             with run.quiet(_('inserting user {name} without an id, as the app does').format(name=name)):
                 run.execute(f"INSERT INTO {user} (username, password_hash) VALUES (:name, 'x')", {"name": name})
         except Fail as exc:
-            said = str(english_of(exc.args[0])).partition("the database said: ")[2] or str(exc)  # the server's own words
+            said = str(english_of(exc.args[0])).partition(_('the database said: '))[2] or str(exc)  # the server's own words
             raise Fail(
                 _('{when}, the app cannot insert a user without an id (the database said: {said}): '
                   'user.id must be the primary key, numbered by the database').format(when=when, said=said)

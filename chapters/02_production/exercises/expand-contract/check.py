@@ -208,7 +208,7 @@ def duplicate_fail(run, exc: Fail, doing: str, what: str, holder: int, taker: in
           '{holder} still holds it as a stale {what} (copying before every stale {what} is '
           'cleared, in one UPDATE or in batches), and a re-run stops at the same row. {mend} '
           '(the database said: {value})').format(
-            doing=doing, what=what, taker=taker, name=name, holder=holder, mend=mend, value=str(exc).splitlines()[0].split('the database said: ')[-1])
+            doing=doing, what=what, taker=taker, name=name, holder=holder, mend=mend, value=str(exc).splitlines()[0].split(_('the database said: '))[-1])
     )
 
 
@@ -263,14 +263,14 @@ def expect_online(run, recorded: list[dict], step: str, name: str, doing: str) -
         if event["kind"] != "execute" or not re.search(rf"\b{name}\b", event["sql"]):
             continue
         sql = event["sql"]
-        if engine == "postgresql" and re.match(r"(CREATE|DROP)\b.*\bINDEX\b|ALTER TABLE\b.*\bADD CONSTRAINT\b", sql, re.I):
-            if not re.search(r"\bCONCURRENTLY\b|\bUSING INDEX\b", sql, re.I):
+        if engine == "postgresql" and re.match(_('(CREATE|DROP)\\b.*\\bINDEX\\b|ALTER TABLE\\b.*\\bADD CONSTRAINT\\b'), sql, re.I):
+            if not re.search(_('\\bCONCURRENTLY\\b|\\bUSING INDEX\\b'), sql, re.I):
                 cost = ("takes an ACCESS EXCLUSIVE lock on user: it waits behind every open transaction and "
                         "blocks every query meanwhile" if sql.upper().startswith("DROP")
                         else "blocks every write to user until it ends")
                 raise Fail(_('on PostgreSQL, {step} {doing} with `{sql}`, which {cost}: do it CONCURRENTLY, inside'
                              ' op.get_context().autocommit_block()').format(step=step, doing=doing, sql=sql[:90], cost=cost))
-        if engine == "mariadb" and re.search(r"\bADD\b.*\bUNIQUE\b|\bCREATE UNIQUE INDEX\b", sql, re.I):
+        if engine == "mariadb" and re.search(_('\\bADD\\b.*\\bUNIQUE\\b|\\bCREATE UNIQUE INDEX\\b'), sql, re.I):
             if not re.search(r"\bLOCK\s*=\s*NONE\b", sql, re.I):
                 raise Fail(_('on MariaDB, {step} {doing} with `{sql}`, without LOCK=NONE: where MariaDB cannot '
                              'build it online it blocks writes to user instead of refusing; add ALGORITHM=INPLACE,'
@@ -505,7 +505,7 @@ def expect_online_index(run) -> None:
     whichever engine it runs on.
     """
     statements = rendered_0003(run, "PostgreSQL")
-    index = [i for i, s in enumerate(statements) if re.search(r"\bCREATE UNIQUE INDEX\b.*\bix_user_login\b", s, re.I)]
+    index = [i for i, s in enumerate(statements) if re.search(_('\\bCREATE UNIQUE INDEX\\b.*\\bix_user_login\\b'), s, re.I)]
     if not index or not re.search(r"\bCONCURRENTLY\b", statements[index[0]], re.I):
         raise Fail(_('on PostgreSQL, 0003 builds ix_user_login with a plain CREATE UNIQUE INDEX, which '
                      'blocks every write to user until it ends: build it CONCURRENTLY, inside '

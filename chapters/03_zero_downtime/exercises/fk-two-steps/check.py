@@ -195,7 +195,7 @@ def check(run):
     doing = "upgrading to 0005 while another session held SHARE UPDATE EXCLUSIVE on post (as VACUUM does)"
     failure, seen = _behind_a_lock(run, "LOCK TABLE post IN SHARE UPDATE EXCLUSIVE MODE",
                                    lambda: run.upgrade("0005", doing=doing),
-                                   meanwhile=lambda: _app_inserts_a_post(run, 101, "written while 0005 waited"))
+                                   meanwhile=lambda: _app_inserts_a_post(run, 101, _('written while 0005 waited')))
     if failure is not None and "lock timeout" in failure:
         raise Fail(_("{failure}: VALIDATE waited longer than the migration's lock_timeout ({limit} s) and "
                      'gave up, leaving {fk} NOT VALID, behind a lock (SHARE UPDATE EXCLUSIVE) that held up'

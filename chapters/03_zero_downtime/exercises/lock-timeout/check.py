@@ -41,7 +41,8 @@ def _the_migrations_limits(run) -> None:
             raise Fail(_('{where} has statement_timeout {statement} ms for the whole session: it cancels the '
                          'long steps that block nobody (CREATE INDEX CONCURRENTLY waiting for an older '
                          'transaction, VALIDATE CONSTRAINT) and leaves an INVALID index. Cap a blocking '
-                         'statement only, with SET LOCAL statement_timeout in its revision').format(where=where, statement=statement))
+                         'statement only: set statement_timeout in its revision before it and back after '
+                         'it').format(where=where, statement=statement))
         return
     lock = limits["lock_wait_timeout"]
     if lock > MOST:
