@@ -42,6 +42,7 @@ from course.runtime.workspace import Workspace
 from course.learner.paths import shown
 from course import i18n
 from course.i18n import Text, _, english_of
+from course.i18n import _
 
 
 class Fail(Exception):
@@ -128,11 +129,11 @@ class Run:
     def upgrade(self, revision: str = "head", *, doing: str | None = None, record: bool = False) -> list[dict]:
         """Upgrade; with record=True, what the step sent the database (also in self.recorded,
         kept when the step fails)."""
-        self._alembic(doing or f"upgrading to {revision}", "upgrade", revision, record=record)
+        self._alembic(doing or _('upgrading to {revision}').format(revision=revision), "upgrade", revision, record=record)
         return self.recorded if record else []
 
     def downgrade(self, revision: str, *, doing: str | None = None, record: bool = False) -> list[dict]:
-        self._alembic(doing or f"downgrading to {revision}", "downgrade", revision, record=record)
+        self._alembic(doing or _('downgrading to {revision}').format(revision=revision), "downgrade", revision, record=record)
         return self.recorded if record else []
 
     def stamp(self, revision: str, *, doing: str | None = None) -> None:
@@ -364,13 +365,13 @@ def compare(before: dict, after: dict, *, what: str) -> Iterator[str]:
     for table in sorted(set(after) - set(before)):
         yield _('{what} left table {table} behind').format(what=what, table=table)
     for table in sorted(set(before) - set(after)):
-        yield f"{what} lost table {table}"
+        yield _('{what} lost table {table}').format(what=what, table=table)
     for table in sorted(set(before) & set(after)):
         b, a = before[table], after[table]
         for column in sorted(set(a["columns"]) - set(b["columns"])):
             yield _('{what} left column {table}.{column} behind').format(what=what, table=table, column=column)
         for column in sorted(set(b["columns"]) - set(a["columns"])):
-            yield f"{what} lost column {table}.{column}"
+            yield _('{what} lost column {table}.{column}').format(what=what, table=table, column=column)
         for column in sorted(set(b["columns"]) & set(a["columns"])):
             was, now = b["columns"][column], a["columns"][column]
             if was["type"] != now["type"]:
@@ -387,7 +388,7 @@ def compare(before: dict, after: dict, *, what: str) -> Iterator[str]:
             for name in sorted(set(a[kind]) - set(b[kind])):
                 yield _('{what} left {label} {name} on {table} behind').format(what=what, label=label, name=name, table=table)
             for name in sorted(set(b[kind]) - set(a[kind])):
-                yield f"{what} lost {label} {name} on {table}"
+                yield _('{what} lost {label} {name} on {table}').format(what=what, label=label, name=name, table=table)
             for name in sorted(set(a[kind]) & set(b[kind])):
                 if a[kind][name] != b[kind][name]:
                     yield _('after {what}, {label} {name} on {table} is {value}; it was {value2}').format(
@@ -451,7 +452,7 @@ def describe(diff: tuple, engine: sa.Engine | None = None) -> str:
             if isinstance(constraint, sa.UniqueConstraint) and engine is not None:
                 for found in sa.inspect(engine).get_unique_constraints(table):
                     if set(found["column_names"]) == {c.name for c in constraint.columns}:
-                        named = f"is named {found['name']}" if found["name"] else "has no name"
+                        named = _('is named {found}').format(found=found['name']) if found["name"] else _("has no name")
                         return (
                             _('the unique constraint on {table}({columns}) {named} in the database; the naming '
                               'convention calls it {name} (give it name=op.f({name!r}), or later migrations cannot '
@@ -496,29 +497,29 @@ def explain(exc: BaseException, doing: str, learner_files: Mapping[Path, Path] =
     if isinstance(exc, sa.exc.DBAPIError):
         said = errors.said(exc)
         if 'near "ALTER"' in said:
-            said += " (SQLite cannot ALTER a column in place: use op.batch_alter_table)"
+            said += _(" (SQLite cannot ALTER a column in place: use op.batch_alter_table)")
         if "_alembic_tmp_" in said:  # batch mode's copy of the table: name the table itself
-            said = said.replace("_alembic_tmp_", "") + " (while batch mode copied the table into its new shape)"
+            said = said.replace("_alembic_tmp_", "") + _(" (while batch mode copied the table into its new shape)")
         return _('{doing} failed; the database said: {said}').format(doing=doing, said=said)
     if isinstance(exc, CommandError):
         text = " ".join(str(exc).split())
         if "does not provide a MetaData object" in text:
-            text = "env.py gives Alembic no models to compare with (target_metadata is None)"
-        return f"{doing} failed: {text}"
+            text = _("env.py gives Alembic no models to compare with (target_metadata is None)")
+        return _("{doing} failed: {error}").format(doing=doing, error=text)
     if isinstance(exc, NotImplementedError) and "batch" in str(exc).lower():
-        return f"{doing} failed: {exc}"
+        return _("{doing} failed: {error}").format(doing=doing, error=exc)
     frame = _learner_frame(exc, learner_files)
     message = errors.first_line(exc)
     described = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     if isinstance(exc, AttributeError) and "sorted_tables" in message:
-        described += " (target_metadata must be a MetaData, such as Base.metadata)"
+        described += _(" (target_metadata must be a MetaData, such as Base.metadata)")
     if frame is not None:
         path, line = frame
-        return f"{doing} failed: {shown(path)}:{line}: {described}"
+        return _("{doing} failed: {error}").format(doing=doing, error=f"{shown(path)}:{line}: {described}")
     if isinstance(exc, NotImplementedError):
         return _('{doing} failed: {value} (on SQLite, ALTER needs op.batch_alter_table)').format(
                    doing=doing, value=described or 'NotImplementedError')
-    return f"{doing} failed: {described}"
+    return _("{doing} failed: {error}").format(doing=doing, error=described)
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -41,7 +41,7 @@ def _expect_placeholders(run, existing: list[dict], when: str) -> None:
         raise Fail(
             _('{when}, {plural} {value} an empty email ({listing}): give each a placeholder that '
               'says it is one, such as user-<id>@example.invalid').format(
-                when=when, plural=plural(len(empty), 'existing user'), value='has' if len(empty) == 1 else 'have', listing=listing(empty))
+                when=when, plural=plural(len(empty), _('existing user')), value='has' if len(empty) == 1 else 'have', listing=listing(empty))
         )
     shared = [(email, count) for email, count in Counter(emails[i] for i in names).items() if count > 1]
     if shared:
@@ -83,7 +83,7 @@ def check(run):
     run.insert("user", FIRST)
     run.upgrade("0002", doing=_('upgrading to 0002 with 3 users in the table'))
 
-    when = "after upgrading to 0002"
+    when = _("after upgrading to 0002")
     _expect_users(run, FIRST, when)
     columns = run.columns("user")
     if "email" not in columns:
@@ -107,7 +107,7 @@ def check(run):
     # The 0001 release runs again and writes users with other ids; then 0002 ships again.
     run.insert("user", SECOND)
     run.upgrade("0002", doing=_('upgrading to 0002 again after the 0001 release added users 17, 230 and 4051'))
-    when = "after upgrading to 0002 a second time (users 17, 230 and 4051 added)"
+    when = _("after upgrading to 0002 a second time (users 17, 230 and 4051 added)")
     _expect_users(run, FIRST + SECOND, when)
     _expect_placeholders(run, FIRST + SECOND, when)
     return "Email added: every user kept and given a placeholder of its own, NOT NULL, no default left, and the downgrade removes it."

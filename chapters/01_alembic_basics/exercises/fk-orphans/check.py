@@ -62,7 +62,7 @@ def _expect_posts(run, users: dict[int, str], posts: list[dict], when: str) -> N
     if dangling:
         note = (" (SQLite checks foreign keys only with PRAGMA foreign_keys=ON; MariaDB and "
                 "PostgreSQL refuse this migration outright)") if run.ws.engine_name == "sqlite" else ""
-        pairs = ", ".join(f"post {i} -> user {a}" for i, a in dangling)
+        pairs = ", ".join(_('post {i} -> user {a}').format(i=i, a=a) for i, a in dangling)
         raise Fail(
             _('{when}, {plural} still point{value} to users that do not exist ({pairs}): the '
               'foreign key holds on paper only{note}').format(
@@ -110,7 +110,7 @@ def check(run):
     run.insert("post", POSTS)
     run.upgrade("0004", doing=_('upgrading to 0004 with 2 posts whose author no longer exists'))
 
-    when = "after upgrading to 0004"
+    when = _("after upgrading to 0004")
     users = {u["id"]: u["username"] for u in USERS}
     _expect_posts(run, users, POSTS, when)
     if not any(fk["constrained_columns"] == ["author_id"] and fk["referred_table"] == "user"

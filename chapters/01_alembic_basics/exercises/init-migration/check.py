@@ -15,7 +15,7 @@ def _expect_app_inserts(run, when: str) -> None:
             with run.quiet(_('inserting user {name} without an id, as the app does').format(name=name)):
                 run.execute(f"INSERT INTO {user} (username, password_hash) VALUES (:name, 'x')", {"name": name})
         except Fail as exc:
-            said = str(english_of(exc.args[0])).partition(_('the database said: '))[2] or str(exc)  # the server's own words
+            said = str(english_of(exc.args[0])).partition("the database said: ")[2] or str(exc)  # the server's own words
             raise Fail(
                 _('{when}, the app cannot insert a user without an id (the database said: {said}): '
                   'user.id must be the primary key, numbered by the database').format(when=when, said=said)
@@ -59,7 +59,7 @@ def _expect_convention_names(run, when: str) -> None:
     found = {tuple(u["column_names"]): u["name"] for u in inspector.get_unique_constraints("user")}
     name = found.get(("username",), "uq_user_username")
     if name != "uq_user_username":
-        called = f"is named {name}" if name else "has no name"
+        called = _('is named {name}').format(name=name) if name else _("has no name")
         raise Fail(_('{when}, the unique constraint on user(username) {called}; the naming convention in '
                      'app/models/base.py calls it uq_user_username, and later revisions drop it by that '
                      "name: sa.UniqueConstraint('username', name=op.f('uq_user_username'))").format(when=when, called=called))
@@ -67,7 +67,7 @@ def _expect_convention_names(run, when: str) -> None:
         primary = inspector.get_pk_constraint("user")
         primary = primary.get("name") if primary.get("constrained_columns") else "pk_user"
         if primary != "pk_user":
-            called = f"is named {primary}" if primary else "has no name"
+            called = _('is named {primary}').format(primary=primary) if primary else _("has no name")
             raise Fail(_('{when}, the primary key of user {called}; the naming convention in '
                          "app/models/base.py calls it pk_user: sa.PrimaryKeyConstraint('id', "
                          "name=op.f('pk_user'))").format(when=when, called=called))

@@ -92,7 +92,7 @@ def _expect_refused(run, at_0002: dict, at_0003: dict, users: set[tuple]) -> Non
             if cut else _('downgrading to 0002 lost the user {name!r}').format(name=name)
         )
     if not refused:
-        for problem in compare(at_0002, run.snapshot(), what="downgrading to 0002"):
+        for problem in compare(at_0002, run.snapshot(), what=_("downgrading to 0002")):
             raise Fail(_("{problem}, yet the downgrade reported success: do not catch the database's errors, "
                          'check the lengths first and refuse').format(problem=problem))
         raise Fail(
@@ -131,7 +131,7 @@ def check(run):
     run.execute(f"UPDATE {user} SET display_name = 'Alice A.' WHERE username = 'alice'")
     users = _users(run)
     run.downgrade("0002", doing=_('downgrading to 0002 with every username within 50 characters'))
-    for problem in compare(at_0002, run.snapshot(), what="downgrading to 0002"):
+    for problem in compare(at_0002, run.snapshot(), what=_("downgrading to 0002")):
         raise Fail(problem)
     if _users(run) != users:
         changed = sorted(str(u[0]) for u in users ^ _users(run))
@@ -146,7 +146,7 @@ def check(run):
     # Once the name is shortened, the same downgrade goes through.
     run.execute(f"UPDATE {user} SET username = 'max' WHERE username = :name", {"name": LONG["username"]})
     run.downgrade("0002", doing=_('downgrading to 0002 after the long username was shortened'))
-    for problem in compare(at_0002, run.snapshot(), what="downgrading to 0002"):
+    for problem in compare(at_0002, run.snapshot(), what=_("downgrading to 0002")):
         raise Fail(problem)
 
     # A DDL step that fails for a reason of the database's own must stop the downgrade.

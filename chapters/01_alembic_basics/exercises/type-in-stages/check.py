@@ -39,8 +39,8 @@ NEW_ADDS = {"Filter": "2.50"}
 LAST_CHANGE = {"name": "Coffee", "price_cents": 1399}
 LAST_ADD = {"name": "Scale", "price_cents": 2599}
 
-OLD = "the 0003 release (it reads and writes price only, and still serves during the rollout and after a rollback of the code)"
-BOTH = "the 0004 release (it reads price_cents and writes both columns)"
+OLD = _("the 0003 release (it reads and writes price only, and still serves during the rollout and after a rollback of the code)")
+BOTH = _("the 0004 release (it reads price_cents and writes both columns)")
 
 
 def cents(price: str) -> int:
@@ -114,7 +114,7 @@ def _expect_no_default(run, when: str) -> None:
 
 def _expand_then_both_releases(run, wanted: dict[str, int], first: bool) -> None:
     """0004 applied: check the copy, then let both releases work on the schema."""
-    when = "after upgrading to 0004 (the expand step)" + ("" if first else " again")
+    when = _("after upgrading to 0004 (the expand step)") if first else _("after upgrading to 0004 (the expand step) again")
     _old_release_reads(run, wanted, when)
     _expect_cents(run, wanted, when, contracted=False)
     if not first:
@@ -122,13 +122,13 @@ def _expand_then_both_releases(run, wanted: dict[str, int], first: bool) -> None
     product = run.quote("product")
     advice = "In the expand step the 0003 release must still work: keep price, and leave price_cents nullable"
     for name, price in OLD_CHANGES.items():
-        _write(run, f"{when}, {OLD} changing {name}'s price",
+        _write(run, _("{when}, {old} changing {name}'s price").format(when=when, old=OLD, name=name),
                f"UPDATE {product} SET price = :p WHERE name = :n", {"p": price, "n": name}, advice)
     for name, price in OLD_ADDS.items():
         _write(run, _('{when}, {old} adding the product {name}').format(when=when, old=OLD, name=name),
                f"INSERT INTO {product} (name, price) VALUES (:n, :p)", {"n": name, "p": price}, advice)
     for name, price in NEW_CHANGES.items():
-        _write(run, f"{when}, {BOTH} changing {name}'s price",
+        _write(run, _("{when}, {both} changing {name}'s price").format(when=when, both=BOTH, name=name),
                f"UPDATE {product} SET price = :p, price_cents = :c WHERE name = :n",
                {"p": price, "c": cents(price), "n": name}, "")
     for name, price in NEW_ADDS.items():
@@ -151,7 +151,7 @@ def check(run):
     expanded = run.snapshot()
 
     run.upgrade("0005", doing=_('upgrading to 0005 after both releases wrote prices'))
-    when = "after upgrading to 0005 (the contract step)"
+    when = _("after upgrading to 0005 (the contract step)")
     _expect_cents(run, wanted, when, contracted=True)
     run.expect_matches_models(when)
     _expect_no_default(run, when)
@@ -162,12 +162,12 @@ def check(run):
     run.insert("product", [LAST_ADD])
     wanted |= {LAST_CHANGE["name"]: LAST_CHANGE["price_cents"], LAST_ADD["name"]: LAST_ADD["price_cents"]}
 
-    run.downgrade("0004", doing="downgrading to 0004")
-    for problem in compare(expanded, run.snapshot(), what="downgrading to 0004"):
+    run.downgrade("0004", doing=_("downgrading to 0004"))
+    for problem in compare(expanded, run.snapshot(), what=_("downgrading to 0004")):
         raise Fail(problem)
     _old_release_reads(run, wanted, _('after downgrading to 0004'))
-    run.downgrade("0003", doing="downgrading to 0003")
-    for problem in compare(before, run.snapshot(), what="downgrading to 0003"):
+    run.downgrade("0003", doing=_("downgrading to 0003"))
+    for problem in compare(before, run.snapshot(), what=_("downgrading to 0003")):
         raise Fail(problem)
     _old_release_reads(run, wanted, _('after downgrading to 0003'))
 

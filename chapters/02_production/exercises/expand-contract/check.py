@@ -127,7 +127,7 @@ class Release:
                 raise Fail(_('{when}, {label} cannot sign {name!r} up: a column it never writes is NOT NULL (the '
                              'database said: {rstrip}). {why}').format(
                                when=when, label=self.label, name=name, rstrip=errors.said(exc).rstrip('.'), why=why)) from None
-            raise self._failed(f"sign {name!r} up", exc, when, why) from None
+            raise self._failed(_('sign {name!r} up').format(name=name), exc, when, why) from None
 
     def rename(self, user_id: int, name: str, when: str, why: str) -> None:
         try:
@@ -135,7 +135,7 @@ class Release:
                 connection.execute(self.table.update().where(self.table.c.id == user_id)
                                    .values(**{c: name for c in self.writes}))
         except sa.exc.DBAPIError as exc:
-            raise self._failed(f"rename user {user_id} to {name!r}", exc, when, why) from None
+            raise self._failed(_('rename user {user_id} to {name!r}').format(user_id=user_id, name=name), exc, when, why) from None
 
     def names(self, when: str) -> dict[int, str | None]:
         """Every user's name as this release shows it."""
@@ -208,7 +208,7 @@ def duplicate_fail(run, exc: Fail, doing: str, what: str, holder: int, taker: in
           '{holder} still holds it as a stale {what} (copying before every stale {what} is '
           'cleared, in one UPDATE or in batches), and a re-run stops at the same row. {mend} '
           '(the database said: {value})').format(
-            doing=doing, what=what, taker=taker, name=name, holder=holder, mend=mend, value=str(exc).splitlines()[0].split(_('the database said: '))[-1])
+            doing=doing, what=what, taker=taker, name=name, holder=holder, mend=mend, value=str(exc).splitlines()[0].split('the database said: ')[-1])
     )
 
 
@@ -263,14 +263,14 @@ def expect_online(run, recorded: list[dict], step: str, name: str, doing: str) -
         if event["kind"] != "execute" or not re.search(rf"\b{name}\b", event["sql"]):
             continue
         sql = event["sql"]
-        if engine == "postgresql" and re.match(_('(CREATE|DROP)\\b.*\\bINDEX\\b|ALTER TABLE\\b.*\\bADD CONSTRAINT\\b'), sql, re.I):
-            if not re.search(_('\\bCONCURRENTLY\\b|\\bUSING INDEX\\b'), sql, re.I):
+        if engine == "postgresql" and re.match(r"(CREATE|DROP)\b.*\bINDEX\b|ALTER TABLE\b.*\bADD CONSTRAINT\b", sql, re.I):
+            if not re.search(r"\bCONCURRENTLY\b|\bUSING INDEX\b", sql, re.I):
                 cost = ("takes an ACCESS EXCLUSIVE lock on user: it waits behind every open transaction and "
                         "blocks every query meanwhile" if sql.upper().startswith("DROP")
                         else "blocks every write to user until it ends")
                 raise Fail(_('on PostgreSQL, {step} {doing} with `{sql}`, which {cost}: do it CONCURRENTLY, inside'
                              ' op.get_context().autocommit_block()').format(step=step, doing=doing, sql=sql[:90], cost=cost))
-        if engine == "mariadb" and re.search(_('\\bADD\\b.*\\bUNIQUE\\b|\\bCREATE UNIQUE INDEX\\b'), sql, re.I):
+        if engine == "mariadb" and re.search(r"\bADD\b.*\bUNIQUE\b|\bCREATE UNIQUE INDEX\b", sql, re.I):
             if not re.search(r"\bLOCK\s*=\s*NONE\b", sql, re.I):
                 raise Fail(_('on MariaDB, {step} {doing} with `{sql}`, without LOCK=NONE: where MariaDB cannot '
                              'build it online it blocks writes to user instead of refusing; add ALGORITHM=INPLACE,'
@@ -280,7 +280,7 @@ def expect_online(run, recorded: list[dict], step: str, name: str, doing: str) -
 def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     a, b, c = story.a, story.b, story.c
     user = run.quote("user")
-    run.upgrade("0002", doing="upgrading to 0002")
+    run.upgrade("0002", doing=_("upgrading to 0002"))
     before = run.snapshot()
     run.insert("user", [{"username": n, "email": f"{n}@example.com", "password_hash": "x"} for n in names])
     with run.quiet(_('reading the users at 0002')):
@@ -299,11 +299,11 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
 
     # -- 0003 (expand), while A serves; then A and B together -----------------------------------
     run.upgrade("0003", doing=_('upgrading to 0003 (expand) with {count_items} users').format(count_items=len(story.truth)))
-    at = "at 0003 (expand), with release A still serving"
+    at = _("at 0003 (expand), with release A still serving")
     keep_username = "A reads and writes username until release B has replaced it everywhere"
     ann = story.sign_up(a, f"ann{tag}", at, keep_username)
     story.rename(a, first, f"{names[1]}-a{tag}", at, keep_username)
-    at = "at 0003, with releases A and B serving together"
+    at = _("at 0003, with releases A and B serving together")
     ben = story.sign_up(b, f"ben{tag}", at, _('B, deployed after 0003, writes username and login: 0003 adds login'))
     story.rename(a, ben, f"ben{tag}-a", at, keep_username)
     renamed_by_a = {
@@ -325,7 +325,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     story.expect_names(a, at, renamed_by_a, "")
 
     # -- 0004 (backfill), once B serves alone ----------------------------------------------------
-    doing = "upgrading to 0004 (backfill), release B serving alone"
+    doing = _("upgrading to 0004 (backfill), release B serving alone")
 
     def backfill(doing: str) -> None:
         try:
@@ -333,10 +333,10 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         except Fail as exc:
             if not crossing or INJECTED in str(exc):
                 raise
-            raise duplicate_fail(run, exc, "0004 (the backfill)", "login", ben, second, f"ben{tag}",
+            raise duplicate_fail(run, exc, _('0004 (the backfill)'), "login", ben, second, f"ben{tag}",
                                  _('Clear the stale logins first (login = NULL where it differs), then fill the NULLs')) from None
 
-    at = "after upgrading to 0004 (backfill)"
+    at = _("after upgrading to 0004 (backfill)")
     if crossing:
         # The backfill fails half-way: filling user `marked` is refused. A batched backfill
         # that commits each batch keeps the batches before it; one UPDATE, or batches in one
@@ -403,11 +403,11 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         raise Fail(_("{at}, user {user_id}'s login is {logins!r}, not {value!r}").format(
                        at=at, user_id=user_id, logins=logins[user_id], value=story.truth[user_id]))
     if crossing:
-        expect_batched(backfilled, "0004 (the backfill)", _('clearing the stale logins and filling the empty ones'),
+        expect_batched(backfilled, _('0004 (the backfill)'), _('clearing the stale logins and filling the empty ones'),
                        id_range(run))
 
     # -- B and C together at 0004 ------------------------------------------------------------------
-    at = "at 0004, with releases B and C serving together"
+    at = _("at 0004, with releases B and C serving together")
     nullable = "The expand step must let username be NULL: C does not write it"
     cleo = story.sign_up(c, f"cleo{tag}", at, nullable)
     story.rename(c, second, f"{names[2]}-c{tag}", at, nullable)
@@ -420,7 +420,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
 
     # -- 0005 (contract), once C serves alone --------------------------------------------------------
     run.upgrade("0005", doing=_('upgrading to 0005 (contract), release C serving alone'))
-    at = "after upgrading to 0005 (contract)"
+    at = _("after upgrading to 0005 (contract)")
     if "username" in run.columns("user"):
         raise Fail(_('{at}, column user.username is still there').format(at=at))
     story.expect_names(c, at, renamed_by_c, _('The contract must not copy username over the logins C wrote'))
@@ -432,7 +432,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     ids = id_range(run)
     undone = run.downgrade("0004", doing=_('downgrading to 0004 (undoing the contract, release C still serving)'),
                            record=crossing)
-    at = "after downgrading to 0004"
+    at = _("after downgrading to 0004")
     story.expect_names(b, at, {}, _("The contract's downgrade must give username back, filled from login, before release "
                                     'B can serve again'))
     if crossing:
@@ -455,19 +455,19 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         raise duplicate_fail(run, exc, _("downgrading to 0003 (0004's downgrade)"), "username", dora, first,
                              f"dora{tag}", _('Clear the stale usernames first (username = NULL where it differs from login), then '
                                              'fill the NULLs')) from None
-    at = "after downgrading to 0003 (release C rolled back to B)"
+    at = _("after downgrading to 0003 (release C rolled back to B)")
     story.expect_names(b, at, written_by_c, _("0004's downgrade must copy login into username wherever they differ: B reads "
                                               'username'))
     if crossing:
         expect_batched(undone, "0004's downgrade", _('clearing the stale usernames and filling the empty ones'), ids)
     story.rename(b, bea, f"bea{tag}-b", at, "")
-    at = "after downgrading to 0003, with releases B and A serving together (B rolled back to A)"
+    at = _("after downgrading to 0003, with releases B and A serving together (B rolled back to A)")
     story.sign_up(b, f"bo{tag}", at, "")
     story.sign_up(a, f"amy{tag}", at, _('A never writes login: undone to 0003, login must allow NULL again'))
     expect_release_b_schema(run, _('after downgrading to 0003'))
     undone = run.downgrade("0002", doing=_('downgrading to 0002 (release B rolled back to A)'), record=crossing)
-    at = "after downgrading to 0002"
-    for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
+    at = _("after downgrading to 0002")
+    for problem in compare(before, run.snapshot(), what=_("downgrading to 0002")):
         raise Fail(problem)
     if crossing:
         expect_online(run, undone, "0003's downgrade", "ix_user_login", _('drops ix_user_login'))
@@ -490,7 +490,7 @@ def rendered_0003(run, server: str) -> list[str]:
     if status != 0:
         said = [line for line in output.strip().splitlines() if line.strip()]
         raise Fail(_('rendering 0003 as SQL for {server} (alembic upgrade 0002:0003 --sql) failed: {value}').format(
-                       server=server, value=said[-1].strip() if said else f'exit status {status}'))
+                       server=server, value=said[-1].strip() if said else _('exit status {status}').format(status=status)))
     # Alembic's log lines are mixed in; statements end with ';' at the end of a line.
     text = "\n".join(line for line in output.splitlines() if not line.startswith(("INFO ", "WARNI", "--")))
     return [" ".join(part.split()) for part in re.split(r";\s*(?:\n|$)", text) if part.strip()]
@@ -505,7 +505,7 @@ def expect_online_index(run) -> None:
     whichever engine it runs on.
     """
     statements = rendered_0003(run, "PostgreSQL")
-    index = [i for i, s in enumerate(statements) if re.search(_('\\bCREATE UNIQUE INDEX\\b.*\\bix_user_login\\b'), s, re.I)]
+    index = [i for i, s in enumerate(statements) if re.search(r"\bCREATE UNIQUE INDEX\b.*\bix_user_login\b", s, re.I)]
     if not index or not re.search(r"\bCONCURRENTLY\b", statements[index[0]], re.I):
         raise Fail(_('on PostgreSQL, 0003 builds ix_user_login with a plain CREATE UNIQUE INDEX, which '
                      'blocks every write to user until it ends: build it CONCURRENTLY, inside '

@@ -70,8 +70,8 @@ def check(run):
     run.upgrade("0003", doing=_('upgrading to 0003 with {count_first} users').format(count_first=len(FIRST)))
     _backfilled(run, FIRST, _('after upgrading to 0003'))
     run.expect_matches_models(_('after upgrading to 0003'))
-    run.downgrade("0002", doing="downgrading to 0002")
-    for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
+    run.downgrade("0002", doing=_("downgrading to 0002"))
+    for problem in compare(before, run.snapshot(), what=_("downgrading to 0002")):
         raise Fail(problem)
     names = sorted(n for (n,) in run.rows(f"SELECT username FROM {user}"))
     if names != sorted(u["username"] for u in FIRST):

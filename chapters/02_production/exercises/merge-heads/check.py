@@ -39,7 +39,8 @@ def check(run):
     run.add_column_revision("0005", follows="0004", table="user", column="bio", length=200)
     run.upgrade("head", doing=_('upgrading a database at 0002 to head, with a revision 0005 added after the merge'))
     if run.current() != "0005":
-        raise Fail(f"with revision 0005 added after the merge, `alembic upgrade head` from 0002 ends at {run.current()}, not 0005")
+        raise Fail(_('with revision 0005 added after the merge, `alembic upgrade head` from 0002 ends at '
+                     '{current}, not 0005').format(current=run.current()))
     missing = {"display_name", "last_login_at", "bio"} - set(run.columns("user"))
     if missing:
         raise Fail(_('upgrading a database at 0002 to head left out column user.{value}').format(value=sorted(missing)[0]))

@@ -42,7 +42,7 @@ def _at_0003(run, when: str, wanted: dict[str, str]) -> None:
 def _fresh_0002(run, users: list[dict]) -> None:
     """Back to 0002 through the revision's own downgrade, with `users` in the table."""
     if run.current() != "0002":
-        run.downgrade("0002", doing="downgrading 0003 to 0002")
+        run.downgrade("0002", doing=_("downgrading 0003 to 0002"))
     run.execute(f"DELETE FROM {run.quote('user')}")
     run.insert("user", users)
 
@@ -107,15 +107,15 @@ def check(run):
     run.insert("user", FIRST)
     _upgrade(run, _('upgrading a clean database with 3 users to 0003'))
     _at_0003(run, clean, first)
-    run.downgrade("0002", doing="downgrading to 0002")
-    for problem in compare(before, run.snapshot(), what="downgrading to 0002"):
+    run.downgrade("0002", doing=_("downgrading to 0002"))
+    for problem in compare(before, run.snapshot(), what=_("downgrading to 0002")):
         raise Fail(problem)
 
     # 2. A failed run stopped after its first step: the column is there, no index, nothing copied.
     _fresh_0002(run, SECOND)
     run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
     half = "on a database where 0003 stopped after adding the column (no index, nothing copied)"
-    _upgrade(run, f"upgrading to 0003 {half}")
+    _upgrade(run, _('upgrading to 0003 {half}').format(half=half))
     _at_0003(run, _('after upgrading to 0003 {half}').format(half=half), second)
 
     # 3. A batched copy stopped between two batches (one UPDATE is all or nothing): column and
@@ -125,13 +125,13 @@ def check(run):
     run.execute(f"CREATE INDEX ix_user_display_name ON {user} (display_name)")
     run.execute(f"UPDATE {user} SET display_name = username WHERE id IN (1, 2)")
     half = "on a database where 0003 stopped between two batches of its copy (column and index there, 2 of the 3 users copied)"
-    _upgrade(run, f"upgrading to 0003 {half}")
+    _upgrade(run, _('upgrading to 0003 {half}').format(half=half))
     _at_0003(run, _('after upgrading to 0003 {half}').format(half=half), first)
 
     # 4. Run again where it had already run completely, after a user chose a display_name:
     #    nothing may change.
     run.execute(f"UPDATE {user} SET display_name = :chosen WHERE id = 1", {"chosen": CHOSEN})
-    run.stamp("0002", doing="stamping 0002")
+    run.stamp("0002", doing=_("stamping 0002"))
     again = _('on a database where 0003 had already run and alice had set her display_name to '
               '{chosen!r}').format(chosen=CHOSEN)
     _upgrade(run, _('upgrading to 0003 again {again}').format(again=again))

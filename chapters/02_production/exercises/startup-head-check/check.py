@@ -135,7 +135,8 @@ def check(run):
               'all; the expand step keeps this release working, so start and log a warning').format(newer_id=NEWER_ID, error=app.error)
         )
     if app.status != 200:
-        raise Fail(f"with the database ahead at {NEWER_ID} the app started, but GET /users answered {app.status}")
+        raise Fail(_('with the database ahead at {newer_id} the app started, but GET /users answered '
+                     '{status}').format(newer_id=NEWER_ID, status=app.status))
     if not any(NEWER_ID in l and l.startswith("WARNING") for l in app.log.splitlines()):
         raise Fail(_('the app started with the database ahead at {newer_id}, a revision it does not know, '
                      'without logging a warning that names it: log one '
@@ -144,16 +145,16 @@ def check(run):
 
     # The code gets the newer revision as well: a database at 0003 is now behind.
     newer.write_text(NEWER, encoding="utf-8")
-    run.downgrade("0003", doing="downgrading to 0003")
+    run.downgrade("0003", doing=_("downgrading to 0003"))
     app = _start(run)
     if app.started:
         raise Fail(_('the app started with the database at 0003 after a new revision {newer_id} was added '
                      'to the scripts: is the head written into your code? Read it from the revision '
                      'scripts (ScriptDirectory.get_heads()), which move with every release').format(newer_id=NEWER_ID))
     if NEWER_ID not in app.error:
-        raise Fail(f"with the scripts' head at {NEWER_ID} and the database at 0003 the app refused to start, but its "
-                   f"message ({app.error!r}) does not name the head {NEWER_ID}")
-    run.upgrade(NEWER_ID, doing=f"upgrading to {NEWER_ID}")
+        raise Fail(_("with the scripts' head at {newer_id} and the database at 0003 the app refused to "
+                     'start, but its message ({error!r}) does not name the head {newer_id}').format(newer_id=NEWER_ID, error=app.error))
+    run.upgrade(NEWER_ID, doing=_('upgrading to {newer_id}').format(newer_id=NEWER_ID))
     app = _start(run)
     if not app.started:
         raise Fail(_('the app refused to start with the database at the new head {newer_id}: {error}').format(newer_id=NEWER_ID, error=app.error))
@@ -184,8 +185,9 @@ def check(run):
                      'check that cannot run must stop the app, or it serves against a schema nobody '
                      'checked'))
     if "alembic.ini" not in app.error:
-        raise Fail(f"with alembic.ini missing the app refused to start, but its message ({app.error!r}) does not "
-                   "name the missing file: Config() reads a missing file as an empty one, so check that it exists")
+        raise Fail(_('with alembic.ini missing the app refused to start, but its message ({error!r}) does '
+                     'not name the missing file: Config() reads a missing file as an empty one, so check '
+                     'that it exists').format(error=app.error))
 
     elsewhere = Run(dataclasses.replace(run.ws, url=_unreachable(run.ws.url)), run.learner_files)
     app = _start(elsewhere)

@@ -77,7 +77,7 @@ def check(run):
     run.insert("user", USERS)
     before = run.snapshot()
 
-    doing = "while 0003 built the index"
+    doing = _("while 0003 built the index")
     previous = os.environ.get("MIGRATION_LOCK_TIMEOUT")
     os.environ["MIGRATION_LOCK_TIMEOUT"] = str(LIMIT)  # env.py's short limit, as in production
     try:
@@ -96,9 +96,9 @@ def check(run):
                      'cannot use it').format(state=state))
     run.expect_matches_models(_('after upgrading to 0003'))
 
-    doing = "while 0003's downgrade dropped the index"
-    _with_the_app_writing(run, lambda: run.downgrade("0002", doing="downgrading to 0002"), "DROP INDEX", doing, "during-the-drop")
+    doing = _("while 0003's downgrade dropped the index")
+    _with_the_app_writing(run, lambda: run.downgrade("0002", doing=_("downgrading to 0002")), "DROP INDEX", doing, "during-the-drop")
     after = run.snapshot()
-    for problem in compare(before, after, what="downgrading to 0002"):
+    for problem in compare(before, after, what=_("downgrading to 0002")):
         raise Fail(problem)
     return "the index was built and dropped while the app inserted rows, and it was valid."

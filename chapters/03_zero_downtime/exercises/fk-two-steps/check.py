@@ -118,7 +118,7 @@ def check(run):
     # 0. Step one behind an app transaction that wrote to post and stays open: ADD CONSTRAINT's
     #    lock (SHARE ROW EXCLUSIVE) would queue every write on post behind it, so under env.py's
     #    limit it gives up, with nothing left behind; step 1 is the retry.
-    doing = "upgrading to 0004 while a transaction that wrote to post stayed open"
+    doing = _("upgrading to 0004 while a transaction that wrote to post stayed open")
     failure, seen = _behind_a_lock(run, "UPDATE post SET title = title WHERE id = 1",
                                    lambda: run.upgrade("0004", doing=doing))
     if failure is None and seen["waited"]:
@@ -167,8 +167,8 @@ def check(run):
         raise Fail(_('after upgrading to 0005, {fk} is {state}, not validated (ALTER TABLE post VALIDATE '
                      'CONSTRAINT ...)').format(fk=FK, state=state))
     run.expect_matches_models(_('after upgrading to 0005'))
-    run.downgrade("0003", doing="downgrading to 0003")
-    for problem in compare(at_0003, run.snapshot(), what="downgrading to 0003"):
+    run.downgrade("0003", doing=_("downgrading to 0003"))
+    for problem in compare(at_0003, run.snapshot(), what=_("downgrading to 0003")):
         raise Fail(problem)
 
     # 3. One `alembic upgrade head` for both, as a deploy runs it: the check holds a lock on
@@ -179,9 +179,10 @@ def check(run):
         with while_it_waits(run, "UPDATE", lambda: _app_inserts_a_post(run), holder.rollback) as seen:
             run.upgrade("head", doing=_('upgrading from 0003 to head in one command'))
     if seen["waited"] and seen["then"] != "inserted":
-        raise Fail(f"with 0004 and 0005 in one `alembic upgrade head`, the app could not insert a post while 0005 ran "
-                   f"({seen['then']}): 0004's lock (SHARE ROW EXCLUSIVE) is still held, because PostgreSQL runs both "
-                   "revisions in one transaction. Run 0005's steps inside op.get_context().autocommit_block()")
+        raise Fail(_('with 0004 and 0005 in one `alembic upgrade head`, the app could not insert a post '
+                     "while 0005 ran ({seen}): 0004's lock (SHARE ROW EXCLUSIVE) is still held, because "
+                     "PostgreSQL runs both revisions in one transaction. Run 0005's steps inside "
+                     'op.get_context().autocommit_block()').format(seen=seen['then']))
     if _state(run) != "validated" or run.current() != "0005":
         raise Fail(_('after upgrading from 0003 to head, the database is at {current} and {fk} is {state}').format(current=run.current(), fk=FK, state=_state(run)))
 
@@ -192,10 +193,10 @@ def check(run):
     _restore_orphans(run)
     with _short_lock_limit():
         run.upgrade("0004", doing=_('upgrading to 0004 again'))
-    doing = "upgrading to 0005 while another session held SHARE UPDATE EXCLUSIVE on post (as VACUUM does)"
+    doing = _("upgrading to 0005 while another session held SHARE UPDATE EXCLUSIVE on post (as VACUUM does)")
     failure, seen = _behind_a_lock(run, "LOCK TABLE post IN SHARE UPDATE EXCLUSIVE MODE",
                                    lambda: run.upgrade("0005", doing=doing),
-                                   meanwhile=lambda: _app_inserts_a_post(run, 101, _('written while 0005 waited')))
+                                   meanwhile=lambda: _app_inserts_a_post(run, 101, "written while 0005 waited"))
     if failure is not None and "lock timeout" in failure:
         raise Fail(_("{failure}: VALIDATE waited longer than the migration's lock_timeout ({limit} s) and "
                      'gave up, leaving {fk} NOT VALID, behind a lock (SHARE UPDATE EXCLUSIVE) that held up'

@@ -84,8 +84,8 @@ def check(run):
             where = "after a first build was cancelled half-way and 0003 ran again" if cancelled else "after upgrading to 0003"
             raise Fail(_('{where}, PostgreSQL lists an INVALID index: {value} (a failed concurrent build '
                          'leaves it, and IF NOT EXISTS skips it: drop it first, concurrently, then create)').format(where=where, value=invalid[0][0]))
-    run.downgrade("0002", doing="downgrading 0003 to 0002")
-    for problem in compare(before, run.snapshot(), what="downgrading 0003 to 0002"):
+    run.downgrade("0002", doing=_("downgrading 0003 to 0002"))
+    for problem in compare(before, run.snapshot(), what=_("downgrading 0003 to 0002")):
         raise Fail(problem)
     run.upgrade("0003", doing=_('upgrading to 0003 again after its downgrade'))
     if sorted(r[0] for r in run.rows(f"SELECT username FROM {run.quote('user')}")) != [u["username"] for u in USERS]:

@@ -82,7 +82,7 @@ def check(run):
     run.insert("user", USERS)
 
     # 1. The limits reach the migration's session...
-    run.upgrade("0003", doing="upgrading to 0003")
+    run.upgrade("0003", doing=_("upgrading to 0003"))
     _the_migrations_limits(run)
     # 2. ...and no other: a session opened as the app opens one still has the server's.
     app_after = _plain_session(run)
@@ -93,7 +93,7 @@ def check(run):
         raise Fail(_("after the migration, the app's sessions get {changed}: the limits must be set on the"
                      " migration's connection only (SET ... on it), not for every session of the database "
                      'or the server').format(changed=changed))
-    run.downgrade("0002", doing="downgrading to 0002")
+    run.downgrade("0002", doing=_("downgrading to 0002"))
 
     # 3. Behind a reader's open transaction, the migration gives up within its limit.
     failure, still_waiting = _upgrade_behind_a_reader(run)
