@@ -35,7 +35,7 @@ from course import REPO
 SOURCE = "en"
 LANGUAGES = {"en": "English", "zh": "中文"}  # code -> its own name; zh is Simplified Chinese
 LOCALE = REPO / "locale"
-VARIABLE = "COURSE_LANGUAGE"
+VARIABLE = "COURSE_LANGUAGE"  # course/settings.py reads it (CourseSettings.language)
 
 
 class LanguageError(ValueError):
@@ -72,9 +72,11 @@ def language() -> str:
     """The language to speak now (read at each call: `--lang` sets it while the process runs)."""
     if _speaking.get():
         return _speaking.get()
-    chosen = os.environ.get(VARIABLE, "").strip()
+    from course import settings  # SettingsError names the variable when its value is not a language
+
+    chosen = settings.current().language
     if chosen:
-        return check_language(chosen, VARIABLE)
+        return chosen
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # POSIX's order: the first one set decides
         value = os.environ.get(name, "").strip()
         if value:

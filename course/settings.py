@@ -85,6 +85,10 @@ class CourseSettings(_FromEnvironment):
     warm_python_socket: str | None = Field(None, validation_alias="COURSE_WARM_PYTHON_SOCKET", description=(
         "Set by a test run: the socket of the one warm interpreter its notebooks and workers "
         "share (course/runtime/warm_python.py); unset, each process starts its own."))
+    language: str | None = Field(None, validation_alias="COURSE_LANGUAGE", description=(
+        "The language of the `course` command, the checks' messages and `make lab`: en or zh; "
+        "unset: the locale's (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 is zh), else en. "
+        "`course --lang zh` sets it for one command."))
     cold_python: bool = Field(False, validation_alias="COURSE_COLD_PYTHON", description=(
         "1: run command-line cells as plain new processes, without the warm interpreter."))
     # The lessons about one server engine (chapter 3) make their workspaces on the server of
@@ -98,6 +102,15 @@ class CourseSettings(_FromEnvironment):
                                 description=(
         "The MariaDB server of the notebooks and exercises that are about MariaDB, unless "
         "COURSE_DATABASE_URL names a MariaDB server (then that one)."))
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        from course import i18n  # the languages the course has
+
+        if value is not None and value.strip().lower() not in i18n.LANGUAGES:
+            raise ValueError(f"not a language of this course; choose from {', '.join(i18n.LANGUAGES)}")
+        return value.strip().lower() if value is not None else None
 
     @field_validator("check_timeout")
     @classmethod

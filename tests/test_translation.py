@@ -188,7 +188,9 @@ def test_an_english_locale_and_an_unknown_language(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == "--lang='fr' is not a language of this course; choose from en, zh"
     done = course_command("list", language_env={**env, "COURSE_LANGUAGE": "klingon"})
-    assert done.returncode == 2 and "COURSE_LANGUAGE='klingon' is not a language" in done.stderr
+    assert done.returncode == 3  # a setting the course cannot use
+    assert done.stderr.strip() == ("COURSE_LANGUAGE='klingon' is invalid: not a language of this course; "
+                                   "choose from en, zh")
 
 
 def test_a_check_message_keeps_its_english_source_through_the_child_process(monkeypatch):

@@ -490,12 +490,16 @@ def main(argv: list[str] | None = None, prog: str = "course") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         chosen = _language_option(argv)
-        if chosen:  # for this process and the check steps it starts
-            os.environ[i18n.VARIABLE] = chosen
-        i18n.language()
     except i18n.LanguageError as exc:
         _err(str(exc))
         return USAGE_ERROR
+    if chosen:  # for this process and the check steps it starts
+        os.environ[i18n.VARIABLE] = chosen
+    try:
+        i18n.language()
+    except settings.SettingsError as exc:  # COURSE_LANGUAGE is not a language of the course
+        _err(str(exc))
+        return SETUP_PROBLEM
     args = parser().parse_args(argv)
     style = Style(sys.stdout)
     for name in ("SIGTERM", "SIGHUP"):

@@ -177,7 +177,7 @@ def main(argv: list[str]) -> int:
     except ImportError:
         print("JupyterLab is not installed in this environment: run `make lab`, which makes .venv-lab.", file=sys.stderr)
         return 2
-    from course import i18n
+    from course import i18n, settings
 
     argv = list(argv)
     try:
@@ -186,7 +186,7 @@ def main(argv: list[str]) -> int:
             os.environ[i18n.VARIABLE] = i18n.check_language(argv[at + 1] if at + 1 < len(argv) else "", "--lang")
             del argv[at:at + 2]
         language = i18n.language()  # also COURSE_LANGUAGE, or a Chinese locale (LANG=zh_CN.UTF-8)
-    except i18n.LanguageError as exc:
+    except (i18n.LanguageError, settings.SettingsError) as exc:
         print(exc, file=sys.stderr)
         return 2
     # Kernels and terminals inherit it: `course` and exercises.check() speak the same language.
