@@ -10,7 +10,8 @@ With the built site (built once per run into a temporary folder with .venv-site,
 link between pages reaches its page and its anchor. Then headless Chromium (Debian's, through
 Playwright) opens every page from a local server, failing on a console error, a failed
 request or any request to another host; follows the sidebar; searches; unfolds a quiz answer;
-and saves a screenshot of a lesson page, with each page's weight and the lesson's first
+switches a lesson to the Chinese edition (html/zh/) and back; searches the Chinese edition in
+Chinese; and saves a screenshot of a lesson page, with each page's weight and the lesson's first
 render, in <build>/browser/ (the test prints where).
 """
 
@@ -261,8 +262,10 @@ def _parse(path: Path) -> _Page:
     return parser
 
 
-def _pages(html: Path) -> list[Path]:
-    return sorted(p for p in html.rglob("*.html") if "_static" not in p.parts)
+def _pages(html: Path, edition: bool = False) -> list[Path]:
+    """Every page of the site (`edition`: of the English edition only, not html/zh/)."""
+    return sorted(p for p in html.rglob("*.html")
+                  if "_static" not in p.parts and not (edition and p.relative_to(html).parts[0] == "zh"))
 
 
 @pytest.mark.long
@@ -388,6 +391,7 @@ def test_the_site_in_a_browser(browser_ready, built, served):
                 _follow_the_sidebar(page, served, html)
                 _search(page, served)
                 _unfold_a_quiz_answer(page, served)
+                _switch_language_and_search_in_chinese(page, served)
                 first_paint = _lesson_screenshot(page, served, report / "lesson.png")
                 assert not problems, "\n".join(problems[:20])
         finally:
@@ -421,7 +425,11 @@ def _every_page(page, context, served, html) -> dict[str, int]:
 
     page.on("response", counted)
     weights = {}
-    for path in _pages(html):
+    # The English edition's every page; of the Chinese one (the same templates, every link and
+    # anchor checked on the files by test_every_link_between_pages_reaches_its_page_and_anchor),
+    # its index and each chapter's first page.
+    chinese = [html / "zh" / "index.html"] + [html / "zh" / "chapters" / c.id / "README.html" for c in syllabus.chapters()]
+    for path in _pages(html, edition=True) + chinese:
         name = path.relative_to(html).as_posix()
         loaded.clear()
         page.goto(f"{served}/{name}", wait_until="load")
@@ -443,7 +451,7 @@ def _follow_the_sidebar(page, served, html):
     # Orphans: a folder's listing, reached by a link to the folder, not from the sidebar.
     orphans = {p.relative_to(html.parent / "src").with_suffix(".html").as_posix()
                for p in (html.parent / "src").rglob("*.md") if p.read_text(encoding="utf-8").startswith("---\norphan: true\n")}
-    pages = {p.relative_to(html).as_posix() for p in _pages(html)} - {"index.html", "search.html", "genindex.html"} - orphans
+    pages = {p.relative_to(html).as_posix() for p in _pages(html, edition=True)} - {"index.html", "search.html", "genindex.html"} - orphans
     assert listed == pages, f"in the sidebar but not built: {sorted(listed - pages)}; built but not in it: {sorted(pages - listed)}"
     count = tree.locator("li.toctree-l1 > a").count()
     for position in range(count):
@@ -483,6 +491,29 @@ def _unfold_a_quiz_answer(page, served):
     shown = answer.inner_text().replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
     assert shown.startswith(f"{question.answer})"), shown
     assert re.sub(r"[`*]", "", question.options[question.answer])[:40] in shown, shown
+
+
+def _switch_language_and_search_in_chinese(page, served):
+    """A lesson's language switch opens the same lesson in Chinese and back; the Chinese
+    edition's search finds a lesson by a Chinese word of its title (jieba splits it)."""
+    from playwright.sync_api import expect
+
+    from course import i18n
+
+    lesson = syllabus.notebooks()[5]
+    stem = Path(lesson.file).stem
+    page.goto(f"{served}/notebooks/{stem}.html")
+    page.locator("a.edition-switch[hreflang=zh]").click()
+    expect(page).to_have_url(f"{served}/zh/notebooks/{stem}.html")
+    chapter = next(c for c in syllabus.chapters() if lesson in c.notebooks)
+    title = i18n.translate(f"chapters/{chapter.id}", f"notebook {lesson.file} title", lesson.title, "zh")
+    assert title != lesson.title
+    expect(page.locator("h1").first).to_contain_text(re.sub(r"^\d+[a-z]?\.\s*", "", title)[:4])
+    page.locator("a.edition-switch[hreflang=en]").click()
+    expect(page).to_have_url(f"{served}/notebooks/{stem}.html")
+    word = "迁移"  # the glossary's word for migration, in the first lesson's title
+    page.goto(f"{served}/zh/search.html?q={word}")
+    expect(page.locator('#search-results a[href*="notebooks/"]').first).to_be_visible()
 
 
 def _lesson_screenshot(page, served, path: Path) -> float:
