@@ -140,6 +140,7 @@ def forking_here():
                 _quietly_import(name)
         for name in PRECOMPILE:
             _compiled(name)
+        _find_prctl()
     try:
         yield
     finally:
@@ -198,24 +199,24 @@ def _die_with(parent: int) -> None:
     """In a child forked by _run_here: be killed if `parent` ends first (killed, say), as a
     helper kills a command whose caller hung up. Linux only (prctl); elsewhere the child's own
     time limit (learner_code.py) ends it."""
-    if _prctl is not None:
-        _prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    if _prctl:
+        _prctl[0](1, 9)  # PR_SET_PDEATHSIG, SIGKILL
     if os.getppid() != parent:  # it ended before prctl
         os._exit(1)
 
 
-def _find_prctl():
-    if not sys.platform.startswith("linux"):
-        return None
+_prctl: list = []  # [libc's prctl] on Linux, found by forking_here() before the first fork
+
+
+def _find_prctl() -> None:
+    if _prctl or not sys.platform.startswith("linux"):
+        return
     try:
         import ctypes
 
-        return ctypes.CDLL(None, use_errno=True).prctl
+        _prctl.append(ctypes.CDLL(None, use_errno=True).prctl)
     except (ImportError, OSError, AttributeError):
-        return None
-
-
-_prctl = _find_prctl() if hasattr(os, "fork") else None
+        pass
 _code: dict[str, tuple] = {}  # module name -> (its spec, its source's mtime, its code)
 
 
