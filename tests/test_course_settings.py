@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from course import REPO, settings
 from course.learner import cli, exercises
-from course.runtime import engines, errors, workspace
+from course.runtime import engines, errors, evidence, workspace
 from course.settings import CourseSettings, SuiteSettings
 
 CLASSES = (CourseSettings, SuiteSettings)
@@ -177,9 +177,15 @@ def test_the_wordings_of_one_reading():
     assert errors.reason(lock) == "1205: Lock wait timeout exceeded"
     assert errors.said(lock) == "(1205) Lock wait timeout exceeded; try restarting transaction"
     assert errors.typed(lock) == "OperationalError: (1205, 'Lock wait timeout exceeded; try restarting transaction')"
+    assert errors.error_text(lock) == "(1205) Lock wait timeout exceeded; try restarting transaction"
+    orphan = wrapped(pymysql.err.IntegrityError(1452, "Cannot add or update a child row: a foreign key constraint "
+                                                      "fails (`mip_x`.`post`, CONSTRAINT ...)"))
+    assert errors.error_text(orphan) == "(1452) Cannot add or update a child row: a foreign key constraint fails"
     null = wrapped(psycopg.errors.NotNullViolation('null value in column "email"\nDETAIL:  Failing row contains (1).'))
     assert (errors.short(null), errors.reason(null)) == ("error: NotNullViolation", "NotNullViolation")
     assert errors.said(null) == 'null value in column "email" DETAIL:  Failing row contains (1).'
+    assert errors.error_text(null) == 'NotNullViolation: null value in column "email" DETAIL: Failing row contains (1).'
+    assert evidence.error_text is errors.error_text  # the name the notebooks call
     assert errors.one_line("cannot\n   reach  it") == "cannot reach it"
 
 

@@ -1,6 +1,10 @@
 """The warm interpreter prints what a new `python` process prints, with the same exit status."""
 
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -47,3 +51,104 @@ def test_an_uncaught_exception_exits_1_with_its_message(project):
     assert output.splitlines()[-1] == "RuntimeError: boom"
     cold_status, cold_output = warm_python.cold(argv, project.path, dict(os.environ))
     assert (cold_status, cold_output.splitlines()[-1]) == (status, output.splitlines()[-1])
+
+
+@pytest.fixture
+def forking_here(monkeypatch):
+    """warm_python.forking_here() as `course check` has it: no shared helper configured."""
+    monkeypatch.delenv(warm_python.SOCKET_SETTING, raising=False)
+    with warm_python.forking_here():
+        yield
+
+
+@pytest.mark.long
+def test_runs_forked_from_this_process_agree_with_cold_ones(project, tmp_path, forking_here):
+    here = _outcomes(warm_python.run, project, f"sqlite:///{tmp_path / 'here.db'}")
+    cold = _outcomes(warm_python.cold, project, f"sqlite:///{tmp_path / 'cold.db'}")
+    for argv, here_outcome, cold_outcome in zip(COMMANDS, here, cold):
+        assert here_outcome == cold_outcome, argv
+    assert [status for status, _ in here] == [0, 255, 3, 1]
+
+
+def test_a_command_forked_from_this_process_leaves_nothing_in_it(project, forking_here):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{project.path / 'app.db'}"}
+    before = set(sys.modules)
+    status, output = warm_python.run(["-c", "import os, sys, app.models; print(os.getppid(), 'app' in sys.modules)"],
+                                     project.path, env)
+    assert (status, output.split()) == (0, [str(os.getpid()), "True"])  # a child of this process
+    assert not {m for m in set(sys.modules) - before if m == "app" or m.startswith("app.")}
+    status, output = warm_python.run(["-c", "import sys; print('app' in sys.modules)"], project.path, env)
+    assert (status, output) == (0, "False\n")  # nor in the next command
+
+
+def test_the_learner_code_runner_is_compiled_once_and_again_when_edited(tmp_path, monkeypatch):
+    module = tmp_path / "runner_probe.py"
+    module.write_text("print('one')\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(warm_python, "PRECOMPILE", ("runner_probe",))
+    monkeypatch.delenv(warm_python.SOCKET_SETTING, raising=False)
+    with warm_python.forking_here():
+        first = warm_python._code["runner_probe"][2]
+        assert warm_python.run(["-m", "runner_probe"], tmp_path, dict(os.environ)) == (0, "one\n")
+        assert warm_python._code["runner_probe"][2] is first  # not compiled again
+        module.write_text("print('two, edited')\n", encoding="utf-8")
+        os.utime(module, ns=(time.time_ns() + 10**9,) * 2)  # a newer file, whatever the clock's resolution
+        assert warm_python.run(["-m", "runner_probe"], tmp_path, dict(os.environ)) == (0, "two, edited\n")
+    warm_python._code.pop("runner_probe", None)
+
+
+def test_an_interrupted_wait_kills_the_forked_command(project, tmp_path, forking_here):
+    pid_file = tmp_path / "pid"
+    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            warm_python.run(["-c", code], project.path, dict(os.environ))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 30
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has ended (a zombie nobody reaped yet counts as ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_forked_command_ends_when_its_checker_is_killed(tmp_path):
+    pid_file = tmp_path / "pid"
+    command = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    script = (f"import os\nos.environ.pop({warm_python.SOCKET_SETTING!r}, None)\n"
+              "from course.runtime import warm_python\n"
+              "with warm_python.forking_here():\n"
+              f"    warm_python.run(['-c', {command!r}], {str(tmp_path)!r}, dict(os.environ))\n")
+    checker = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+    finally:
+        checker.kill()
+        checker.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(child)

@@ -96,7 +96,8 @@ class Run:
             try:
                 result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
             except FileNotFoundError:
-                last = errors.first_line("\n".join(reversed(output.strip().splitlines())))
+                lines = output.strip().splitlines()
+                last = lines[-1].strip() if lines else ""  # the last line that is not blank
                 raise Fail(_('{doing} failed: the process running your code ended without a result (exit status '
                              '{status}){value}').format(
                                doing=doing, status=status, value=': ' + last if last else '')) from None
@@ -502,7 +503,7 @@ def explain(exc: BaseException, doing: str, learner_files: Mapping[Path, Path] =
             said = said.replace("_alembic_tmp_", "") + _(" (while batch mode copied the table into its new shape)")
         return _('{doing} failed; the database said: {said}').format(doing=doing, said=said)
     if isinstance(exc, CommandError):
-        text = " ".join(str(exc).split())
+        text = errors.one_line(exc)
         if "does not provide a MetaData object" in text:
             text = _("env.py gives Alembic no models to compare with (target_metadata is None)")
         return _("{doing} failed: {error}").format(doing=doing, error=text)

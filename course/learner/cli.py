@@ -224,15 +224,14 @@ def _print_result(result: exercises.Result, style: Style) -> None:
 def _check_and_report(exercise: Exercise, style: Style) -> exercises.Result:
     from course.runtime import warm_python
 
-    # The helper that runs the learner's code imports Alembic, SQLAlchemy and FastAPI (~1 s):
-    # started first, it does so on the other core while this process imports what it needs.
-    warm_python.prepare()
-
     def still_running(seconds: float) -> None:
         _out(style("  " + _("still checking after {seconds} s (each step may take up to {limit} s; Ctrl-C stops)").format(
             seconds=f"{seconds:g}", limit=f"{settings.current().check_timeout:g}"), "dim"))
 
-    result = exercises.run_check(exercise, still_running=still_running)
+    # Each step that runs the learner's code is a child forked from this process, which has
+    # imported SQLAlchemy and Alembic for the checker anyway: no helper importing them again.
+    with warm_python.forking_here():
+        result = exercises.run_check(exercise, still_running=still_running)
     exercises.record(result)
     _print_result(result, style)
     return result
@@ -381,23 +380,31 @@ def cmd_quiz(args, style: Style) -> int:
 
 
 def cmd_verify_all(args, style: Style) -> int:
+    from course.runtime import warm_python
+
     chosen = [_exercise(i) for i in args.ids] if args.ids else exercises.all_exercises()
     failures = 0
-    for exercise in chosen:
-        started = time.perf_counter()
-        problems = _structure_problems(exercise) or exercises.verify(exercise)
-        seconds = time.perf_counter() - started
-        if problems:
-            failures += 1
-            _out(f"{style('FAIL', 'red')} {exercise.id} ({seconds:.1f} s)")
-            for problem in problems:
-                _out(f"  {problem}")
-        else:
-            engine = exercises.check_engine(exercise)  # an exercise about servers: its own
-            tried = 2 + sum(1 for a in exercise.wrong if a.applies(engine))
-            _out(f"{style('ok', 'green')}   {exercise.id} ({seconds:.1f} s, {tried} versions checked)")
+    with warm_python.forking_here():  # as in _check_and_report
+        for exercise in chosen:
+            failures += _verify_one(exercise, style)
     _out(f"{len(chosen) - failures}/{len(chosen)} exercises verified.")
     return 1 if failures else 0
+
+
+def _verify_one(exercise: Exercise, style: Style) -> int:
+    """Verify one exercise and say how it went: 1 if it failed, else 0."""
+    started = time.perf_counter()
+    problems = _structure_problems(exercise) or exercises.verify(exercise)
+    seconds = time.perf_counter() - started
+    if problems:
+        _out(f"{style('FAIL', 'red')} {exercise.id} ({seconds:.1f} s)")
+        for problem in problems:
+            _out(f"  {problem}")
+        return 1
+    engine = exercises.check_engine(exercise)  # an exercise about servers: its own
+    tried = 2 + sum(1 for a in exercise.wrong if a.applies(engine))
+    _out(f"{style('ok', 'green')}   {exercise.id} ({seconds:.1f} s, {tried} versions checked)")
+    return 0
 
 
 def _structure_problems(exercise: Exercise) -> list[str]:

@@ -137,8 +137,10 @@ def server_for(engine: str) -> URL:
 
 
 def _backend_of(raw: str) -> str | None:
-    scheme = raw.partition("://")[0].split("+")[0]
-    return {"mysql": "mariadb", "mariadb": "mariadb", "postgresql": "postgresql", "postgres": "postgresql"}.get(scheme)
+    """The course's name for the engine a URL's scheme names (mysql://, postgres+psycopg2://),
+    whatever its driver; None for a scheme the course has no driver for."""
+    driver = DRIVERS.get(raw.partition("://")[0].split("+")[0])
+    return _course_name(driver.split("+")[0]) if driver else None
 
 
 def _known_server_engine(engine: str) -> None:
@@ -174,7 +176,11 @@ def name_of(url: URL | str | None) -> str:
     MariaDB: the course runs on MariaDB, and a URL cannot tell MySQL apart."""
     if url is None:
         return "sqlite"
-    backend = make_url(url).get_backend_name()
+    return _course_name(make_url(url).get_backend_name())
+
+
+def _course_name(backend: str) -> str:
+    """The course's name for SQLAlchemy's backend name ("mysql" is MariaDB)."""
     return {"mysql": "mariadb", "postgres": "postgresql"}.get(backend, backend)
 
 
@@ -218,8 +224,7 @@ def create_database(prefix: str, server: URL | None = None, setting: str = SETTI
     server = server or server_url()
     if server is None:
         raise EngineSetupError(f"{SETTING} does not name a server")
-    run = settings.current().run_id or ""
-    name = "_".join(filter(None, ("mip", run, prefix.lower()[:40], secrets.token_hex(4))))
+    name = _new_name(prefix.lower()[:40])
     if not _reuse_spare(server, name):
         _run_admin(server, f"CREATE DATABASE {_quote(server, name)}", setting)
     _pending[name] = server
@@ -230,6 +235,12 @@ def create_database(prefix: str, server: URL | None = None, setting: str = SETTI
     if name_of(server) == "mariadb":
         url = url.update_query_dict({"charset": "utf8mb4"})
     return url
+
+
+def _new_name(label: str) -> str:
+    """mip_<run>_<label>_<8 hex digits>: a new database's name (a workspace's or a spare's),
+    which sweep() finds by its run."""
+    return "_".join(filter(None, ("mip", settings.current().run_id or "", label, secrets.token_hex(4))))
 
 
 def _forget(name: str) -> None:
@@ -294,7 +305,7 @@ def _keep_as_spare(url: URL, server: URL) -> bool:
     spares = _spares.setdefault(_server_key(server), [])
     if len(spares) >= _SPARES_MAX:
         return False
-    spare = "_".join(filter(None, ("mip", settings.current().run_id or "", "spare", secrets.token_hex(4))))
+    spare = _new_name("spare")
     engine = _admin_engine(url)
     try:
         with engine.connect() as connection:

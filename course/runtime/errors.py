@@ -10,15 +10,22 @@ the functions below, which only choose what to keep of that reading:
                      that compare outcomes (course/lessons/engine_probes.py, notebooks 09, 14, 15)
     reason(exc)      "1846: LOCK=NONE is not supported. Reason: Cannot change column type. ...":
                      as short, but the sentence kept whole (the benchmark's lock probes, whose
-                     MariaDB reasons are the finding; stored in notebook 13)
+                     MariaDB reasons are the finding; stored in notebook 13; notebooks 04, 08b)
     said(exc)        "(1452) Cannot add or update a child row: ... (`db`.`post`, ...)": what the
                      database said, names included, for a person fixing it (exercise checks)
     typed(exc)       "OperationalError: duplicate column name: nickname": the error's class and
-                     its first line, for any exception, database or not (course/lessons/startup.py)
+                     its first line, for any exception, database or not (course/lessons/startup.py,
+                     notebooks 06, 08b)
+    error_text(exc)  "(1452) Cannot add or update a child row: a foreign key constraint fails",
+                     "NotNullViolation: null value in column ... DETAIL: ...": the driver's
+                     class or number and its message, without MariaDB's run-dependent names:
+                     evidence compared across engines and runs (notebooks 05, 06, 08a-08c, as
+                     course.evidence.error_text)
     one_line(text)   any text with its line breaks and runs of spaces made single spaces
+    first_line(text) its first line that is not blank (what a learner's error says, checks.py)
 
-Each format is stored somewhere (engines.json, notebook outputs, exercise.toml's expected
-messages), which is why there are four and not one.
+Each format is stored somewhere (engines.json, notebook outputs, evidence files, exercise.toml's
+expected messages) or called by a notebook, which is why there are five and not one.
 """
 
 from __future__ import annotations
@@ -117,3 +124,16 @@ def typed(exc: BaseException) -> str:
     """`Type: first line of its message`, the driver's error for a database error."""
     orig = driver_error(exc)
     return f"{type(orig).__name__}: {first_line(orig)}"
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as evidence: the driver's class or number and its message, without the names
+    that change from run to run (MariaDB's trailing "(`db`.`#sql-...`, ...)")."""
+    found = read(exc)
+    if found.driver == "pymysql":
+        return f"({found.code}) {found.message.split(' (`')[0]}"
+    if found.driver == "psycopg":
+        return one_line(" ".join([f"{found.kind}: {found.message}", *found.detail]))
+    if found.driver == "sqlite":
+        return f"{found.kind}: {found.message}"
+    return typed(exc)

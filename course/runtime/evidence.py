@@ -27,7 +27,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from course import REPO, syllabus
-from course.runtime import engines, errors
+from course.runtime import engines
+from course.runtime.errors import error_text  # noqa: F401 - notebooks call evidence.error_text
 
 RECORD_SETTING = "COURSE_EVIDENCE_RECORD"  # set by course.maintainer.evidence only
 ENGINE_ORDER = ("sqlite", "mariadb", "postgresql")
@@ -55,19 +56,6 @@ def _version(ws) -> str:
     with ws.engine.connect() as connection:
         info = connection.dialect.server_version_info
     return ".".join(str(part) for part in info if isinstance(part, int))
-
-
-def error_text(exc: BaseException) -> str:
-    """An error as evidence: the driver's class or number and its message, without the names
-    that change from run to run (MariaDB's trailing "(`db`.`#sql-...`, ...)")."""
-    found = errors.read(exc)
-    if found.driver == "pymysql":
-        return f"({found.code}) {found.message.split(' (`')[0]}"
-    if found.driver == "psycopg":
-        return errors.one_line(" ".join([f"{found.kind}: {found.message}", *found.detail]))
-    if found.driver == "sqlite":
-        return f"{found.kind}: {found.message}"
-    return errors.typed(exc)
 
 
 class For:

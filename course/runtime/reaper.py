@@ -182,6 +182,15 @@ def watch_me() -> None:
     _watched, _pipe = os.getpid(), write_end
 
 
+def close_inherited_pipe() -> None:
+    """In a forked child: close its copy of the parent's end of the watcher's stdin, so that
+    the watcher sees the parent end when it ends, however long the child still runs."""
+    global _watched, _pipe
+    if _pipe is not None and _watched != os.getpid():
+        os.close(_pipe)
+        _watched, _pipe = None, None
+
+
 def _watch(owner: int) -> None:
     import signal
 
