@@ -98,7 +98,22 @@ def _quiet_word_splitter(app, config):
     jieba.dt.tmp_dir = app.doctreedir
 
 
+def _chinese_search():
+    """Sphinx 9.0.4's Chinese search ends language_data.js with `window.Stemmer =
+    ChineseStemmer`, a class nothing defines (its Latin words are stemmed by the English
+    stemmer, whose file it loads): the search page stops with a ReferenceError and finds
+    nothing (sphinx-doc/sphinx#14416, fixed after 9.0.4). Named after the stemmer it loads, the
+    class exists. tests/test_site.py searches the Chinese edition in a browser."""
+    from sphinx.search.zh import SearchChinese
+
+    class SearchChineseStemmedInEnglish(SearchChinese):
+        language_name = "English"
+
+    return SearchChineseStemmedInEnglish
+
+
 def setup(app):
+    app.add_search_language(_chinese_search())
     app.add_config_value("course_language", "en", "html")
     app.connect("config-inited", _quiet_word_splitter)
     app.connect("html-page-context", _language_switch)
