@@ -379,13 +379,13 @@ def compare(before: dict, after: dict, *, what: str) -> Iterator[str]:
                 yield _('after {what}, {table}.{column} is {now}; it was {was}').format(
                           what=what, table=table, column=column, now=now['type'], was=was['type'])
             if was["nullable"] != now["nullable"]:
-                state = "allows NULL" if now["nullable"] else "is NOT NULL"
+                state = _("allows NULL") if now["nullable"] else _("is NOT NULL")
                 yield _('after {what}, {table}.{column} {state}; it was {value}').format(
-                          what=what, table=table, column=column, state=state, value='nullable' if was['nullable'] else 'NOT NULL')
+                          what=what, table=table, column=column, state=state, value='nullable' if was['nullable'] else _('NOT NULL'))
             if (was["comment"] or None) != (now["comment"] or None):
                 yield _('after {what}, {table}.{column} has comment {now!r}; it was {was!r}').format(
                           what=what, table=table, column=column, now=now['comment'], was=was['comment'])
-        for kind, label in (("indexes", "index"), ("uniques", "unique constraint"), ("foreign_keys", "foreign key")):
+        for kind, label in (("indexes", "index"), ("uniques", _("unique constraint")), ("foreign_keys", _("foreign key"))):
             for name in sorted(set(a[kind]) - set(b[kind])):
                 yield _('{what} left {label} {name} on {table} behind').format(what=what, label=label, name=name, table=table)
             for name in sorted(set(b[kind]) - set(a[kind])):
@@ -436,7 +436,7 @@ def describe(diff: tuple, engine: sa.Engine | None = None) -> str:
                    diff=diff[2], diff2=diff[3], diff3=diff[5], diff4=diff[6])
     if kind in ("add_index", "remove_index"):
         index = diff[1]
-        unique = "unique index" if index.unique else "index"
+        unique = _("unique index") if index.unique else "index"
         if kind == "add_index":
             return _('{unique} {name} on {name2}({columns}) is in the model but not in the database').format(
                        unique=unique, name=index.name, name2=index.table.name, columns=_columns(index))
@@ -446,7 +446,7 @@ def describe(diff: tuple, engine: sa.Engine | None = None) -> str:
                    article=article, unique=unique, name=index.name, name2=index.table.name, columns=_columns(index))
     if kind in ("add_constraint", "remove_constraint"):
         constraint = diff[1]
-        label = "unique constraint" if isinstance(constraint, sa.UniqueConstraint) else "constraint"
+        label = _("unique constraint") if isinstance(constraint, sa.UniqueConstraint) else "constraint"
         name = constraint.name or "(unnamed)"
         table = constraint.table.name
         if kind == "add_constraint":

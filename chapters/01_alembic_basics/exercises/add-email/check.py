@@ -110,4 +110,4 @@ def check(run):
     when = _("after upgrading to 0002 a second time (users 17, 230 and 4051 added)")
     _expect_users(run, FIRST + SECOND, when)
     _expect_placeholders(run, FIRST + SECOND, when)
-    return "Email added: every user kept and given a placeholder of its own, NOT NULL, no default left, and the downgrade removes it."
+    return _("Email added: every user kept and given a placeholder of its own, NOT NULL, no default left, and the downgrade removes it.")

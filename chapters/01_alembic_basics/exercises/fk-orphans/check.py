@@ -60,8 +60,8 @@ def _expect_posts(run, users: dict[int, str], posts: list[dict], when: str) -> N
             raise Fail(_('{when}, post {p} now belongs to {users}, who did not write it').format(when=when, p=p['id'], users=users[author]))
     dangling = [(i, a) for i, (a, _, _) in sorted(found.items()) if a is not None and a not in living]
     if dangling:
-        note = (" (SQLite checks foreign keys only with PRAGMA foreign_keys=ON; MariaDB and "
-                "PostgreSQL refuse this migration outright)") if run.ws.engine_name == "sqlite" else ""
+        note = (_(" (SQLite checks foreign keys only with PRAGMA foreign_keys=ON; MariaDB and "
+                "PostgreSQL refuse this migration outright)")) if run.ws.engine_name == "sqlite" else ""
         pairs = ", ".join(_('post {i} -> user {a}').format(i=i, a=a) for i, a in dangling)
         raise Fail(
             _('{when}, {plural} still point{value} to users that do not exist ({pairs}): the '
@@ -137,4 +137,4 @@ def check(run):
     _expect_posts(run, users, POSTS + MORE_POSTS,
                   _('after upgrading to 0004 again (bob deleted, posts by users 11 and 41 who do not '
                     'exist)'))
-    return "The foreign key is in place and enforced; every post kept, orphans no longer point at missing users."
+    return _("The foreign key is in place and enforced; every post kept, orphans no longer point at missing users.")

@@ -101,4 +101,4 @@ def check(run):
         raise Fail(_('downgrading to base left table {join} behind').format(join=', '.join(sorted(run.tables()))))
     run.upgrade("0001", doing=_('upgrading to 0001 again after the downgrade'))
     _expect_later_drop(run)
-    return "Revision 0001 creates the user table the models describe, and removes it again."
+    return _("Revision 0001 creates the user table the models describe, and removes it again.")

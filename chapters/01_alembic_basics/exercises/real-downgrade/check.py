@@ -31,14 +31,14 @@ def _inject_ddl_error(run) -> tuple[str, str]:
         # Batch mode's copy of the table is renamed to user at the end: SQLite then checks the
         # views, and one that reads user.display_name no longer finds it.
         run.execute(f"CREATE VIEW user_names AS SELECT display_name FROM {user}")
-        return "a view reads user.display_name", "error in view user_names"
+        return _("a view reads user.display_name"), "error in view user_names"
     if run.ws.engine_name == "mariadb":
         # MariaDB refuses to ALTER a system-versioned table unless told to (error 4119).
         run.execute(f"ALTER TABLE {user} ADD SYSTEM VERSIONING")
-        return "user is system-versioned, so MariaDB refuses to alter it", "(4119)"
+        return _("user is system-versioned, so MariaDB refuses to alter it"), "(4119)"
     # PostgreSQL: a view that reads display_name blocks dropping the column.
     run.execute(f"CREATE VIEW user_names AS SELECT display_name FROM {user}")
-    return "a view reads user.display_name, so PostgreSQL refuses to drop it", "other objects depend on it"
+    return _("a view reads user.display_name, so PostgreSQL refuses to drop it"), "other objects depend on it"
 
 
 def _expect_error_surfaces(run) -> None:
@@ -55,7 +55,7 @@ def _expect_error_surfaces(run) -> None:
     refused = [e for e in run.recorded if e["kind"] == "error"]
     first = refused[0] if refused else None
     if said is None:
-        what = _('the database refused `{value}` ({first})').format(value=first['sql'][:80], first=first['said']) if first else "a step failed"
+        what = _('the database refused `{value}` ({first})').format(value=first['sql'][:80], first=first['said']) if first else _("a step failed")
         raise Fail(_('{doing} reported success (the database is at {current}) although {what}: an except '
                      "swallowed the error, and the schema is left half changed; let the database's errors "
                      'stop the downgrade').format(doing=doing, current=run.current(), what=what))
@@ -152,4 +152,4 @@ def check(run):
     # A DDL step that fails for a reason of the database's own must stop the downgrade.
     run.upgrade("0003", doing=_('upgrading to 0003 again after the downgrade'))
     _expect_error_surfaces(run)
-    return "The downgrade restores the 0002 schema exactly, keeps every user, and refuses to cut a name."
+    return _("The downgrade restores the 0002 schema exactly, keeps every user, and refuses to cut a name.")

@@ -120,7 +120,7 @@ def _expand_then_both_releases(run, wanted: dict[str, int], first: bool) -> None
     if not first:
         return
     product = run.quote("product")
-    advice = "In the expand step the 0003 release must still work: keep price, and leave price_cents nullable"
+    advice = _("In the expand step the 0003 release must still work: keep price, and leave price_cents nullable")
     for name, price in OLD_CHANGES.items():
         _write(run, _("{when}, {old} changing {name}'s price").format(when=when, old=OLD, name=name),
                f"UPDATE {product} SET price = :p WHERE name = :n", {"p": price, "n": name}, advice)
@@ -180,5 +180,5 @@ def check(run):
     _expect_cents(run, wanted, _("after upgrading to 0005 again (prices '0.1', '1000', '3.05' and '19.99' added)"), contracted=True)
     run.downgrade("0003", doing=_('downgrading to 0003 again'))
     _old_release_reads(run, wanted, _('after downgrading to 0003 again'))
-    return ("Every price became exact integer cents in two steps: the 0003 release kept working after the "
-            "expand, the contract caught up with what it wrote, and the downgrades give the same amounts back.")
+    return (_("Every price became exact integer cents in two steps: the 0003 release kept working after the "
+            "expand, the contract caught up with what it wrote, and the downgrades give the same amounts back."))

@@ -265,9 +265,9 @@ def expect_online(run, recorded: list[dict], step: str, name: str, doing: str) -
         sql = event["sql"]
         if engine == "postgresql" and re.match(r"(CREATE|DROP)\b.*\bINDEX\b|ALTER TABLE\b.*\bADD CONSTRAINT\b", sql, re.I):
             if not re.search(r"\bCONCURRENTLY\b|\bUSING INDEX\b", sql, re.I):
-                cost = ("takes an ACCESS EXCLUSIVE lock on user: it waits behind every open transaction and "
-                        "blocks every query meanwhile" if sql.upper().startswith("DROP")
-                        else "blocks every write to user until it ends")
+                cost = (_("takes an ACCESS EXCLUSIVE lock on user: it waits behind every open transaction and "
+                        "blocks every query meanwhile") if sql.upper().startswith("DROP")
+                        else _("blocks every write to user until it ends"))
                 raise Fail(_('on PostgreSQL, {step} {doing} with `{sql}`, which {cost}: do it CONCURRENTLY, inside'
                              ' op.get_context().autocommit_block()').format(step=step, doing=doing, sql=sql[:90], cost=cost))
         if engine == "mariadb" and re.search(r"\bADD\b.*\bUNIQUE\b|\bCREATE UNIQUE INDEX\b", sql, re.I):
@@ -300,7 +300,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
     # -- 0003 (expand), while A serves; then A and B together -----------------------------------
     run.upgrade("0003", doing=_('upgrading to 0003 (expand) with {count_items} users').format(count_items=len(story.truth)))
     at = _("at 0003 (expand), with release A still serving")
-    keep_username = "A reads and writes username until release B has replaced it everywhere"
+    keep_username = _("A reads and writes username until release B has replaced it everywhere")
     ann = story.sign_up(a, f"ann{tag}", at, keep_username)
     story.rename(a, first, f"{names[1]}-a{tag}", at, keep_username)
     at = _("at 0003, with releases A and B serving together")
@@ -408,7 +408,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
 
     # -- B and C together at 0004 ------------------------------------------------------------------
     at = _("at 0004, with releases B and C serving together")
-    nullable = "The expand step must let username be NULL: C does not write it"
+    nullable = _("The expand step must let username be NULL: C does not write it")
     cleo = story.sign_up(c, f"cleo{tag}", at, nullable)
     story.rename(c, second, f"{names[2]}-c{tag}", at, nullable)
     story.expect_taken(b, f"cleo{tag}", cleo, at)
@@ -529,7 +529,7 @@ def check(run):
         if found.get(revision) != down:
             raise Fail(_('revision {revision} must follow {down} (the chain is 0002 -> 0003 expand -> 0004 '
                          'backfill -> 0005 contract); it follows {get}').format(
-                           revision=revision, down=down[0], get=found.get(revision, 'nothing: it is missing')))
+                           revision=revision, down=down[0], get=found.get(revision, _('nothing: it is missing'))))
     heads = run.heads()
     if heads != ["0005"]:
         raise Fail(_('the head is {value}, not 0005 (the contract step)').format(value=', '.join(heads) or 'missing'))
@@ -537,5 +537,5 @@ def check(run):
     for number, names in enumerate(DATASETS, 1):
         one_pass(run, story, names, str(number))
     expect_online_index(run)
-    return ("username became login in three steps while two releases served at once; taken logins "
-            "were refused, no rename was lost, and the rollback gave every release its names back.")
+    return (_("username became login in three steps while two releases served at once; taken logins "
+            "were refused, no rename was lost, and the rollback gave every release its names back."))

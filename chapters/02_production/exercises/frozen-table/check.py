@@ -92,4 +92,4 @@ def check(run):
         raise Fail(_('0003 still imports app.models (line {line}), though the check never ran that line: '
                      'the day it runs, the migration depends on the models of that day. Describe the table'
                      ' with sa.table instead').format(line=line))
-    return "0003 describes its own table: it runs the same with any release's models."
+    return _("0003 describes its own table: it runs the same with any release's models.")

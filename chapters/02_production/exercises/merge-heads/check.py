@@ -44,4 +44,4 @@ def check(run):
     missing = {"display_name", "last_login_at", "bio"} - set(run.columns("user"))
     if missing:
         raise Fail(_('upgrading a database at 0002 to head left out column user.{value}').format(value=sorted(missing)[0]))
-    return "One head again: 0004 merges 0003a and 0003b, from any of the branch points, and the next revision follows it."
+    return _("One head again: 0004 merges 0003a and 0003b, from any of the branch points, and the next revision follows it.")

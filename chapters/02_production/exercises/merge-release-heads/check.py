@@ -63,4 +63,4 @@ def check(run):
     _at_head(run, _('0002 (with a revision 0005 added after the merge)'), head="0005")
     if not _index_on_email(run) or "audit_log" not in run.tables():
         raise Fail(_("upgrading a database at 0002 to head left out a branch's change"))
-    return "One head again: 0004 joins 0003a and 0003b, every database reaches it, and the next revision follows."
+    return _("One head again: 0004 joins 0003a and 0003b, every database reaches it, and the next revision follows.")

@@ -27,7 +27,7 @@ def _expect_names(run, when: str, wanted: dict[str, str]) -> None:
                      'also when the DDL steps were already done').format(when=when, join=', '.join(empty)))
     for name, shown in wanted.items():
         if found[name] != shown:
-            extra = " (a value set before the upgrade: copy only rows where display_name IS NULL)" if shown == CHOSEN else ""
+            extra = _(" (a value set before the upgrade: copy only rows where display_name IS NULL)") if shown == CHOSEN else ""
             raise Fail(_("{when}, {name}'s display_name is {found!r}, not {shown!r}{extra}").format(
                            when=when, name=name, found=found[name], shown=shown, extra=extra))
 
@@ -85,14 +85,14 @@ def _inject_ddl_error(run) -> tuple[str, str]:
         # SQLite's index names share one namespace with tables.
         run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
         run.execute("CREATE TABLE ix_user_display_name (id INTEGER)")
-        return "a table named ix_user_display_name blocks the index", "already a table named"
+        return _("a table named ix_user_display_name blocks the index"), "already a table named"
     if run.ws.engine_name == "mariadb":
         # MariaDB refuses to ALTER a system-versioned table unless told to (error 4119).
         run.execute(f"ALTER TABLE {user} ADD SYSTEM VERSIONING")
-        return "user is system-versioned, so MariaDB refuses to add the column", "(4119)"
+        return _("user is system-versioned, so MariaDB refuses to add the column"), "(4119)"
     # PostgreSQL: a child table whose display_name has another type blocks ADD COLUMN on its parent.
     run.execute(f"CREATE TABLE user_archive (display_name INTEGER) INHERITS ({user})")
-    return "a child table with an INTEGER display_name blocks adding the column", "different type"
+    return _("a child table with an INTEGER display_name blocks adding the column"), "different type"
 
 
 def check(run):
@@ -101,7 +101,7 @@ def check(run):
     second = {u["username"]: u["username"] for u in SECOND}
 
     # 1. A clean database.
-    clean = "after upgrading a clean database to 0003"
+    clean = _("after upgrading a clean database to 0003")
     run.upgrade("0002")
     before = run.snapshot()
     run.insert("user", FIRST)
@@ -114,7 +114,7 @@ def check(run):
     # 2. A failed run stopped after its first step: the column is there, no index, nothing copied.
     _fresh_0002(run, SECOND)
     run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
-    half = "on a database where 0003 stopped after adding the column (no index, nothing copied)"
+    half = _("on a database where 0003 stopped after adding the column (no index, nothing copied)")
     _upgrade(run, _('upgrading to 0003 {half}').format(half=half))
     _at_0003(run, _('after upgrading to 0003 {half}').format(half=half), second)
 
@@ -124,7 +124,7 @@ def check(run):
     run.execute(f"ALTER TABLE {user} ADD COLUMN display_name VARCHAR(100)")
     run.execute(f"CREATE INDEX ix_user_display_name ON {user} (display_name)")
     run.execute(f"UPDATE {user} SET display_name = username WHERE id IN (1, 2)")
-    half = "on a database where 0003 stopped between two batches of its copy (column and index there, 2 of the 3 users copied)"
+    half = _("on a database where 0003 stopped between two batches of its copy (column and index there, 2 of the 3 users copied)")
     _upgrade(run, _('upgrading to 0003 {half}').format(half=half))
     _at_0003(run, _('after upgrading to 0003 {half}').format(half=half), first)
 
@@ -154,5 +154,5 @@ def check(run):
                      'carries on hides it').format(doing=doing, current=run.current()))
     if run.current() != "0002":
         raise Fail(_('after the failed upgrade (while {injected}), the database is at {current}, not 0002').format(injected=injected, current=run.current()))
-    return ("0003 finishes wherever a failed run stopped, changes nothing when run again, "
-            "and stops on a real error.")
+    return (_("0003 finishes wherever a failed run stopped, changes nothing when run again, "
+            "and stops on a real error."))

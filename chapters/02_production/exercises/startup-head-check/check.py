@@ -195,4 +195,4 @@ def check(run):
         raise Fail(_('the app started although its database could not be reached, so it never read the '
                      "database's revision: a check that cannot run must stop the app, not let it serve "
                      'unchecked'))
-    return "The app refuses to start behind its head, starts with a warning ahead of it, and only looks."
+    return _("The app refuses to start behind its head, starts with a warning ahead of it, and only looks.")

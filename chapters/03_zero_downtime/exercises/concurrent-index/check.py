@@ -101,4 +101,4 @@ def check(run):
     after = run.snapshot()
     for problem in compare(before, after, what=_("downgrading to 0002")):
         raise Fail(problem)
-    return "the index was built and dropped while the app inserted rows, and it was valid."
+    return _("the index was built and dropped while the app inserted rows, and it was valid.")

@@ -214,5 +214,5 @@ def check(run):
         raise Fail(_('{doing}: once that lock was let go, the database is at {current}, {fk} is {state}, '
                      'and the posts are {posts}; expected 0005, validated, and {expected}').format(
                        doing=doing, current=run.current(), fk=FK, state=_state(run), posts=_posts(run), expected=expected))
-    return ("the foreign key was added NOT VALID (giving up behind an open transaction, then retried), the orphans "
-            "kept, and validated while the app inserted a post, waiting out a lock held past the migration's limit.")
+    return (_("the foreign key was added NOT VALID (giving up behind an open transaction, then retried), the orphans "
+            "kept, and validated while the app inserted a post, waiting out a lock held past the migration's limit."))

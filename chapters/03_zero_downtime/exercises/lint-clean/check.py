@@ -71,7 +71,7 @@ def check(run):
     run.insert("user", USERS)
     before = run.snapshot()
     cancelled = run.ws.engine_name == "postgresql" and _first_build_cancelled(run)
-    again = " (again, after a first build was cancelled half-way)" if cancelled else ""
+    again = _(" (again, after a first build was cancelled half-way)") if cancelled else ""
     if cancelled or run.current() != "0003":
         run.upgrade("0003", doing=_('upgrading to 0003 with {count_users} users in the table{again}').format(count_users=len(USERS), again=again))
     if _index_on_email(run) is None:
@@ -81,7 +81,7 @@ def check(run):
         invalid = run.rows("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                            "WHERE NOT i.indisvalid")
         if invalid:
-            where = "after a first build was cancelled half-way and 0003 ran again" if cancelled else "after upgrading to 0003"
+            where = _("after a first build was cancelled half-way and 0003 ran again") if cancelled else _("after upgrading to 0003")
             raise Fail(_('{where}, PostgreSQL lists an INVALID index: {value} (a failed concurrent build '
                          'leaves it, and IF NOT EXISTS skips it: drop it first, concurrently, then create)').format(where=where, value=invalid[0][0]))
     run.downgrade("0002", doing=_("downgrading 0003 to 0002"))
@@ -90,4 +90,4 @@ def check(run):
     run.upgrade("0003", doing=_('upgrading to 0003 again after its downgrade'))
     if sorted(r[0] for r in run.rows(f"SELECT username FROM {run.quote('user')}")) != [u["username"] for u in USERS]:
         raise Fail(_('after upgrading to 0003, the users are not the ones that were there before'))
-    return "0003 indexes user.email without blocking writes on PostgreSQL, and squawk finds nothing in either direction."
+    return _("0003 indexes user.email without blocking writes on PostgreSQL, and squawk finds nothing in either direction.")

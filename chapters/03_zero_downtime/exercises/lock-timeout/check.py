@@ -27,7 +27,7 @@ def _the_migrations_limits(run) -> None:
     note = run.ws.path / "migration_session.json"
     limits = json.loads(note.read_text(encoding="utf-8"))
     note.unlink()
-    where = "the migration's own session (the connection env.py opens)"
+    where = _("the migration's own session (the connection env.py opens)")
     if run.ws.engine_name == "postgresql":
         lock, statement = limits["lock_timeout"], limits["statement_timeout"]
         if lock == 0:
@@ -110,5 +110,5 @@ def check(run):
     run.upgrade("0003", doing=_('upgrading to 0003 again, the other transaction over'))
     if run.current() != "0003":
         raise Fail(_('after the retry, the database is at {current}, not 0003').format(current=run.current()))
-    return ("behind an open transaction the migration gave up within its limit, with the server's "
-            "lock-timeout error; the app's sessions kept the server's defaults.")
+    return (_("behind an open transaction the migration gave up within its limit, with the server's "
+            "lock-timeout error; the app's sessions kept the server's defaults."))

@@ -41,13 +41,13 @@ DROP = "    with op.batch_alter_table('user') as batch_op:\n        batch_op.dro
 CORRECT = HEADER + DELETE_ROW + NARROW + DROP.format(column="nickname")
 # (what is wrong with it, its 0003): each must make the stairway fail
 BROKEN = [
-    ("whose 0003 downgrade leaves column user.nickname behind", HEADER + DELETE_ROW + NARROW),
-    ("whose 0003 downgrade fails (it drops a column that does not exist, nick_name)",
+    (_("whose 0003 downgrade leaves column user.nickname behind"), HEADER + DELETE_ROW + NARROW),
+    (_("whose 0003 downgrade fails (it drops a column that does not exist, nick_name)"),
      HEADER + DELETE_ROW + NARROW + DROP.format(column="nick_name")),
-    ("whose 0003 downgrade leaves user.username as VARCHAR(80) (it was VARCHAR(50)): only comparing the schema "
-     "before the upgrade with the one after the downgrade sees it", HEADER + DELETE_ROW + DROP.format(column="nickname")),
-    ("whose 0003 downgrade leaves its `system` user behind, so 0003 cannot be upgraded a second time: only "
-     "upgrading again after each downgrade sees it", HEADER + NARROW + DROP.format(column="nickname")),
+    (_("whose 0003 downgrade leaves user.username as VARCHAR(80) (it was VARCHAR(50)): only comparing the schema "
+     "before the upgrade with the one after the downgrade sees it"), HEADER + DELETE_ROW + DROP.format(column="nickname")),
+    (_("whose 0003 downgrade leaves its `system` user behind, so 0003 cannot be upgraded a second time: only "
+     "upgrading again after each downgrade sees it"), HEADER + NARROW + DROP.format(column="nickname")),
 ]
 
 
@@ -73,4 +73,4 @@ def check(run):
         except Fail:
             continue  # it caught the broken revision
         raise Fail(_('your stairway passes a chain {what}').format(what=what))
-    return "your stairway passes the correct chain and catches every broken downgrade."
+    return _("your stairway passes the correct chain and catches every broken downgrade.")
