@@ -296,7 +296,7 @@ def downgrade() -> None:
     def expect_matches_models(self, when: str) -> None:
         """Fail with the first difference between the database and the models."""
         for problem in self.differences():
-            raise Fail(f"{when}, {problem}")
+            raise Fail(_('{when}, {problem}').format(when=when, problem=problem))
 
     def describe(self, diff: tuple) -> str:
         return describe(diff, self.ws.engine)

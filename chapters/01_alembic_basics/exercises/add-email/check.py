@@ -41,7 +41,7 @@ def _expect_placeholders(run, existing: list[dict], when: str) -> None:
         raise Fail(
             _('{when}, {plural} {value} an empty email ({listing}): give each a placeholder that '
               'says it is one, such as user-<id>@example.invalid').format(
-                when=when, plural=plural(len(empty), _('existing user')), value='has' if len(empty) == 1 else 'have', listing=listing(empty))
+                when=when, plural=plural(len(empty), 'existing user'), value='has' if len(empty) == 1 else 'have', listing=listing(empty))
         )
     shared = [(email, count) for email, count in Counter(emails[i] for i in names).items() if count > 1]
     if shared:
