@@ -300,6 +300,11 @@ def merged(old, entries: list[Entry], domain: str):
             previous_id = tuple(previous.previous_id) if previous.fuzzy and previous.previous_id else ()
         elif entry.english in by_text:  # the same English elsewhere: its translation holds
             string = by_text[entry.english].string
+        elif context is None:  # a message has no place: its stale counterpart is the most similar vanished one
+            vanished = {m.id: m for m in by_place.get(None, []) if (None, m.id) not in wanted and m.string}
+            close = difflib.get_close_matches(entry.english, list(vanished), n=1, cutoff=0.75)
+            if close:
+                string, flags, previous_id = vanished[close[0]].string, {"fuzzy"}, (close[0],)
         else:  # the English at this place changed: keep the old translation, marked stale
             gone = [m for m in by_place.get(context, []) if (m.context, m.id) not in wanted]
             if not gone and entry.context and ":" in entry.context:
