@@ -291,6 +291,9 @@ def merged(old, entries: list[Entry], domain: str):
             by_text.setdefault(message.id, message)
         by_place.setdefault(message.context, []).append(message)
     wanted = {(_context(e), e.english) for e in entries}
+    # an English text still in the course (at any place) is moved, not changed: never the stale
+    # counterpart of another paragraph
+    still = {e.english for e in entries}
     for entry in entries:
         context = _context(entry)
         previous = old.get(entry.english, context=context)
@@ -301,18 +304,20 @@ def merged(old, entries: list[Entry], domain: str):
         elif entry.english in by_text:  # the same English elsewhere: its translation holds
             string = by_text[entry.english].string
         elif context is None:  # a message has no place: its stale counterpart is the most similar vanished one
-            vanished = {m.id: m for m in by_place.get(None, []) if (None, m.id) not in wanted and m.string}
+            vanished = {m.id: m for m in by_place.get(None, []) if m.id not in still and m.string}
             close = difflib.get_close_matches(entry.english, list(vanished), n=1, cutoff=0.75)
             if close:
                 string, flags, previous_id = vanished[close[0]].string, {"fuzzy"}, (close[0],)
         else:  # the English at this place changed: keep the old translation, marked stale
-            gone = [m for m in by_place.get(context, []) if (m.context, m.id) not in wanted]
+            gone = [m for m in by_place.get(context, []) if m.id not in still]
             if not gone and entry.context and ":" in entry.context:
                 # paragraphs moved within the cell: the most similar vanished one of the cell
                 cell = entry.context.rsplit(":", 1)[0]
                 gone = [m for place, ms in by_place.items() if place and place.rsplit(":", 1)[0] == cell
-                        for m in ms if (m.context, m.id) not in wanted]
+                        for m in ms if m.id not in still]
                 gone = sorted(gone, key=lambda m: -difflib.SequenceMatcher(None, m.id, entry.english).ratio())[:1]
+                # a new paragraph is missing, not the stale translation of an unrelated one
+                gone = [m for m in gone if difflib.SequenceMatcher(None, m.id, entry.english).ratio() >= 0.6]
             if gone and gone[0].string:
                 string, flags, previous_id = gone[0].string, {"fuzzy"}, (gone[0].id,)
         new.add(entry.english, string, locations=[(entry.where, None)], flags=flags, context=context,
