@@ -574,11 +574,11 @@ def parse(text: str) -> dict[str, str]:
 
 # A code span may wrap onto the next line (Markdown shows the line break as a space): spans are
 # compared with their whitespace collapsed.
-CODE_SPAN = re.compile(r"`[^`]+`")
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)  # a run of backticks, closed by as many
 
 
 def code_spans(text: str) -> set[str]:
-    return {" ".join(span.split()) for span in CODE_SPAN.findall(text)}
+    return {" ".join(match.group(0).split()) for match in CODE_SPAN.finditer(text)}
 
 
 def structure_problems(english: str, translated: str) -> list[str]:
