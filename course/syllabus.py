@@ -109,7 +109,9 @@ class Syllabus(NamedTuple):
         for chapter in self.chapters:
             if text in (chapter.id, chapter.short_name) or (text.isdigit() and int(text) == chapter.number):
                 return chapter
-        raise UnknownChapter(f"no chapter {text!r}; chapters: {self.listing()}")
+        from course.i18n import _  # the learner reads it (`course quiz 9`)
+
+        raise UnknownChapter(_("no chapter {name}; chapters: {chapters}").format(name=repr(text), chapters=self.listing()))
 
     def listing(self, chapters: tuple[Chapter, ...] | list[Chapter] | None = None) -> str:
         chosen = self.chapters if chapters is None else chapters
