@@ -81,6 +81,15 @@ def test_lab_serves_the_repository_and_opens_on_lesson_one(tmp_path):
     assert arguments[-1] == "--port=9999", "the learner's own arguments come last, so they win"
 
 
+def test_the_chinese_edition_opens_on_its_lesson_one(tmp_path):
+    """`make lab-zh` (`--lang zh`), COURSE_LANGUAGE=zh or a Chinese locale: notebooks/zh/, lesson 1."""
+    arguments = lab.lab_arguments(tmp_path, [], "zh")
+    assert "--LabApp.default_url=/lab/tree/notebooks/zh/01_how_alembic_works.ipynb" in arguments
+    assert (REPO / "notebooks" / "zh" / "01_how_alembic_works.ipynb").is_file()
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "python -m course.learner.lab --lang zh" in makefile.split("lab-zh:")[1].split("\n\n")[0]
+
+
 def test_terminal_puts_the_course_environment_before_what_bashrc_adds(tmp_path):
     """A ~/.bashrc that puts another python first (as `pyenv init` does) is read, and the
     course's environment still comes first; `bash -l` (Jupyter's default) is not used."""
