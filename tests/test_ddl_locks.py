@@ -37,15 +37,22 @@ MARIADB = {
 }
 
 
-@pytest.mark.long
-def test_the_measurement_on_a_small_table(server_url):
+def _measured(server_url, measure_one) -> dict:
+    """measure_one(a fresh database on the server, ROWS), the database dropped afterwards."""
     from course.runtime import engines
 
     url = engines.create_database("t_ddl", server=server_url)
     try:
-        result = ddl_locks.measure(url, ROWS)
+        return measure_one(url, ROWS)
     finally:
         engines.drop_database(url, server_url)
+
+
+@pytest.mark.long
+def test_the_measurement_on_a_small_table(server_url):
+    from course.runtime import engines
+
+    result = _measured(server_url, ddl_locks.measure)
     engine = engines.name_of(server_url)
     assert result["engine"] == engine and result["rows"] == ROWS
     assert list(result["changes"]) == list(ddl_locks.CHANGE_KEYS)
@@ -99,11 +106,7 @@ def _check_variants(result: dict, rows: int) -> None:
 def test_the_variants_on_a_small_table(server_url):
     from course.runtime import engines
 
-    url = engines.create_database("t_ddl", server=server_url)
-    try:
-        result = ddl_locks.measure_variants(url, ROWS)
-    finally:
-        engines.drop_database(url, server_url)
+    result = _measured(server_url, ddl_locks.measure_variants)
     assert result["engine"] == engines.name_of(server_url)
     _check_variants(result, ROWS)
 

@@ -637,16 +637,21 @@ def record_variants(rows: int, engine_keys=engines.SERVER_ENGINES, progress=None
     row count, machine and date."""
     variants = {"parameters": {"rows": rows, "variants": [v.key for v in VARIANTS if v.engine in engine_keys]},
                 "machine": bench.machine(), "results": {}}
+    _measure_on_each_server(variants, measure_variants, rows, engine_keys, progress)
+    return variants
+
+
+def _measure_on_each_server(data: dict, measure_one, rows: int, engine_keys, progress) -> None:
+    """data["results"][engine] = measure_one(a fresh database on that server, ...), and the time taken."""
     began = time.monotonic()
     servers = servers_from_environment()
     for key in engine_keys:
         url = engines.create_database("ddl", server=servers[key])
         try:
-            variants["results"][key] = measure_variants(url, rows, progress=progress)
+            data["results"][key] = measure_one(url, rows, progress=progress)
         finally:
             engines.drop_database(url, servers[key])
-    variants["finished"] = {"duration_s": round(time.monotonic() - began, 1)}
-    return variants
+    data["finished"] = {"duration_s": round(time.monotonic() - began, 1)}
 
 
 def record(out: Path, rows: int, engine_keys=engines.SERVER_ENGINES, progress=None, variants_only: bool = False) -> dict:
@@ -660,15 +665,7 @@ def record(out: Path, rows: int, engine_keys=engines.SERVER_ENGINES, progress=No
     data = {"parameters": {"rows": rows, "changes": list(CHANGE_KEYS), "writer_pause_s": WRITER_PAUSE,
                            "poll_s": POLL_SECONDS, "probe_lock_timeout": PROBE_TIMEOUT},
             "machine": bench.machine(), "results": {}}
-    began = time.monotonic()
-    servers = servers_from_environment()
-    for key in engine_keys:
-        url = engines.create_database("ddl", server=servers[key])
-        try:
-            data["results"][key] = measure(url, rows, progress=progress)
-        finally:
-            engines.drop_database(url, servers[key])
-    data["finished"] = {"duration_s": round(time.monotonic() - began, 1)}
+    _measure_on_each_server(data, measure, rows, engine_keys, progress)
     data["variants"] = record_variants(rows, engine_keys, progress)
     _write(out, data)
     return data
