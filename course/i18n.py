@@ -163,8 +163,40 @@ class Text(str):
 
 
 def english_of(value: object) -> object:
-    """A Text's English source; any other value as it is."""
+    """A Text's English source (also of an exception raised with one, a check's Fail); any
+    other value as it is."""
+    if isinstance(value, BaseException) and len(value.args) == 1 and isinstance(value.args[0], Text):
+        return value.args[0].english
     return value.english if isinstance(value, Text) else value
+
+
+def to_json(value: object) -> object:
+    """`value` with every Text in it as {"text": ..., "english": ...}, for a step that sends its
+    value to the check in JSON (course/learner/learner_code.py): a Text is a str, which JSON
+    would write as its shown text only."""
+    if isinstance(value, Text):
+        return {"__text__": str(value), "english": value.english}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    return value
+
+
+def from_json(value: object) -> object:
+    """What to_json wrote, with its Texts back."""
+    if isinstance(value, dict):
+        if "__text__" in value and set(value) == {"__text__", "english"}:
+            return Text(value["__text__"], value["english"])
+        return {key: from_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    return value
+
+
+def join(separator: str, items) -> Text:
+    """separator.join(items), keeping the English of the Texts among them."""
+    return Text(separator, separator).join(items)
 
 
 def _(message: str) -> Text:

@@ -41,7 +41,7 @@ from course.runtime import errors, warm_python
 from course.runtime.workspace import Workspace
 from course.learner.paths import shown
 from course import i18n
-from course.i18n import Text, _, english_of
+from course.i18n import Text, _, english_of, from_json
 from course.i18n import _
 
 
@@ -109,7 +109,7 @@ class Run:
             raise KeyboardInterrupt
         if not result["ok"]:
             raise Fail(Text(result["message"], result.get("english", result["message"])))
-        return result["value"]
+        return from_json(result["value"])  # a Text keeps its English (course/i18n.py)
 
     def _alembic(self, doing: str, name: str, *args: Any, record: bool = False, **kwargs: Any) -> Any:
         return self._child("alembic", doing, command=name, args=list(args), kwargs=kwargs, record=record)
@@ -532,4 +532,4 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 
 def listing(items: Iterable[object]) -> str:
-    return ", ".join(str(i) for i in items)
+    return i18n.join(", ", (i if isinstance(i, Text) else str(i) for i in items))

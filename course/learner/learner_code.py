@@ -27,7 +27,7 @@ import signal
 import sys
 import warnings
 from pathlib import Path
-from course.i18n import Text, _, english_of
+from course.i18n import Text, _, english_of, to_json
 
 # What a revision sees if it imports the app: the reason, as the learner reads it.
 APP_IMPORT_REFUSED = (
@@ -357,7 +357,7 @@ def run(request: dict) -> dict:
         try:
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
                 value = OPS[request["op"]](request, project)
-            return {"ok": True, "value": value, "output": output.getvalue(), "statements": statements}
+            return {"ok": True, "value": to_json(value), "output": output.getvalue(), "statements": statements}
         except TimeLimit:
             message = _("{doing} did not finish within {seconds} s: is there an endless loop in your code?").format(
                 doing=request["doing"], seconds=f"{seconds:g}")

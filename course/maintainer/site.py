@@ -29,6 +29,7 @@ treats any warning as an error, every page is checked to load nothing from anoth
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -280,6 +281,7 @@ def _pages(root: Path, language: str) -> tuple[dict[str, str], dict[str, Path]]:
         toctrees.append(_toctree(_chapter_heading(chapter), entries))
     index = read(root / "README.md")
     texts["index.md"] = index.rstrip("\n") + "\n\n" + "\n".join(toctrees)
+    _link_other_editions(texts, copies, language)
     _add_linked_files(root, texts, copies)
     return texts, copies
 
@@ -380,6 +382,80 @@ def _folder_page(root: Path, folder: str, pages_in_site: set[str], texts: dict[s
             lines.append(f"- [{shown}]({shown})")
     texts[page] = "\n".join(lines) + "\n"
     return page
+
+
+def _edition_of(name: str) -> tuple[str, str] | None:
+    """(language, the English file) for a file of a translated edition in the repository:
+    README.zh.md, notebooks/zh/..., chapters/<id>/zh/...; None for any other file."""
+    parts = name.split("/")
+    for code in i18n.LANGUAGES:
+        if code == i18n.SOURCE:
+            continue
+        if name == f"README.{code}.md":
+            return code, "README.md"
+        if parts[0] == syllabus.NOTEBOOKS and len(parts) == 3 and parts[1] == code:
+            return code, f"{parts[0]}/{parts[2]}"
+        if parts[0] == syllabus.CHAPTERS and len(parts) >= 4 and parts[2] == code:
+            return code, "/".join(parts[:2] + parts[3:])
+    return None
+
+
+def _link_other_editions(texts: dict[str, str], copies: dict[str, Path], language: str) -> None:
+    """A link to a page of a translated edition (README.zh.md) leads to that page of the site's
+    edition in that language: in the same edition, to the page itself; in another, to
+    <root>/zh/<page>.html (or from there back to <root>/<page>.html), as an HTML link, since
+    Sphinx knows only the pages of the edition it builds."""
+    pages = set(texts) | set(copies)
+    for relative in sorted(pages):
+        if not relative.endswith(PAGE_SUFFIXES):
+            continue
+        text = texts.get(relative)
+        if text is None:
+            continue  # a notebook copied as it is links to no other edition
+        depth = "../" * relative.count("/")
+
+        def swap(match, relative=relative, depth=depth):
+            bang, label, target = match.groups()
+            path, _, fragment = target.partition("#")
+            if SCHEME.match(target) or not path:
+                return match.group(0)
+            name = "/".join(_normal((Path(relative).parent / path).as_posix()))
+            found = _edition_of(name)
+            if found is None:
+                return match.group(0)
+            code, english = found
+            page = "index" if english == "README.md" else str(Path(english).with_suffix(""))
+            if code == language:
+                local = os.path.relpath(("index.md" if english == "README.md" else english), Path(relative).parent or ".")
+                return f"{bang}[{label}]({local}{'#' + fragment if fragment else ''})"
+            up = depth + ("../" if language != i18n.SOURCE else "")
+            prefix = "" if code == i18n.SOURCE else f"{code}/"
+            href = f"{up}{prefix}{page}.html" + (f"#{fragment}" if fragment else "")
+            return f'<a href="{href}" hreflang="{code}">{label}</a>'
+
+        if relative.endswith(".ipynb"):
+            data, changed = json.loads(text), False
+            for cell in data["cells"]:
+                if cell["cell_type"] == "markdown":
+                    source = "".join(cell["source"])
+                    swapped = LINK.sub(swap, source)
+                    if swapped != source:
+                        cell["source"], changed = swapped.splitlines(keepends=True), True
+            if changed:
+                texts[relative] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        else:
+            texts[relative] = LINK.sub(swap, text)
+
+
+def _normal(name: str) -> list[str]:
+    out: list[str] = []
+    for part in name.split("/"):
+        if part == "..":
+            if out:
+                out.pop()
+        elif part not in ("", "."):
+            out.append(part)
+    return out
 
 
 def _relink(relative: str, moved: dict[str, str], texts: dict[str, str], copies: dict[str, Path]) -> None:

@@ -62,7 +62,7 @@ def _expect_posts(run, users: dict[int, str], posts: list[dict], when: str) -> N
     if dangling:
         note = (_(" (SQLite checks foreign keys only with PRAGMA foreign_keys=ON; MariaDB and "
                 "PostgreSQL refuse this migration outright)")) if run.ws.engine_name == "sqlite" else ""
-        pairs = ", ".join(_('post {i} -> user {a}').format(i=i, a=a) for i, a in dangling)
+        pairs = listing(_('post {i} -> user {a}').format(i=i, a=a) for i, a in dangling)
         raise Fail(
             _('{when}, {plural} still point{value} to users that do not exist ({pairs}): the '
               'foreign key holds on paper only{note}').format(

@@ -71,7 +71,7 @@ def _write(run, doing: str, sql: str, params: dict, advice: str) -> None:
         with run.quiet(doing):
             run.execute(sql, params)
     except Fail as exc:
-        raise Fail(f"{exc}. {advice}") from None
+        raise Fail(_("{exc}. {advice}").format(exc=exc, advice=advice)) from None
 
 
 def _expect_cents(run, wanted: dict[str, int], when: str, *, contracted: bool) -> None:

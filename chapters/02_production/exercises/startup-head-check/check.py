@@ -6,7 +6,7 @@ import dataclasses
 from sqlalchemy.engine import make_url
 
 from course.learner.checks import Fail, Run
-from course.i18n import _
+from course.i18n import Text, _, english_of
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com", "display_name": "Alice"},
@@ -77,8 +77,15 @@ def _start(run):
     try:
         return run.start_app()
     except Fail as failure:
-        raise Fail(f"{str(failure).rstrip('.')}. app.main must import without a database (tests and tools import "
-                   "it): check in the lifespan, which runs when the server starts") from None
+        raise Fail(_("{failure}. app.main must import without a database (tests and tools import it): check in "
+                     "the lifespan, which runs when the server starts").format(
+                       failure=english_text(failure).rstrip("."))) from None
+
+
+def english_text(failure: Fail) -> Text:
+    """A Fail's message, as shown and in English."""
+    shown = str(failure)
+    return Text(shown, str(english_of(failure)))
 
 
 def check(run):

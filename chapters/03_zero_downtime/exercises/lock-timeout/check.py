@@ -6,7 +6,7 @@ import time
 
 import sqlalchemy as sa
 
-from course.learner.checks import Fail, while_it_waits
+from course.learner.checks import Fail, listing, while_it_waits
 from course.lessons.locks import waiting
 from course.i18n import _
 
@@ -87,7 +87,7 @@ def check(run):
     # 2. ...and no other: a session opened as the app opens one still has the server's.
     app_after = _plain_session(run)
     if app_after != app_before:
-        changed = ", ".join(_('{name} {app_after} (before the migration: {app_before})').format(
+        changed = listing(_('{name} {app_after} (before the migration: {app_before})').format(
                                 name=name, app_after=app_after[name], app_before=app_before[name])
                             for name in app_after if app_after[name] != app_before.get(name))
         raise Fail(_("after the migration, the app's sessions get {changed}: the limits must be set on the"
