@@ -199,6 +199,56 @@ def join(separator: str, items) -> Text:
     return Text(separator, separator).join(items)
 
 
+# -- comments in code that is shown (a reference solution) ------------------------------------------
+
+def comment_blocks(source: str) -> list[tuple[int, int, int, str]]:
+    """The comments of Python source: (first line, last line, column, text without the "# "),
+    consecutive whole-line comments at one column as one block, a comment after code alone.
+    Lines count from 0."""
+    import io
+    import tokenize
+
+    found: list[list] = []
+    lines = source.split("\n")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        row, column = token.start[0] - 1, token.start[1]
+        text = token.string[1:].strip()
+        if not text or text.startswith("##"):
+            continue
+        whole_line = not lines[row][:column].strip()
+        if (whole_line and found and found[-1][4] and found[-1][1] == row - 1 and found[-1][2] == column):
+            found[-1][1] = row
+            found[-1][3] += "\n" + text
+        else:
+            found.append([row, row, column, text, whole_line])
+    return [(first, last, column, text) for first, last, column, text, _whole in found]
+
+
+def with_comments_translated(source: str, domain: str, context: str, language_code: str | None = None) -> str:
+    """Python source with each comment block in the language (translations under
+    "<context> <n>"); the code itself unchanged."""
+    language_code = language_code or language()
+    if language_code == SOURCE:
+        return source
+    lines = source.split("\n")
+    for number, (first, last, column, text) in reversed(list(enumerate(comment_blocks(source)))):
+        translated = translate(domain, f"{context} {number}", text, language_code)
+        if translated == text:
+            continue
+        if first == last and lines[first][:column].strip():  # after code: one line
+            lines[first] = lines[first][:column] + "# " + " ".join(translated.split("\n"))
+        else:
+            indent = lines[first][:column]
+            lines[first:last + 1] = [indent + "# " + line for line in translated.split("\n")]
+    return "\n".join(lines)
+
+
 def _(message: str) -> Text:
     """A message of the `course` command or of a check, in the language to speak (gettext's
     name, which Babel's extractor looks for)."""

@@ -258,7 +258,7 @@ def cmd_solution(args, style: Style) -> int:
     progress.update("exercises", exercise.id, {"solution_seen": True})
     for file in exercise.files:
         _out(style("# " + _("{path}  (reference solution of {id})").format(path=file.path, id=exercise.id), "bold"))
-        _out(file.solution.read_text(encoding="utf-8").rstrip("\n"))
+        _out(exercises.solution_text(exercise, file).rstrip("\n"))
     return 0
 
 

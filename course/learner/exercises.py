@@ -732,7 +732,15 @@ def solution(exercise_id: str) -> None:
     exercise = get(exercise_id)
     for file in exercise.files:
         print(f"# {file.path}")
-        print(file.solution.read_text(encoding="utf-8"))
+        print(solution_text(exercise, file))
+
+
+def solution_text(exercise: Exercise, file: LearnerFile) -> str:
+    """A reference solution as shown: its comments in the language the course speaks."""
+    from course import i18n
+
+    return i18n.with_comments_translated(file.solution.read_text(encoding="utf-8"), f"chapters/{exercise.chapter}",
+                                         f"solution {exercise.id} {file.name}")
 
 
 # -- for maintainers ----------------------------------------------------------------------------

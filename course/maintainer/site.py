@@ -145,6 +145,8 @@ def _quiz_page(chapter: syllabus.Chapter, language: str = i18n.SOURCE) -> str:
 
 
 def _exercise_page(exercise, label: str, notebooks: dict[str, syllabus.Notebook], depth: str) -> str:
+    from course.learner import exercises as exercise_module
+
     notebook = notebooks.get(exercise.notebook)
     after = (_("After notebook [{label}: {title}]({link}). ").format(
         label=notebook.label, title=_notebook_title(notebook), link=f"{depth}notebooks/{notebook.file}")
@@ -170,7 +172,7 @@ def _exercise_page(exercise, label: str, notebooks: dict[str, syllabus.Notebook]
     lines += [_("## The solution"), ""]
     for file in exercise.files:
         lines += dropdown(_("The reference solution: `{path}`").format(path=file.path),
-                          [_fence(file.solution.read_text(encoding="utf-8"), _language(file.solution))])
+                          [_fence(exercise_module.solution_text(exercise, file), _language(file.solution))])
         lines.append("")
     if exercise.wrong:
         # What the check says on any engine (attempt.expects["expect"]), as its English source

@@ -186,6 +186,11 @@ def _chapter_entries(chapter: syllabus.Chapter) -> list[Entry]:
         entries.append(Entry(f"exercise {exercise.id} task", _paragraphs(data["task"]), rel(path)))
         for number, hint in enumerate(data["hints"], 1):
             entries.append(Entry(f"exercise {exercise.id} hint {number}", hint, rel(path)))
+        for file in data["files"]:  # `course solution` shows the reference solution, comments translated
+            name = file.get("name") or Path(file["path"]).name
+            solution = REPO / file["solution"] if "solution" in file else path.parent / "solution" / name
+            for number, (*_place, text) in enumerate(i18n.comment_blocks(solution.read_text(encoding="utf-8"))):
+                entries.append(Entry(f"solution {exercise.id} {name} {number}", text, rel(solution)))
         for wrong in data.get("wrong", []):  # the website lists them: "wrong turns the check catches"
             if wrong.get("why"):
                 entries.append(Entry(f"exercise {exercise.id} wrong {wrong['name']} why", wrong["why"], rel(path)))
