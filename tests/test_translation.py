@@ -203,3 +203,24 @@ def test_a_check_message_keeps_its_english_source_through_the_child_process(monk
     assert not result.ok
     assert exercise.starter.expected("sqlite") in result.english_message
     assert result.message != result.english_message  # shown in Chinese
+
+
+def _without_comments(source: str) -> list[str]:
+    blocks = i18n.comment_blocks(source)
+    lines = source.split("\n")
+    whole = {row for first, last, column, _ in blocks for row in range(first, last + 1) if not lines[row][:column].strip()}
+    after = {first: column for first, last, column, _ in blocks if lines[first][:column].strip()}
+    return [line[:after[n]].rstrip() if n in after else line for n, line in enumerate(lines) if n not in whole]
+
+
+def test_a_solution_is_shown_with_its_comments_translated_and_its_code_unchanged(monkeypatch):
+    from course.learner import exercises
+
+    monkeypatch.setenv(i18n.VARIABLE, LANGUAGE)
+    for exercise in exercises.all_exercises():
+        for file in exercise.files:
+            english = file.solution.read_text(encoding="utf-8")
+            shown = exercises.solution_text(exercise, file)
+            assert _without_comments(shown) == _without_comments(english), f"{exercise.id}: the code changed"
+            if i18n.comment_blocks(english):
+                assert shown != english, f"{exercise.id}: {file.name}'s comments are not translated"
