@@ -62,6 +62,10 @@ def pytest_configure(config):
         for field, value in run_defaults.items():
             if field not in given.model_fields_set:
                 os.environ[settings.variable(settings.CourseSettings, field)] = value
+        # The stored outputs are the English edition's (the Chinese notebooks show the same
+        # ones): every kernel, check and command of the run speaks English, whatever the
+        # machine's locale; a test that wants Chinese asks for it (tests/test_translation.py).
+        os.environ[settings.variable(settings.CourseSettings, "language")] = "en"
 
 
 # -- notebooks about one server engine (metadata "course": {"engines": [...]}) ----------------

@@ -74,7 +74,12 @@ def language() -> str:
         return _speaking.get()
     from course import settings  # SettingsError names the variable when its value is not a language
 
-    chosen = settings.current().language
+    try:
+        chosen = settings.current().language
+    except settings.SettingsError:
+        # some setting cannot be used (the command says which, and stops): its message is
+        # still said in the locale's language
+        chosen = None
     if chosen:
         return chosen
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # POSIX's order: the first one set decides

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from course import REPO, settings
+from course.i18n import _
 
 # The shape of each entry: field -> the types it may have. Anything else is dropped.
 # "done" is the last check's verdict, on whatever engine it ran; "passed_on" lists the engines
@@ -70,7 +71,7 @@ def _keep_aside(file: Path, why: str) -> None:
         backup = file.with_name(f"{file.name}.{time.strftime('%Y%m%d-%H%M%S')}-{counter}.bad")
         counter += 1
     file.replace(backup)
-    print(f"note: {file} {why}; kept it as {backup.name}", file=sys.stderr)
+    print(_("note: {file} {why}; kept it as {backup}").format(file=file, why=why, backup=backup.name), file=sys.stderr)
 
 
 def load() -> dict:
@@ -82,12 +83,12 @@ def load() -> dict:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        _keep_aside(file, f"was unreadable ({exc}) and progress starts afresh")
+        _keep_aside(file, _("was unreadable ({error}) and progress starts afresh").format(error=exc))
         return _empty()
     clean, dropped = _clean(data)
     if dropped:
         listed = "; ".join(dropped[:3]) + (f"; and {len(dropped) - 3} more" if len(dropped) > 3 else "")
-        _keep_aside(file, f"had entries of the wrong kind ({listed}); the rest of your progress is kept")
+        _keep_aside(file, _("had entries of the wrong kind ({listed}); the rest of your progress is kept").format(listed=listed))
         save(clean)
     return clean
 

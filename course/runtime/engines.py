@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from course import settings
+from course.i18n import _
 from course.runtime import errors, reaper
 from course.settings import ENGINE_TITLES, ENGINES, CourseSettings  # noqa: F401 - ENGINE_TITLES is read from here too
 
@@ -95,14 +96,14 @@ def _parse(raw: str, setting: str) -> URL:
             shown = make_url(shown).render_as_string(hide_password=True)
         except (ArgumentError, ValueError):
             pass
-        raise EngineSetupError(
-            f"{setting} starts with {scheme}://, a driver the course does not install; "
-            f"write {fixed}:// instead, e.g. {shown}"
-        )
+        raise EngineSetupError(_("{setting} starts with {scheme}://, a driver the course does not install; write "
+                                 "{fixed}:// instead, e.g. {example}").format(
+            setting=setting, scheme=scheme, fixed=fixed, example=shown))
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError):
-        raise EngineSetupError(f"{setting} is not a database URL (e.g. postgresql+psycopg://user@host:5432/db)") from None
+        raise EngineSetupError(_("{setting} is not a database URL (e.g. {example})").format(
+            setting=setting, example="postgresql+psycopg://user@host:5432/db")) from None
     if url.get_backend_name() == "mysql":
         share_pymysql_tls_context()  # only where PyMySQL will connect: PostgreSQL never imports it
     return url
@@ -131,8 +132,8 @@ def server_for(engine: str) -> URL:
         settings.current(), ENGINE_SERVER_FIELDS[engine])
     url = _parse(raw.strip(), setting)
     if name_of(url) != engine:
-        raise EngineSetupError(f"{setting} names a {ENGINE_TITLES.get(name_of(url), name_of(url))} server; "
-                               f"it must name a {ENGINE_TITLES[engine]} one")
+        raise EngineSetupError(_("{setting} names a {engine} server; it must name a {wanted} one").format(
+            setting=setting, engine=ENGINE_TITLES.get(name_of(url), name_of(url)), wanted=ENGINE_TITLES[engine]))
     return url
 
 
@@ -198,7 +199,8 @@ def _admin_engine(url: URL, setting: str = SETTING):
     try:
         return create_engine(url, isolation_level="AUTOCOMMIT")
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        raise EngineSetupError(f"{setting} needs a driver that is not installed: {exc}") from None
+        raise EngineSetupError(_("{setting} needs a driver that is not installed: {error}").format(
+            setting=setting, error=exc)) from None
 
 
 def _run_admin(url: URL, statement: str, setting: str = SETTING) -> None:
@@ -209,7 +211,8 @@ def _run_admin(url: URL, statement: str, setting: str = SETTING) -> None:
             connection.execute(text(statement))
     except OperationalError as exc:
         reason = errors.one_line(errors.driver_error(exc))  # psycopg's message spans lines
-        raise EngineSetupError(f"cannot reach {shown} ({reason}); check {setting}") from None
+        raise EngineSetupError(_("cannot reach {server} ({reason}); check {setting}").format(
+            server=shown, reason=reason, setting=setting)) from None
     finally:
         engine.dispose()
 
@@ -223,7 +226,7 @@ def create_database(prefix: str, server: URL | None = None, setting: str = SETTI
     `setting` is the variable that named the server, for the message if it does not answer."""
     server = server or server_url()
     if server is None:
-        raise EngineSetupError(f"{SETTING} does not name a server")
+        raise EngineSetupError(_("{setting} does not name a server").format(setting=SETTING))
     name = _new_name(prefix.lower()[:40])
     if not _reuse_spare(server, name):
         _run_admin(server, f"CREATE DATABASE {_quote(server, name)}", setting)
