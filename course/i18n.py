@@ -42,17 +42,25 @@ class LanguageError(ValueError):
     """A language the course does not have."""
 
 
-def check_language(code: str, where: str) -> str:
-    code = code.strip().lower()
-    if code not in LANGUAGES:
-        raise LanguageError(f"{where}={code!r} is not a language of this course; choose from {', '.join(LANGUAGES)}")
+def language_code(value: str) -> str | None:
+    """The course's code for a language as people write it: zh, ZH, zh_CN, zh-CN.UTF-8 -> zh;
+    None if the course does not have it."""
+    code = value.strip().split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def check_language(value: str, where: str) -> str:
+    code = language_code(value)
+    if code is None:
+        raise LanguageError(_("{where}={value} is not a language of this course; choose from {languages}").format(
+            where=where, value=repr(value), languages=", ".join(LANGUAGES)))
     return code
 
 
 def from_locale(value: str) -> str | None:
     """'zh_CN.UTF-8' -> 'zh'; 'C.UTF-8', 'en_GB' or '' -> None (no translation wanted)."""
-    code = value.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
-    return code if code in LANGUAGES and code != SOURCE else None
+    code = language_code(value)
+    return code if code != SOURCE else None
 
 
 _speaking: contextvars.ContextVar[str | None] = contextvars.ContextVar("speaking", default=None)

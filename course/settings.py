@@ -103,14 +103,26 @@ class CourseSettings(_FromEnvironment):
         "The MariaDB server of the notebooks and exercises that are about MariaDB, unless "
         "COURSE_DATABASE_URL names a MariaDB server (then that one)."))
 
+    @field_validator("progress_file")
+    @classmethod
+    def _a_file(cls, value: Path | None) -> Path | None:
+        # The progress file is replaced when it is unreadable: a folder named here would be moved
+        # away with everything in it.
+        if value is not None and value.is_dir():
+            raise ValueError(f"{value} is a folder; name a file in it, such as {value / 'progress.json'}")
+        return value
+
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str | None) -> str | None:
         from course import i18n  # the languages the course has
 
-        if value is not None and value.strip().lower() not in i18n.LANGUAGES:
+        if value is None:
+            return None
+        code = i18n.language_code(value)  # zh, ZH, zh_CN, zh-CN.UTF-8: zh
+        if code is None:
             raise ValueError(f"not a language of this course; choose from {', '.join(i18n.LANGUAGES)}")
-        return value.strip().lower() if value is not None else None
+        return code
 
     @field_validator("check_timeout")
     @classmethod

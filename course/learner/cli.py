@@ -173,8 +173,10 @@ def _current(args) -> Exercise | None:
 
 
 def cmd_show(args, style: Style) -> int:
-    exercise = _exercise(args.id)
-    progress.remember_exercise(exercise.id)
+    exercise = _current(args)
+    if exercise is None:
+        _out(_("Every exercise is done."))
+        return 0
     exercises.ensure_learner_files(exercise)
     status = style(_("done"), "green") if exercises.is_done(exercise.id) else _("not done yet")
     _out(style(f"{exercise.number}. {exercise.title}", "bold") + f"  [{exercise.id}, {status}]")
@@ -247,14 +249,19 @@ def cmd_check(args, style: Style) -> int:
 
 
 def cmd_hint(args, style: Style) -> int:
-    exercise = _exercise(args.id)
-    progress.remember_exercise(exercise.id)
+    exercise = _current(args)
+    if exercise is None:
+        _out(_("Every exercise is done."))
+        return 0
     _out(exercises.next_hint(exercise).replace("course solution", f"{_prog()} solution"))
     return 0
 
 
 def cmd_solution(args, style: Style) -> int:
-    exercise = _exercise(args.id)
+    exercise = _current(args)
+    if exercise is None:
+        _out(_("Every exercise is done."))
+        return 0
     progress.update("exercises", exercise.id, {"solution_seen": True})
     for file in exercise.files:
         _out(style("# " + _("{path}  (reference solution of {id})").format(path=file.path, id=exercise.id), "bold"))
@@ -424,6 +431,27 @@ def _structure_problems(exercise: Exercise) -> list[str]:
 
 # -- entry point ---------------------------------------------------------------------------------
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogue without translating it here (gettext's name)."""
+    return message
+
+
+# argparse's own words ("usage:", "error:", a missing ID, an unknown command), which it looks up
+# through its module's gettext `_`: listed here so that the catalogue has them, and said through
+# the course's catalogue (_argparse_speaks) in the language the course speaks.
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"), N_("the following arguments are required: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("unrecognized arguments: %s"),
+    N_("expected one argument"), N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid %(type)s value: %(value)r"),
+)
+
+
+def _argparse_speaks() -> None:
+    argparse._ = lambda message: i18n.translate("messages", None, message)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog=_prog(), description=_("Exercises of Migrations in Practice: check, hints, progress."),
@@ -442,7 +470,7 @@ def parser() -> argparse.ArgumentParser:
         ("solution", cmd_solution, _("the reference solution")),
     ):
         command = commands.add_parser(name, help=text)
-        command.add_argument("id", metavar="ID", help=_("the exercise (see `list`)"))
+        command.add_argument("id", metavar="ID", nargs="?", help=_("default: the exercise you last worked on"))
         command.set_defaults(run=run)
     reset = commands.add_parser("reset", help=_("start an exercise again; your file is kept as a backup"))
     reset.add_argument("id", metavar="ID")
@@ -507,6 +535,7 @@ def main(argv: list[str] | None = None, prog: str = "course") -> int:
     except settings.SettingsError as exc:  # COURSE_LANGUAGE is not a language of the course
         _err(str(exc))
         return SETUP_PROBLEM
+    _argparse_speaks()
     args = parser().parse_args(argv)
     style = Style(sys.stdout)
     for name in ("SIGTERM", "SIGHUP"):

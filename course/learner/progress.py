@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from course import REPO, settings
+from course import i18n
 from course.i18n import _
 
 # The shape of each entry: field -> the types it may have. Anything else is dropped.
@@ -42,16 +43,16 @@ def _valid(value: object, types: tuple) -> bool:
 def _clean(data: object) -> tuple[dict, list[str]]:
     """What can be kept of `data`, and what was not (each a short phrase)."""
     if not isinstance(data, dict):
-        return _empty(), [f"it holds a JSON {type(data).__name__}, not an object"]
+        return _empty(), [_("it holds a JSON {kind}, not an object").format(kind=type(data).__name__)]
     clean, dropped = _empty(), []
     for section, fields in SECTIONS.items():
         entries = data.get(section, {})
         if not isinstance(entries, dict):
-            dropped.append(f"{section!r} is not an object")
+            dropped.append(_("{section} is not an object").format(section=repr(section)))
             continue
         for key, entry in entries.items():
             if not isinstance(entry, dict):
-                dropped.append(f"{section}.{key} is not an object")
+                dropped.append(_("{section} is not an object").format(section=f"{section}.{key}"))
                 continue
             bad = [f for f, v in entry.items() if f in fields and not _valid(v, fields[f])]
             dropped += [f"{section}.{key}.{f} = {entry[f]!r}" for f in bad]
@@ -70,6 +71,8 @@ def _keep_aside(file: Path, why: str) -> None:
     while backup.exists():
         backup = file.with_name(f"{file.name}.{time.strftime('%Y%m%d-%H%M%S')}-{counter}.bad")
         counter += 1
+    if not file.is_file():  # never move a folder (or anything else) aside: settings refuses one already
+        return
     file.replace(backup)
     print(_("note: {file} {why}; kept it as {backup}").format(file=file, why=why, backup=backup.name), file=sys.stderr)
 
@@ -87,7 +90,8 @@ def load() -> dict:
         return _empty()
     clean, dropped = _clean(data)
     if dropped:
-        listed = "; ".join(dropped[:3]) + (f"; and {len(dropped) - 3} more" if len(dropped) > 3 else "")
+        listed = i18n.join("; ", dropped[:3]) + (_("; and {count} more").format(count=len(dropped) - 3)
+                                                   if len(dropped) > 3 else "")
         _keep_aside(file, _("had entries of the wrong kind ({listed}); the rest of your progress is kept").format(listed=listed))
         save(clean)
     return clean

@@ -16,6 +16,7 @@ left unexplained never reaches a reader: BankError names the file and the questi
 
 import difflib
 import re
+import unicodedata
 import sys
 import textwrap
 from collections.abc import Callable
@@ -255,6 +256,7 @@ def _paragraphs(text: str) -> list[str]:
     return [" ".join(line.strip() for line in block.splitlines()) for block in re.split(r"\n\s*\n", text.strip())]
 
 
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 _KEEP = "\x00"  # stands for a space inside `code` while wrapping, so code is never split
 
 
@@ -262,6 +264,9 @@ def _wrap(text: str, first: str = "", rest: str = "") -> str:
     """Wrap every paragraph to WIDTH; `first` prefixes the first line, `rest` the others."""
     out = []
     for i, paragraph in enumerate(_paragraphs(text)):
+        if CJK.search(paragraph):  # no spaces to break at: the terminal wraps it
+            out.append((first if i == 0 else rest) + paragraph)
+            continue
         kept = re.sub(r"`[^`]*`", lambda m: m.group().replace(" ", _KEEP), paragraph)
         wrapped = textwrap.fill(
             kept, WIDTH, initial_indent=first if i == 0 else rest, subsequent_indent=rest,
@@ -281,7 +286,7 @@ def format_question(question: Question, heading: str | None = None) -> str:
 
 def check(question: Question, letter: object) -> Feedback:
     """Judge an answer to `question`. The letter is case-insensitive; anything else is explained."""
-    choice = str(letter).strip().lower()
+    choice = unicodedata.normalize("NFKC", str(letter)).strip().lower()  # ａ from a full-width keyboard is a
     options = question.options
     right = f"{question.answer}) {options[question.answer]}"
     if choice not in options:
@@ -413,12 +418,20 @@ def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], No
     return 0 if finished else 1
 
 
+def _notebook(name: str) -> str:
+    """A lesson's path from the repository, in the edition of the language spoken if there is one."""
+    edition = syllabus.ROOT / syllabus.NOTEBOOKS / i18n.language() / name
+    if i18n.language() != i18n.SOURCE and edition.is_file():
+        return f"{syllabus.NOTEBOOKS}/{i18n.language()}/{name}"
+    return f"{syllabus.NOTEBOOKS}/{name}"
+
+
 def _read_again(bank: Bank, missed: list[str]) -> list[str]:
     """The lessons behind the missed questions, each once, in the order of the quiz."""
     lessons: list[str] = []
     for question_id in missed:
         item = bank.get(question_id)
-        lesson = f"notebooks/{item.lesson}" if item.lesson else question_id
+        lesson = _notebook(item.lesson) if item.lesson else question_id
         if lesson not in lessons:
             lessons.append(lesson)
     return lessons
@@ -432,7 +445,8 @@ def _read_letter(item: Question, ask: Callable[[str], str], out: Callable[[str],
         except (EOFError, KeyboardInterrupt):
             out("")
             return None
-        choice = raw.strip().lower()
+        # a Chinese keyboard in full-width mode types ａ and ｑ: NFKC makes them a and q
+        choice = unicodedata.normalize("NFKC", raw).strip().lower()
         if choice in ("q", "quit"):
             return None
         if choice in item.options:

@@ -225,7 +225,7 @@ def message_entries() -> list[Entry]:
             continue
         # plural(count, "word"): the word is a message of its own (course/learner/checks.py)
         for line, message, _comments, _context in extract_from_file("python", str(path),
-                                                                     keywords={"_": None, "plural": (2,)}):
+                                                                     keywords={"_": None, "N_": None, "plural": (2,)}):
             if isinstance(message, str) and message not in seen:
                 seen.add(message)
                 # the file, not the line: a line number would change the catalogue at every edit
