@@ -378,7 +378,7 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
         first_empty = empty[0]
         filled_after = [i for i in story.truth if i > first_empty and logins.get(i) is not None]
         filled_before = [i for i in story.truth if i < first_empty and logins.get(i) is not None]
-        who = f"user {first_empty} ({story.truth[first_empty]})"
+        who = _("user {id} ({name})").format(id=first_empty, name=story.truth[first_empty])
         if crossing and not failed and logins.get(marked) is None and any(i > marked for i in filled_after):
             raise Fail(_('{at}, user {marked} ({value}) has no login: updating it failed (the check made it '
                          'fail) and the backfill went on as if it had not; let the error stop the migration, '
@@ -388,6 +388,11 @@ def one_pass(run, story: Story, names: list[str], tag: str) -> None:
                          ' the table has {count_logins} rows: ids have gaps, so the backfill must run its '
                          'batches up to the highest id, not up to the number of rows').format(
                            at=at, first_empty=first_empty, max=max(story.truth), count_logins=len(logins)))
+        if not any(e["kind"] == "execute" and re.match(r"\s*UPDATE\b", e["sql"], re.I) for e in backfilled):
+            # only the users release B signed up have a login: 0004 updated nothing (still the starter's pass?)
+            raise Fail(_("{at}, {who} has no login, and 0004 updated no row: its upgrade() must fill login from "
+                         "username for every user that has none (release B wrote login only for the users it "
+                         "signed up)").format(at=at, who=who))
         if filled_after:
             raise Fail(_('{at}, {who} has no login while users after it have one: the batches skipped it '
                          '(paging with OFFSET over the rows still to do skips rows as that set shrinks); walk '
