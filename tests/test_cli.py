@@ -494,3 +494,34 @@ def test_progress_is_kept_per_engine(capsys, progress_file, monkeypatch):
     progress_file.write_text(json.dumps({"exercises": {"add-email": {"passed_on": "sqlite"}}}), encoding="utf-8")
     assert not exercises.is_done("add-email")  # kept aside as of the wrong kind, as any malformed entry
     assert "had entries of the wrong kind" in capsys.readouterr().err
+
+
+# -- a learner's first hour (found by a learner's trial, in Chinese) ---------------------------------
+
+def test_a_progress_file_that_names_a_folder_is_refused_and_the_folder_stays(capsys, monkeypatch, tmp_path):
+    folder = tmp_path / "mine"
+    (folder / "work").mkdir(parents=True)
+    (folder / "work" / "env.py").write_text("kept\n")
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(folder))
+    status, out, err = run(capsys, "list")
+    assert status == 3
+    assert err.strip() == (f"COURSE_PROGRESS_FILE='{folder}' is invalid: {folder} is a folder; name a file in it, "
+                           f"such as {folder / 'progress.json'}")
+    assert (folder / "work" / "env.py").read_text() == "kept\n"
+
+
+@pytest.mark.parametrize("command", ["hint", "show", "solution"])
+def test_hint_show_and_solution_without_an_id_take_the_last_exercise(capsys, command):
+    run(capsys, "show", "add-email")
+    status, out, err = run(capsys, command)
+    assert status == 0, err
+    assert out.startswith("add-email: the exercise you last worked on (course " + command + " ID for another)")
+
+
+def test_argparse_speaks_the_language_of_the_course(capsys, monkeypatch):
+    monkeypatch.setenv("COURSE_LANGUAGE", "zh_CN.UTF-8")  # a locale's spelling is understood
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["shwo", "1.1"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("用法：") and "无效的选择：'shwo'" in err

@@ -436,3 +436,9 @@ b = "no"
 ''')
     with pytest.raises(quiz.BankError, match="lesson '99_nowhere.ipynb' is not a notebook in notebooks/"):
         quiz.load(bank)
+
+
+def test_a_full_width_letter_from_a_chinese_keyboard_is_understood():
+    question = quiz.banks()[0].questions[0]
+    wide = chr(ord(question.answer) - ord("a") + ord("ａ"))
+    assert quiz.check(question, wide).correct is True
