@@ -111,7 +111,7 @@ class Syllabus(NamedTuple):
                 return chapter
         from course.i18n import _  # the learner reads it (`course quiz 9`)
 
-        raise UnknownChapter(_("no chapter {name}; chapters: {chapters}").format(name=repr(text), chapters=self.listing()))
+        raise UnknownChapter(_("no chapter {name!r}; chapters: {chapters}").format(name=text, chapters=self.listing()))
 
     def listing(self, chapters: tuple[Chapter, ...] | list[Chapter] | None = None) -> str:
         chosen = self.chapters if chapters is None else chapters

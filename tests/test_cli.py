@@ -76,7 +76,7 @@ def test_show_prints_the_task_and_makes_the_learners_file(capsys, learner_area):
     exercise = exercises.get("add-email")
     path = learner_area / "add-email" / "0002_add_email_column.py"
     assert path.read_bytes() == exercise.files[0].starter.read_bytes()
-    assert out.startswith("3. Add a NOT NULL column to a table that has rows  [add-email, not done yet]\n")
+    assert out.startswith("1.3 Add a NOT NULL column to a table that has rows  [add-email, not done yet]\n")
     assert "Read first: notebooks/06_add_email.ipynb\n" in out
     assert exercise.task in out
     assert f"Your file: {path}  (it is alembic/versions/0002_add_email_column.py in the project)" in out
@@ -242,7 +242,7 @@ def test_watch_once_checks_the_first_unfinished_exercise(capsys):
     assert status == 1
     assert out.startswith(
         "wire-env: the first exercise not done yet (course watch ID for another)\n"
-        "== 1. Let autogenerate see the models (wire-env)\n"
+        "== 1.1 Let autogenerate see the models (wire-env)\n"
     )
     assert "wire-env: not yet" in out
 
@@ -266,7 +266,7 @@ def test_watch_moves_on_to_the_next_exercise_after_a_pass(capsys, monkeypatch):
     status, out, _ = run(capsys, "watch", "--max-iterations", "2")
     assert status == 1
     assert "wire-env: passed" in out
-    assert "== 2. Write the first revision (init-migration)" in out
+    assert "== 1.2 Write the first revision (init-migration)" in out
     assert out.count("init-migration: not yet") == 1
 
 

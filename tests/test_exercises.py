@@ -218,7 +218,7 @@ def test_notebook_check_of_an_edited_copy_prints_the_report_returns_false_and_re
 def test_notebook_show_hint_and_solution(capsys, learner_area):
     exercises.show("type-in-stages")
     out = capsys.readouterr().out
-    assert out.startswith("7. Change a column's type in stages  [type-in-stages]\n")
+    assert out.startswith("1.7 Change a column's type in stages  [type-in-stages]\n")
     assert f"Your file: {learner_area / 'type-in-stages' / '0004_price_in_cents.py'}" in out
     assert 'exercises.check("type-in-stages")' in out
     exercises.hint("type-in-stages")
@@ -438,3 +438,11 @@ def test_an_engine_name_the_course_does_not_use_breaks_the_exercise(monkeypatch,
     broken = exercises.broken_exercises()
     assert "only names mysql; the engines are sqlite, mariadb, postgresql" in broken["fk-orphans"]
     assert "expect_<engine> names mysql; the engines are sqlite, mariadb, postgresql" in broken["add-email"]
+
+
+def test_a_full_width_character_in_the_learners_file_is_named_as_one(tmp_path):
+    """Pasting with a Chinese input method in full-width mode leaves ；or （ in the code."""
+    path = tmp_path / "env.py"
+    path.write_text("target_metadata = None；\n", encoding="utf-8")
+    message = exercises.syntax_error({"env.py": path})
+    assert "(U+FF1B) (a full-width character: type code with the input method in English, half-width mode)\n" in message

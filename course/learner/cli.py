@@ -179,7 +179,7 @@ def cmd_show(args, style: Style) -> int:
         return 0
     exercises.ensure_learner_files(exercise)
     status = style(_("done"), "green") if exercises.is_done(exercise.id) else _("not done yet")
-    _out(style(f"{exercise.number}. {exercise.title}", "bold") + f"  [{exercise.id}, {status}]")
+    _out(style(f"{exercise.label} {exercise.title}", "bold") + f"  [{exercise.id}, {status}]")
     _out(_("Read first: {notebook}").format(notebook=exercises.notebook_to_read(exercise)))
     _out()
     _out(exercise.task)
@@ -350,7 +350,7 @@ def cmd_watch(args, style: Style) -> int:
     try:
         while True:
             exercises.ensure_learner_files(exercise)
-            _out(style(f"== {exercise.number}. {exercise.title} ({exercise.id})", "bold"))
+            _out(style(f"== {exercise.label} {exercise.title} ({exercise.id})", "bold"))
             _out(_("Watching {files}: save to check again. Ctrl-C stops.").format(
                 files=", ".join(shown(p) for p in exercise.learner_paths())))
             stamps = _mtimes(exercise)

@@ -27,6 +27,7 @@ import contextlib
 import difflib
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -398,6 +399,8 @@ def syntax_error(paths: dict[str, Path]) -> str | None:
             compile(source, str(path), "exec")
         except SyntaxError as exc:
             text = f"{shown(path)}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
+            if re.search(r"invalid character '[\u3000-\u303f\uff00-\uffef]'", exc.msg or ""):
+                text += _(" (a full-width character: type code with the input method in English, half-width mode)")
             if exc.text and exc.text.strip():
                 text += f"\n    {exc.text.rstrip()}"
             return text
@@ -676,7 +679,7 @@ def show(exercise_id: str) -> None:
     """Print the task and where the learner's file is (notebook form of `course show`)."""
     exercise = get(exercise_id)
     ensure_learner_files(exercise)
-    print(f"{exercise.number}. {exercise.title}  [{exercise.id}]\n")
+    print(f"{exercise.label} {exercise.title}  [{exercise.id}]\n")
     print(exercise.task + "\n")
     for file in exercise.files:
         print(_("Your file: {file}  (it is {path} in the project)").format(

@@ -609,10 +609,15 @@ def structure_problems(english: str, translated: str) -> list[str]:
 
     if [x for x in shape(english) if x] != [x for x in shape(translated) if x]:
         problems_found.append("list items or table rows differ in number or order")
-    invented = sorted(set(FIELD.findall(translated)) - set(FIELD.findall(english)))
+    invented = sorted(_field_names(translated) - _field_names(english))
     if invented:  # a message's fields ({name}, {count!r}): a translation may leave one out, never add one
         problems_found.append(f"fields the English does not have: {', '.join(invented)}")
     return problems_found
+
+
+def _field_names(text: str) -> set[str]:
+    """{name} {name!r} {name:.2f} all name `name`: a translation may drop the conversion."""
+    return {re.split(r"[!:]", field[1:-1])[0] for field in FIELD.findall(text)}
 
 
 FIELD = re.compile(r"(?<!\{)\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}(?!\})")
