@@ -33,7 +33,23 @@ from pathlib import Path
 from course import REPO
 
 SOURCE = "en"
-LANGUAGES = {"en": "English", "zh": "中文"}  # code -> its own name; zh is Simplified Chinese
+
+
+def _editions() -> dict[str, dict[str, str]]:
+    """syllabus.toml's [[languages]]: {code: {code, name, sphinx}}, English first. Read here,
+    without the syllabus's validation (course/syllabus.py checks them), because settings and
+    the `course` command need them before anything else is loaded."""
+    import tomllib
+
+    try:
+        data = tomllib.loads((REPO / "syllabus.toml").read_text(encoding="utf-8"))
+        return {entry["code"]: entry for entry in data.get("languages", [])} or {SOURCE: {"code": SOURCE}}
+    except (OSError, ValueError, KeyError, TypeError):  # a broken syllabus is reported where it is loaded
+        return {SOURCE: {"code": SOURCE, "name": "English", "sphinx": "en"}}
+
+
+EDITIONS = _editions()
+LANGUAGES = {code: entry.get("name", code) for code, entry in EDITIONS.items()}  # code -> its own name
 LOCALE = REPO / "locale"
 VARIABLE = "COURSE_LANGUAGE"  # course/settings.py reads it (CourseSettings.language)
 

@@ -37,6 +37,7 @@ ROOT = REPO  # the course that chapters(), notebooks() etc. read; tests point it
 CHAPTER_KEYS = {"id": True, "title": True, "quiz": False, "notebooks": True, "exercises": False}
 NOTEBOOK_KEYS = {"file": True, "title": True, "learn": True, "minutes": True}
 EXERCISE_KEYS = {"id": True, "summary": True}
+LANGUAGE_KEYS = {"code": True, "name": True, "sphinx": True}
 
 
 class SyllabusError(Exception):
@@ -150,9 +151,16 @@ def load(root: Path = REPO) -> Syllabus:
     def fail(message: str) -> SyllabusError:
         return SyllabusError(f"{path}: {message}")
 
-    unknown = sorted(set(data) - {"chapters"})
+    unknown = sorted(set(data) - {"chapters", "languages"})
     if unknown:
-        raise fail(f"unknown top-level key {unknown[0]!r} (expected [[chapters]] tables)")
+        raise fail(f"unknown top-level key {unknown[0]!r} (expected [[chapters]] and [[languages]] tables)")
+    languages = data.get("languages", [{"code": "en", "name": "English", "sphinx": "en"}])
+    if not isinstance(languages, list):
+        raise fail("languages must be a list of tables ([[languages]])")
+    for number, entry in enumerate(languages, 1):
+        _check_table(entry, LANGUAGE_KEYS, f"language {number}", fail)
+    if not languages or languages[0]["code"] != "en":
+        raise fail("the first [[languages]] entry must be English (code = \"en\"), the source of the others")
     entries = data.get("chapters")
     if not isinstance(entries, list) or not entries:
         raise fail("has no chapters (add [[chapters]] tables)")

@@ -137,6 +137,13 @@ def _replace(old: str, new: str):
     return edit
 
 
+def _prepend(text: str):
+    def edit(root: Path) -> None:
+        path = root / "syllabus.toml"
+        path.write_text(text + path.read_text())
+    return edit
+
+
 def _make(relative: str):
     def edit(root: Path) -> None:
         target = root / relative
@@ -171,6 +178,10 @@ REFUSED = {
     "quiz file missing": (_replace('quiz = "quiz.toml"', 'quiz = "bank.toml"'),
                           "chapter 1 ('first'): quiz 'bank.toml' is not a file in chapters/first/"),
     "missing key": (_replace('learn = "what b teaches"\n', ""), "chapter 2 ('second'), notebook 1 ('b.ipynb'): missing 'learn'"),
+    "languages without English first": (_prepend('[[languages]]\ncode = "zh"\nname = "中文版"\nsphinx = "zh_CN"\n\n'),
+                                        "the first [[languages]] entry must be English (code = \"en\"), the source of the others"),
+    "a language without its Sphinx name": (_prepend('[[languages]]\ncode = "en"\nname = "English"\n\n'),
+                                           "language 1: missing 'sphinx'"),
     "unknown key": (_replace("minutes = 10", "minutes = 10\nminute = 1"),
                     "chapter 2 ('second'), notebook 1 ('b.ipynb'): unknown key 'minute' (keys: file, title, learn, minutes)"),
     "minutes not a number": (_replace("minutes = 10", 'minutes = "10"'),

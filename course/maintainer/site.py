@@ -541,7 +541,9 @@ def remote_loads(html_dir: Path) -> list[str]:
 
 # -- building -----------------------------------------------------------------------------------------
 
-SPHINX_LANGUAGES = {"en": "en", "zh": "zh_CN"}  # Sphinx's names: its labels and its search's word splitting
+def _sphinx_language(code: str) -> str:
+    """Sphinx's name for a language (syllabus.toml): its labels and its search's word splitting."""
+    return i18n.EDITIONS[code].get("sphinx", code)
 
 
 def _edition_dir(folder: Path, language: str) -> Path:
@@ -574,7 +576,7 @@ def build(out: Path, root: Path = REPO, jobs: str = "auto") -> int:
     for language in editions:
         # -W --keep-going: every warning is reported, and any fails the build; -n: nitpicky.
         status = build_main(["-b", "html", "-W", "--keep-going", "-n", "-q", "-j", jobs, "-c", str(CONF_DIR),
-                             "-D", f"language={SPHINX_LANGUAGES[language]}", "-D", f"course_language={language}",
+                             "-D", f"language={_sphinx_language(language)}", "-D", f"course_language={language}",
                              "-d", str(_edition_dir(out / "doctrees", language)),
                              str(_edition_dir(out / "src", language)), str(_edition_dir(out / "html", language))])
         if status:

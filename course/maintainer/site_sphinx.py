@@ -71,8 +71,9 @@ def _unwrap_plain_tokens(app, pagename, templatename, context, doctree):
         context["body"] = _PLAIN_TOKEN.sub(r"\1", context["body"])
 
 
-# The editions: the English one at the site's root, each other one in a folder of its code.
-SWITCH_LABELS = {"en": "English", "zh": "中文版"}
+# The editions (syllabus.toml's [[languages]]): the English one at the site's root, each other
+# one in a folder of its code, each named in its own language.
+from course.i18n import LANGUAGES as SWITCH_LABELS  # noqa: E402
 
 
 def _language_switch(app, pagename, templatename, context, doctree):
