@@ -67,7 +67,7 @@ def test_the_structure_check_finds_what_a_translation_must_keep():
     assert not translate.structure_problems("{plural} {value} gone", "{plural}不见了")  # a field left out
 
 
-def test_a_changed_paragraph_marks_exactly_its_own_translation_stale(catalogues):
+def test_a_changed_paragraph_marks_exactly_its_own_translation_stale(catalogues, tmp_path):
     domain = "notebooks/06_add_email"
     entries = catalogues[domain]
     old = translate.read_catalogue(i18n.catalogue_path(LANGUAGE, domain))
@@ -84,6 +84,11 @@ def test_a_changed_paragraph_marks_exactly_its_own_translation_stale(catalogues)
     # and the check that the suite runs reports it, as stale
     found = [p for p in _problems_with(new, edited, domain)]
     assert [(p.kind, p.context) for p in found] == [("stale", changed.context)]
+    # and the catalogue reads back as it was written: the old English beside its old translation
+    copy = tmp_path / "copy.po"
+    translate.write_catalogue(new, copy)
+    again = translate.read_catalogue(copy).get(changed.english + " (edited)", context=changed.context)
+    assert again.fuzzy and tuple(again.previous_id) == (changed.english,) and not again.user_comments
 
 
 def test_a_paragraph_that_moved_keeps_its_translation(catalogues):

@@ -259,20 +259,52 @@ def read_catalogue(path: Path):
     if not path.exists():
         return Catalog(locale="zh_Hans_CN", fuzzy=False)
     with path.open("rb") as handle:
-        return read_po(handle, locale="zh_Hans_CN")
+        catalogue = read_po(handle, locale="zh_Hans_CN")
+    for message in catalogue:
+        _previous_id_from_comments(message)
+    return catalogue
+
+
+def _previous_id_from_comments(message) -> None:
+    """Babel 2.19 writes a stale entry's old English as `#| msgid "..."` but reads those lines
+    back as a translator's comment: put them back where they belong."""
+    from babel.messages.pofile import unescape
+
+    lines = [comment[1:].strip() for comment in message.user_comments if comment.startswith("|")]
+    if lines and lines[0].startswith("msgid "):
+        strings = re.findall(r'"(?:[^"\\]|\\.)*"', " ".join(lines))
+        message.previous_id = ("".join(unescape(string) for string in strings),)
+    message.user_comments = [comment for comment in message.user_comments if not comment.startswith("|")]
 
 
 def write_catalogue(catalogue, path: Path) -> None:
     from babel.messages.pofile import write_po
 
+    # No translator's comments in these catalogues (what an entry is about is its context and
+    # location), and nothing wrapped: Babel wraps comments at 76 columns whatever `width` is
+    # unless it is given a width, and a wrapped `#| msgid` (the English a stale entry
+    # translated) does not read back as one.
+    for message in catalogue:
+        message.user_comments = []
     buffer = io.BytesIO()
-    write_po(buffer, catalogue, width=0, sort_output=False, include_previous=True, omit_header=False,
+    write_po(buffer, catalogue, width=1_000_000, sort_output=False, include_previous=True, omit_header=False,
              ignore_obsolete=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = buffer.getvalue()
+    data = _previous_ids_one_string_a_line(buffer.getvalue())
     # Babel stamps the time it wrote the file: leave an unchanged catalogue untouched.
     if not path.exists() or _without_dates(path.read_bytes()) != _without_dates(data):
         path.write_bytes(data)
+
+
+def _previous_ids_one_string_a_line(data: bytes) -> bytes:
+    """Babel 2.19 writes a multi-line previous msgid on one comment line (`#| msgid "" "a\\n" "b"`)
+    and then reads it back as a translator's comment, losing it: write one string a line, as
+    gettext's msgmerge does, which it reads back."""
+    def split(match: re.Match) -> bytes:
+        strings = re.findall(rb'"(?:[^"\\]|\\.)*"', match.group(2))
+        return b"\n".join([match.group(1) + strings[0]] + [b"#| " + string for string in strings[1:]])
+
+    return re.sub(rb'(?m)^(#\| msgid )((?:"(?:[^"\\]|\\.)*" ?)+)$', split, data)
 
 
 def _without_dates(data: bytes) -> bytes:
