@@ -191,6 +191,15 @@ class Text(str):
         return Text(str.join(self, items), self.english.join(str(english_of(i)) for i in items))
 
 
+def as_text(value: object) -> Text:
+    """A Text of any value: itself, the message a Fail was raised with, or str(value) in both languages."""
+    if isinstance(value, Text):
+        return value
+    if isinstance(value, BaseException) and len(value.args) == 1 and isinstance(value.args[0], Text):
+        return value.args[0]
+    return Text(str(value), str(value))
+
+
 def english_of(value: object) -> object:
     """A Text's English source (also of an exception raised with one, a check's Fail); any
     other value as it is."""

@@ -311,6 +311,17 @@ def chapter(name: object) -> Chapter:
     return current().chapter(name)
 
 
+def notebook_to_read(name: str) -> str:
+    """A lesson's path from the course's root, in the edition of the language the course speaks
+    (notebooks/zh/...) when it has one."""
+    from course import i18n
+
+    language = i18n.language()
+    if language != i18n.SOURCE and (ROOT / NOTEBOOKS / language / name).is_file():
+        return f"{NOTEBOOKS}/{language}/{name}"
+    return f"{NOTEBOOKS}/{name}"
+
+
 def notebooks() -> list[Notebook]:
     return current().notebooks()
 

@@ -693,14 +693,8 @@ def show(exercise_id: str) -> None:
 def notebook_to_read(exercise: Exercise) -> str:
     """The notebook that teaches the exercise, in the language the course speaks if it has that
     edition (notebooks/zh/...), as a path from the repository's root."""
-    from course import i18n
-
-    language = i18n.language()
-    edition = syllabus.ROOT / syllabus.NOTEBOOKS / language / exercise.notebook
-    if language != i18n.SOURCE and edition.exists():
-        return f"{syllabus.NOTEBOOKS}/{language}/{exercise.notebook}"
-    read = f"{syllabus.NOTEBOOKS}/{exercise.notebook}"
-    return read if exercise.notebook_path().exists() else read + i18n._(" (not written yet)")
+    read = syllabus.notebook_to_read(exercise.notebook)
+    return read if exercise.notebook_path().exists() else read + _(" (not written yet)")
 
 
 def server_note(exercise: Exercise) -> str:

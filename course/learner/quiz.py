@@ -418,20 +418,12 @@ def run(chapter: str, ask: Callable[[str], str] = input, out: Callable[[str], No
     return 0 if finished else 1
 
 
-def _notebook(name: str) -> str:
-    """A lesson's path from the repository, in the edition of the language spoken if there is one."""
-    edition = syllabus.ROOT / syllabus.NOTEBOOKS / i18n.language() / name
-    if i18n.language() != i18n.SOURCE and edition.is_file():
-        return f"{syllabus.NOTEBOOKS}/{i18n.language()}/{name}"
-    return f"{syllabus.NOTEBOOKS}/{name}"
-
-
 def _read_again(bank: Bank, missed: list[str]) -> list[str]:
     """The lessons behind the missed questions, each once, in the order of the quiz."""
     lessons: list[str] = []
     for question_id in missed:
         item = bank.get(question_id)
-        lesson = _notebook(item.lesson) if item.lesson else question_id
+        lesson = syllabus.notebook_to_read(item.lesson) if item.lesson else question_id
         if lesson not in lessons:
             lessons.append(lesson)
     return lessons

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shutil
 import sys
@@ -386,23 +387,9 @@ def _folder_page(root: Path, folder: str, pages_in_site: set[str], texts: dict[s
     return page
 
 
-def _edition_of(name: str) -> tuple[str, str] | None:
-    """(language, the English file) for a file of a translated edition in the repository:
-    README.zh.md, notebooks/zh/..., chapters/<id>/zh/...; None for any other file."""
-    parts = name.split("/")
-    for code in i18n.LANGUAGES:
-        if code == i18n.SOURCE:
-            continue
-        if name == f"README.{code}.md":
-            return code, "README.md"
-        if parts[0] == syllabus.NOTEBOOKS and len(parts) == 3 and parts[1] == code:
-            return code, f"{parts[0]}/{parts[2]}"
-        if parts[0] == syllabus.CHAPTERS and len(parts) >= 4 and parts[2] == code:
-            return code, "/".join(parts[:2] + parts[3:])
-    return None
-
-
 def _link_other_editions(texts: dict[str, str], copies: dict[str, Path], language: str) -> None:
+    from course.maintainer import translate
+
     """A link to a page of a translated edition (README.zh.md) leads to that page of the site's
     edition in that language: in the same edition, to the page itself; in another, to
     <root>/zh/<page>.html (or from there back to <root>/<page>.html), as an HTML link, since
@@ -421,8 +408,7 @@ def _link_other_editions(texts: dict[str, str], copies: dict[str, Path], languag
             path, _, fragment = target.partition("#")
             if SCHEME.match(target) or not path:
                 return match.group(0)
-            name = "/".join(_normal((Path(relative).parent / path).as_posix()))
-            found = _edition_of(name)
+            found = translate.source_of(posixpath.normpath((Path(relative).parent / path).as_posix()))
             if found is None:
                 return match.group(0)
             code, english = found
@@ -447,17 +433,6 @@ def _link_other_editions(texts: dict[str, str], copies: dict[str, Path], languag
                 texts[relative] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
         else:
             texts[relative] = LINK.sub(swap, text)
-
-
-def _normal(name: str) -> list[str]:
-    out: list[str] = []
-    for part in name.split("/"):
-        if part == "..":
-            if out:
-                out.pop()
-        elif part not in ("", "."):
-            out.append(part)
-    return out
 
 
 def _relink(relative: str, moved: dict[str, str], texts: dict[str, str], copies: dict[str, Path]) -> None:

@@ -419,6 +419,23 @@ def translated_path(english: Path, language: str) -> Path | None:
     return None
 
 
+def source_of(name: str) -> tuple[str, str] | None:
+    """The inverse of translated_path: (language, the English file) for a file of a translated
+    edition, as paths from the repository (README.zh.md -> ("zh", "README.md")); None for any
+    other file."""
+    parts = name.split("/")
+    for code in i18n.LANGUAGES:
+        if code == i18n.SOURCE:
+            continue
+        if name == f"README.{code}.md":
+            return code, "README.md"
+        if parts[0] == syllabus.NOTEBOOKS and len(parts) == 3 and parts[1] == code:
+            return code, f"{parts[0]}/{parts[2]}"
+        if parts[0] == syllabus.CHAPTERS and len(parts) >= 4 and parts[2] == code:
+            return code, "/".join(parts[:2] + parts[3:])
+    return None
+
+
 EDITION, IN_PLACE = "edition", "in place"  # how an edition's links are written (Edition.relink)
 
 

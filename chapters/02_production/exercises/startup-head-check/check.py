@@ -6,7 +6,7 @@ import dataclasses
 from sqlalchemy.engine import make_url
 
 from course.learner.checks import Fail, Run
-from course.i18n import Text, _, english_of
+from course.i18n import _, as_text
 
 USERS = [
     {"id": 1, "username": "alice", "password_hash": "x", "email": "alice@example.com", "display_name": "Alice"},
@@ -79,13 +79,7 @@ def _start(run):
     except Fail as failure:
         raise Fail(_("{failure}. app.main must import without a database (tests and tools import it): check in "
                      "the lifespan, which runs when the server starts").format(
-                       failure=english_text(failure).rstrip("."))) from None
-
-
-def english_text(failure: Fail) -> Text:
-    """A Fail's message, as shown and in English."""
-    shown = str(failure)
-    return Text(shown, str(english_of(failure)))
+                       failure=as_text(failure).rstrip("."))) from None
 
 
 def check(run):
