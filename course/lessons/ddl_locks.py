@@ -370,23 +370,32 @@ def measure_change(engine: Engine, change: Change, rows: int) -> dict:
 
 def measure(url_or_engine: str | URL, rows: int, changes=CHANGE_KEYS, progress=None) -> dict:
     """Every change on a fresh copy of a `rows`-row table, on one (empty) server database."""
+    return _on_a_loaded_table(
+        url_or_engine, rows, "changes", progress, with_settings=True,
+        chosen=lambda engine, name: [c for c in CHANGES if c.key in changes],
+        measure_one=lambda engine, change: measure_change(engine, change, rows))
+
+
+def _on_a_loaded_table(url_or_engine, rows: int, kind: str, progress, chosen, measure_one,
+                       with_settings: bool = False) -> dict:
+    """Load the `rows`-row table into a (empty) server database, measure each item `chosen`
+    returns (a change, a variant) with `measure_one`, and drop the tables again."""
     engine = sa.create_engine(make_url(url_or_engine), poolclass=NullPool)
     try:
         name = engines.connected_name(engine)
         if name not in ("postgresql", "mariadb"):
             raise ValueError(f"the DDL measurement is for MariaDB and PostgreSQL, not {name}")
-        result: dict = {"engine": name, "server": bench.server_version(engine), "rows": rows,
-                        "settings": bench.settings(engine)}
+        result: dict = {"engine": name, "server": bench.server_version(engine), "rows": rows}
+        if with_settings:
+            result["settings"] = bench.settings(engine)
         began = time.monotonic()
         load(engine, rows)
         result["load_s"] = round(time.monotonic() - began, 2)
-        result["changes"] = {}
-        for change in CHANGES:
-            if change.key not in changes:
-                continue
-            result["changes"][change.key] = measure_change(engine, change, rows)
+        result[kind] = {}
+        for item in chosen(engine, name):
+            result[kind][item.key] = measure_one(engine, item)
             if progress:
-                progress(f"{name}: {change.title}: {result['changes'][change.key]['seconds']:.3f} s")
+                progress(f"{name}: {item.title}: {result[kind][item.key]['seconds']:.3f} s")
         METADATA.drop_all(engine)
         _drop(engine, TABLE, TWIN)
         result["duration_s"] = round(time.monotonic() - began, 1)
@@ -481,28 +490,10 @@ def measure_variant(engine: Engine, variant: Variant) -> dict:
 
 def measure_variants(url_or_engine: str | URL, rows: int, progress=None) -> dict:
     """Every variant of this engine on a fresh copy of a `rows`-row table, on one (empty) server database."""
-    engine = sa.create_engine(make_url(url_or_engine), poolclass=NullPool)
-    try:
-        name = engines.connected_name(engine)
-        if name not in ("postgresql", "mariadb"):
-            raise ValueError(f"the DDL measurement is for MariaDB and PostgreSQL, not {name}")
-        result: dict = {"engine": name, "server": bench.server_version(engine), "rows": rows}
-        began = time.monotonic()
-        load(engine, rows)
-        result["load_s"] = round(time.monotonic() - began, 2)
-        result["variants"] = {}
-        for variant in VARIANTS:
-            if variant.engine != name:
-                continue
-            result["variants"][variant.key] = measure_variant(engine, variant)
-            if progress:
-                progress(f"{name}: {variant.title}: {result['variants'][variant.key]['seconds']:.3f} s")
-        METADATA.drop_all(engine)
-        _drop(engine, TABLE, TWIN)
-        result["duration_s"] = round(time.monotonic() - began, 1)
-        return result
-    finally:
-        engine.dispose()
+    return _on_a_loaded_table(
+        url_or_engine, rows, "variants", progress,
+        chosen=lambda engine, name: [v for v in VARIANTS if v.engine == name],
+        measure_one=measure_variant)
 
 
 def variant_cells(row: dict) -> tuple[str, str]:
