@@ -193,17 +193,22 @@ def cmd_show(args, style: Style) -> int:
     return 0
 
 
+def _label(exercise: Exercise) -> str:
+    """"add-email: " before a verdict (a full-width colon in Chinese)."""
+    return _("{id}: ").format(id=exercise.id)
+
+
 def _print_result(result: exercises.Result, style: Style) -> None:
     exercise = result.exercise
     if result.setup_problem:
-        _err(f"{exercise.id}: " + style(_("could not be checked"), "yellow") + _(" (your work was not looked at)"))
+        _err(_label(exercise) + style(_("could not be checked"), "yellow") + _(" (your work was not looked at)"))
         _err(f"  {result.message}")
         if not exercise.about_servers:  # an exercise about servers is never checked on SQLite
             database_url = settings.variable(settings.CourseSettings, "database_url")
             _err(_("  Unset {variable} to check on SQLite files, which need nothing set up.").format(variable=database_url))
         return
     if result.ok:
-        _out(f"{exercise.id}: " + style(_("passed"), "green") + f" ({result.seconds:.1f} s)")
+        _out(_label(exercise) + style(_("passed"), "green") + f" ({result.seconds:.1f} s)")
         if result.message:
             _out(f"  {result.message}")
         following = exercises.next_unfinished(after=exercise)
@@ -212,7 +217,7 @@ def _print_result(result: exercises.Result, style: Style) -> None:
         else:
             _out("  " + _("Next: {command}").format(command=f"{_prog()} show {following.id}"))
         return
-    _out(f"{exercise.id}: " + style(_("not yet"), "red"))
+    _out(_label(exercise) + style(_("not yet"), "red"))
     for line in result.message.splitlines():
         _out(f"  {line}")
     for path in exercise.learner_paths():
