@@ -278,7 +278,7 @@ def _wrap(text: str, first: str = "", rest: str = "") -> str:
 
 def format_question(question: Question, heading: str | None = None) -> str:
     """The question and its options, as printed in a notebook or a terminal."""
-    lines = [_wrap(question.question, first=f"{heading or question.id}: ", rest="")]
+    lines = [_wrap(question.question, first=_("{heading}: ").format(heading=heading or question.id), rest="")]
     for letter, text in question.options.items():
         lines.append(_wrap(text, first=f"  {letter}) ", rest="     "))
     return "\n".join(lines)
