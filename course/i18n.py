@@ -203,9 +203,7 @@ def as_text(value: object) -> Text:
 def english_of(value: object) -> object:
     """A Text's English source (also of an exception raised with one, a check's Fail); any
     other value as it is."""
-    if isinstance(value, BaseException) and len(value.args) == 1 and isinstance(value.args[0], Text):
-        return value.args[0].english
-    return value.english if isinstance(value, Text) else value
+    return as_text(value).english if isinstance(value, (Text, BaseException)) else value
 
 
 def to_json(value: object) -> object:

@@ -162,10 +162,6 @@ def chapter_pages(chapter: syllabus.Chapter) -> list[Path]:
     return pages
 
 
-def _paragraphs(value: str) -> str:
-    return value.strip()
-
-
 def chapter_entries(chapter: syllabus.Chapter) -> list[Entry]:
     """The syllabus entries, exercises, quiz and pages of one chapter (a text that is only code,
     such as a quiz option `alembic downgrade -1`, is the same in every language: left out)."""
@@ -183,7 +179,7 @@ def _chapter_entries(chapter: syllabus.Chapter) -> list[Entry]:
         path = folder / "exercises" / exercise.id / "exercise.toml"
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         entries.append(Entry(f"exercise {exercise.id} title", data["title"], rel(path)))
-        entries.append(Entry(f"exercise {exercise.id} task", _paragraphs(data["task"]), rel(path)))
+        entries.append(Entry(f"exercise {exercise.id} task", data["task"].strip(), rel(path)))
         for number, hint in enumerate(data["hints"], 1):
             entries.append(Entry(f"exercise {exercise.id} hint {number}", hint, rel(path)))
         for file in data["files"]:  # `course solution` shows the reference solution, comments translated
@@ -200,12 +196,12 @@ def _chapter_entries(chapter: syllabus.Chapter) -> list[Entry]:
         entries.append(Entry("quiz title", bank["title"], rel(path)))
         for question in bank["questions"]:
             qid = question["id"]
-            entries.append(Entry(f"quiz {qid} question", _paragraphs(question["question"]), rel(path)))
+            entries.append(Entry(f"quiz {qid} question", question["question"].strip(), rel(path)))
             for letter, text in question["options"].items():
-                entries.append(Entry(f"quiz {qid} option {letter}", _paragraphs(text), rel(path)))
-            entries.append(Entry(f"quiz {qid} explanation", _paragraphs(question["explanation"]), rel(path)))
+                entries.append(Entry(f"quiz {qid} option {letter}", text.strip(), rel(path)))
+            entries.append(Entry(f"quiz {qid} explanation", question["explanation"].strip(), rel(path)))
             for letter, text in question.get("why_not", {}).items():
-                entries.append(Entry(f"quiz {qid} why_not {letter}", _paragraphs(text), rel(path)))
+                entries.append(Entry(f"quiz {qid} why_not {letter}", text.strip(), rel(path)))
     for page in chapter_pages(chapter):
         entries.extend(page_entries(page))
     return entries
