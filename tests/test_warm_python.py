@@ -1,14 +1,16 @@
 """The warm interpreter prints what a new `python` process prints, with the same exit status."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from course.runtime import warm_python
+from course.runtime import reaper, warm_python
 
 COMMANDS = [
     ["-m", "alembic", "upgrade", "head"],
@@ -79,6 +81,39 @@ def test_a_command_forked_from_this_process_leaves_nothing_in_it(project, forkin
     assert not {m for m in set(sys.modules) - before if m == "app" or m.startswith("app.")}
     status, output = warm_python.run(["-c", "import sys; print('app' in sys.modules)"], project.path, env)
     assert (status, output) == (0, "False\n")  # nor in the next command
+
+
+WARM_UP_PROBE = """
+import builtins, json, os, sys
+from course.runtime import warm_python
+before = (list(sys.path), os.environ.get("DATABASE_URL"), os.getcwd(), builtins.__import__)
+done = warm_python.warm_up()
+after = (list(sys.path), os.environ.get("DATABASE_URL"), os.getcwd(), builtins.__import__)
+print(json.dumps({
+    "done": done,
+    "put_back": before == after,
+    "app_modules": [m for m in sys.modules if m == "app" or m.startswith("app.")],
+    "first_use_done": "pydantic.v1" in sys.modules,  # what FastAPI imports at an app's first route
+    "pid": os.getpid(),
+}))
+"""
+
+
+def test_the_warm_up_runs_a_check_s_steps_and_leaves_nothing_of_the_project(tmp_path):
+    """What the helper does once before its forks: the steps ran (the lazy imports they make
+    are done), and the process is as it was: no `app` module, the same sys.path, DATABASE_URL,
+    working directory and import function, and no scratch folder left."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "DATABASE_URL": "sqlite:///unchanged.db", "TMPDIR": str(scratch)}
+    found = subprocess.run([sys.executable, "-c", WARM_UP_PROBE], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    report = json.loads(found.stdout)
+    pid = report.pop("pid")
+    assert report == {"done": True, "put_back": True, "app_modules": [], "first_use_done": True}
+    places = [scratch, Path(reaper.fast_scratch_parent() or scratch)]
+    assert not [p for place in places for p in place.glob(f"mip-warm-{pid}-*")]
 
 
 def test_the_learner_code_runner_is_compiled_once_and_again_when_edited(tmp_path, monkeypatch):
