@@ -41,12 +41,22 @@ MOVED = {
 def main(argv: list[str] | None = None, prog: str = "course") -> int:
     """The `course` command (pyproject.toml). Ctrl-C while its modules are still loading ends it as
     Ctrl-C does later, with one line and status 130, instead of an import's traceback."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
+        # At JupyterLab's terminal, `course check` is answered by Lab's warm interpreter
+        # (course/learner/forwarding.py), before the libraries are imported here.
+        from course.learner import forwarding
+
+        helper = forwarding.helper_for(arguments)
+        if helper is not None:
+            status = forwarding.forward(arguments, prog, helper)
+            if status is not None:
+                return status
         from course.learner import cli
     except KeyboardInterrupt:
         sys.stderr.write("\nInterrupted.\n")
         return 130
-    return cli.main(argv, prog)
+    return cli.main(arguments, prog)
 
 def __getattr__(name: str):
     """`from course import workspace`: imported on first use, so `course` alone stays cheap."""

@@ -83,8 +83,9 @@ class CourseSettings(_FromEnvironment):
         "Set by a test run: every server database made meanwhile carries it in its name, so "
         "the run drops them all at its end."))
     warm_python_socket: str | None = Field(None, validation_alias="COURSE_WARM_PYTHON_SOCKET", description=(
-        "Set by a test run: the socket of the one warm interpreter its notebooks and workers "
-        "share (course/runtime/warm_python.py); unset, each process starts its own."))
+        "Set by `make lab` and by a test run: the socket of the one warm interpreter that "
+        "their notebooks, terminals and workers share (course/runtime/warm_python.py); at Lab's "
+        "terminal it answers `course check`. Unset, each process starts its own."))
     language: str | None = Field(None, validation_alias="COURSE_LANGUAGE", description=(
         "The language of the `course` command, the checks' messages and `make lab`: en or zh; "
         "unset: the locale's (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 is zh), else en. "

@@ -37,6 +37,7 @@ import sys
 from pathlib import Path
 
 from course import REPO
+from course.runtime import warm_python
 
 FIRST_LESSON = "notebooks/01_how_alembic_works.ipynb"
 
@@ -171,6 +172,19 @@ def server_notes() -> list[str]:
     return lines
 
 
+def start_warm_python():
+    """One warm interpreter for the session (course/runtime/warm_python.py), named in the
+    environment that kernels and terminals inherit: notebooks' commands run in it, and
+    `course check` at Lab's terminal is answered by it (course/learner/forwarding.py) in a
+    fraction of a new process's start-up. It ends with this process: its stdin is a pipe from
+    here, which closes however Lab ends."""
+    from course.runtime import reaper
+
+    helper = warm_python.start_server(os.path.join(reaper.scratch_dir("mip-warm-"), "warm.sock"), wait=False)
+    os.environ[warm_python.SOCKET_SETTING] = helper.args[-1]
+    return helper
+
+
 def main(argv: list[str]) -> int:
     try:
         from jupyterlab.labapp import LabApp
@@ -193,9 +207,11 @@ def main(argv: list[str]) -> int:
     os.environ[i18n.VARIABLE] = language
     prefix = environment_prefix()
     prepare_environment(prefix)
+    helper = start_warm_python()
     write_settings(prefix)
     for line in server_notes():
         print(line, file=sys.stderr)  # beside Jupyter's own start-up lines
+    warm_python.ready(helper)
     LabApp.launch_instance(argv=lab_arguments(prefix, argv, language))
     return 0
 

@@ -76,7 +76,7 @@ SOCKET_SETTING = settings.variable(settings.CourseSettings, "warm_python_socket"
 def start_server(socket_path: str, *, wait: bool = True) -> subprocess.Popen:
     """Start a helper listening on `socket_path`; it ends when its stdin is closed, and then
     removes the socket's folder if it made it (a mip-warm-<pid>-... folder). With
-    wait=False it is left starting; _ready() waits for it."""
+    wait=False it is left starting; ready() waits for it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "course.runtime.warm_python", socket_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
@@ -85,11 +85,12 @@ def start_server(socket_path: str, *, wait: bool = True) -> subprocess.Popen:
         start_new_session=True,
     )
     if wait:
-        _ready(process)
+        ready(process)
     return process
 
 
-def _ready(process: subprocess.Popen) -> None:
+def ready(process: subprocess.Popen) -> None:
+    """Wait until a helper that start_server(wait=False) started listens."""
     if process.stdout.readline().strip() != "ready":
         raise RuntimeError("the warm python helper did not start")
 
@@ -116,7 +117,7 @@ def _socket_path() -> str:
         return shared
     prepare()
     if not _own_server_ready:
-        _ready(_own_server)
+        ready(_own_server)
         _own_server_ready = True
     return _own_server.args[-1]
 
@@ -255,7 +256,15 @@ def _run_module(name: str) -> None:
 
 
 # -- the helper process ------------------------------------------------------------------------
-def _child(argv: list[str], cwd: str, env: dict, output_fd: int) -> None:
+class _Terminal(io.TextIOWrapper):
+    """The output of a command whose caller writes it to a terminal (course/learner/forwarding.py):
+    it says it is one, so that the command colours it as it would there."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _child(argv: list[str], cwd: str, env: dict, output_fd: int, terminal: bool = False) -> None:
     """In the forked child: become `python *argv` and never return."""
     import signal
 
@@ -270,8 +279,9 @@ def _child(argv: list[str], cwd: str, env: dict, output_fd: int) -> None:
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         # Unbuffered, like PYTHONUNBUFFERED=1: stdout and stderr interleave as on a terminal.
+        wrapper = _Terminal if terminal else io.TextIOWrapper
         sys.stdout, sys.stderr = (
-            io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
+            wrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
             for fd in (1, 2)
         )
         if argv[0] == "-m":
@@ -306,33 +316,53 @@ def _handle(connection: socket.socket) -> None:
 
     If the caller goes away first (Ctrl-C, a kernel interrupted or killed), the child is
     killed: nothing keeps running for a caller that no longer waits.
+
+    A request with "stream" (a `course` command forwarded from a terminal) gets the output as
+    it is written, one {"output": ...} line at a time, then {"status": ...}; a line
+    "interrupt" from its caller is passed on to the child as SIGINT (Ctrl-C), which then stops
+    as it would at a terminal. A request naming another environment ("prefix", a caller's
+    sys.prefix) is refused: the child would run other versions of the libraries.
     """
+    import codecs
     import select
     import signal
 
     with connection, connection.makefile("rw", encoding="utf-8") as stream:
         request = json.loads(stream.readline())
+        if request.get("prefix", sys.prefix) != sys.prefix:
+            stream.write(json.dumps({"refused": f"this helper runs in {sys.prefix}"}) + "\n")
+            return
+        streaming = bool(request.get("stream"))
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
-            _child(request["argv"], request["cwd"], request["env"], write_fd)
+            _child(request["argv"], request["cwd"], request["env"], write_fd, terminal=bool(request.get("terminal")))
         os.close(write_fd)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")  # a character may span chunks
         chunks = []
         while True:
             readable, _, _ = select.select([read_fd, connection], [], [])
-            if connection in readable and not connection.recv(1, socket.MSG_PEEK):
-                os.kill(pid, signal.SIGKILL)  # the caller hung up
-                os.waitpid(pid, 0)
-                os.close(read_fd)
-                return
+            if connection in readable:
+                said = connection.recv(64)
+                if not said:  # the caller hung up
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    os.close(read_fd)
+                    return
+                if streaming and b"interrupt" in said:
+                    os.kill(pid, signal.SIGINT)
             if read_fd in readable:
                 chunk = os.read(read_fd, 65536)
                 if not chunk:
                     break
-                chunks.append(chunk)
+                if streaming:
+                    stream.write(json.dumps({"output": decoder.decode(chunk)}) + "\n")
+                    stream.flush()
+                else:
+                    chunks.append(chunk)
         os.close(read_fd)
-        output = b"".join(chunks).decode("utf-8", errors="backslashreplace")
+        output = decoder.decode(b"".join(chunks), final=True)
         _, wait_status = os.waitpid(pid, 0)
         stream.write(json.dumps({"status": os.waitstatus_to_exitcode(wait_status), "output": output}) + "\n")
 

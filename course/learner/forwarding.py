@@ -1,0 +1,105 @@
+"""`course check` at JupyterLab's terminal, answered by Lab's warm interpreter.
+
+A new `course` process spends about half a second importing pydantic, SQLAlchemy and Alembic
+before its check begins. `make lab` starts one warm interpreter for the whole session
+(course/runtime/warm_python.py: those libraries imported, a check's commonest steps run once)
+and names its socket in COURSE_WARM_PYTHON_SOCKET, which Lab's terminals and kernels inherit.
+There, `course check ...` sends its command line to that interpreter: a child forked from it
+runs the very same command (`course.learner.cli.main`), in the terminal's directory with the
+terminal's environment, and its output comes back as it is written. Ctrl-C is passed on, so
+the check stops and cleans up as it does at a terminal; a second Ctrl-C hangs up, and then
+the child is killed (its scratch folder and databases are removed by course/runtime/reaper.py).
+
+Only `check`, and only when stdin, stdout and stderr are all a terminal: there the output is
+the same (colours included; stderr's lines arrive on the terminal as they would). Redirected
+output, other commands, no helper, a helper that does not answer or that runs in another
+environment (another virtualenv's `course`): the command runs in this process as usual.
+
+This module imports nothing heavy: it decides before anything else is loaded. So it reads
+one setting itself, the helper's socket (settings.CourseSettings.warm_python_socket; a test
+keeps the two names the same); the forwarded command reads every setting as usual.
+"""
+
+import json
+import os
+import shutil
+import socket
+import sys
+
+FORWARDED = ("check",)
+SOCKET_VARIABLE = "COURSE_WARM_PYTHON_SOCKET"
+# The forwarded command: course.learner.cli.main itself, not course.main (which would forward again).
+COMMAND = "import sys; from course.learner import cli; sys.exit(cli.main(sys.argv[2:], prog=sys.argv[1]))"
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The subcommand on a `course` command line (`--lang zh` may come first)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--lang":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def at_a_terminal() -> bool:
+    try:
+        return all(stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr))
+    except (AttributeError, ValueError):  # a stream replaced or closed
+        return False
+
+
+def helper_for(argv: list[str]) -> str | None:
+    """The helper's socket if this command line is to be forwarded to it, else None."""
+    path = os.environ.get(SOCKET_VARIABLE, "").strip()
+    if not path or command_of(argv) not in FORWARDED or not hasattr(os, "fork") or not at_a_terminal():
+        return None
+    return path if os.path.exists(path) else None
+
+
+def forward(argv: list[str], prog: str, path: str, output=None) -> int | None:
+    """Run `prog argv` in the helper at `path`, writing its output to `output` (default this
+    process's stdout) as it comes: its exit status, or None if the helper did not take it
+    (then nothing was run and nothing written)."""
+    output = output or sys.stdout
+    env = dict(os.environ)
+    size = shutil.get_terminal_size()  # the child writes to a pipe: tell it this terminal's width
+    env.setdefault("COLUMNS", str(size.columns))
+    env.setdefault("LINES", str(size.lines))
+    request = {"argv": ["-c", COMMAND, prog, *argv], "cwd": os.getcwd(), "env": env,
+               "stream": True, "terminal": True, "prefix": sys.prefix}
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(path)
+    except OSError:  # gone (Lab stopped) or not listening: run here
+        connection.close()
+        return None
+    with connection, connection.makefile("rw", encoding="utf-8") as stream:
+        try:
+            stream.write(json.dumps(request) + "\n")
+            stream.flush()
+        except OSError:
+            return None
+        interrupted = False
+        while True:
+            try:
+                line = stream.readline()
+                if not line:  # the helper ended mid-command (Lab stopped)
+                    print("\nthe warm interpreter of JupyterLab stopped during the command; run it again",
+                          file=sys.stderr)
+                    return 1
+                reply = json.loads(line)
+                if "refused" in reply:
+                    return None
+                if "output" in reply and reply["output"]:
+                    output.write(reply["output"])
+                    output.flush()
+                if "status" in reply:
+                    return reply["status"]
+            except KeyboardInterrupt:
+                if interrupted:  # a second Ctrl-C: hang up, and the helper kills the command
+                    print("\nInterrupted.", file=sys.stderr)
+                    return 130
+                interrupted = True
+                connection.sendall(b"interrupt\n")  # the command stops as at a terminal, and says so
