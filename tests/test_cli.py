@@ -496,6 +496,29 @@ def test_progress_is_kept_per_engine(capsys, progress_file, monkeypatch):
     assert "had entries of the wrong kind" in capsys.readouterr().err
 
 
+UPDATER = """
+import sys
+from course.learner import progress
+for n in range(int(sys.argv[2])):
+    progress.update("exercises", f"ex-{sys.argv[1]}-{n}", {"done": True})
+"""
+
+
+def test_processes_updating_the_progress_at_once_keep_every_change(tmp_path):
+    """Two notebooks' checks, or a notebook and the terminal, may record at the same moment:
+    none of them fails, and no change is lost (each update holds the file's lock from read to
+    write, and writes through a temporary file of its own)."""
+    progress_file = tmp_path / "progress" / "progress.json"
+    env = {**os.environ, "COURSE_PROGRESS_FILE": str(progress_file)}
+    writers = [subprocess.Popen([sys.executable, "-c", UPDATER, str(w), "25"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    results = [(w.wait(timeout=120), w.communicate()) for w in writers]
+    assert [(status, err) for status, (_, err) in results] == [(0, "")] * 4
+    kept = json.loads(progress_file.read_text(encoding="utf-8"))["exercises"]
+    assert sorted(kept) == sorted(f"ex-{w}-{n}" for w in range(4) for n in range(25))
+    assert [p.name for p in progress_file.parent.iterdir()] == [progress_file.name]  # no temporary file left
+
+
 # -- a learner's first hour (found by a learner's trial, in Chinese) ---------------------------------
 
 def test_a_progress_file_that_names_a_folder_is_refused_and_the_folder_stays(capsys, monkeypatch, tmp_path):

@@ -6,8 +6,11 @@ is kept aside as a backup (never overwritten), what can be read of it is kept, a
 says so. Never a crash.
 """
 
+import contextlib
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,20 +103,51 @@ def load() -> dict:
 def save(data: dict) -> None:
     file = path()
     file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = file.with_name(file.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    temporary.replace(file)  # atomic: a crash mid-write never leaves half a file
+    # A temporary file of this call's own: two processes saving at once (two notebooks'
+    # checks, a notebook and the terminal) never write into, or rename away, each other's.
+    handle, temporary = tempfile.mkstemp(prefix=file.name + ".", suffix=".tmp", dir=file.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        os.replace(temporary, file)  # atomic: a crash mid-write never leaves half a file
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _changing():
+    """Hold the progress file's lock while its contents are read, changed and written back, so
+    that two processes updating it at once both keep their change (where there is no flock,
+    on Windows, a change made meanwhile by another process can be lost)."""
+    file = path()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    # The lock is the folder's: the file itself is replaced by every save, and a lock file
+    # would be one more file left beside it.
+    folder = os.open(file.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
 
 
 def update(section: str, key: str, value: dict) -> None:
     """Merge `value` into progress[section][key] and save."""
-    data = load()
-    data[section].setdefault(key, {}).update(value)
-    save(data)
+    with _changing():
+        data = load()
+        data[section].setdefault(key, {}).update(value)
+        save(data)
 
 
 def remember_exercise(exercise_id: str) -> None:
     """The exercise the learner is on: `course check` and `course watch` default to it."""
-    data = load()
-    data["last_exercise"] = exercise_id
-    save(data)
+    with _changing():
+        data = load()
+        data["last_exercise"] = exercise_id
+        save(data)
