@@ -85,6 +85,9 @@ def forward(argv: list[str], prog: str, path: str, output=None) -> int | None:
         while True:
             try:
                 line = stream.readline()
+                if not line and interrupted:  # stopped on Ctrl-C before it could say so
+                    print("\nInterrupted.", file=sys.stderr)
+                    return 130
                 if not line:  # the helper ended mid-command (Lab stopped)
                     print("\nthe warm interpreter of JupyterLab stopped during the command; run it again",
                           file=sys.stderr)
