@@ -16,6 +16,19 @@ from course.runtime import engines, reaper, warm_python
 collect_ignore_glob = ["notebooks/*/*.ipynb"]
 
 
+def _fork_kernels_from_the_warm_interpreter() -> None:
+    """The notebooks' kernels of this process (nbval's, tests/test_notebooks_on_servers.py's)
+    are forked from the run's warm interpreter (course/runtime/warm_kernel.py), which has their
+    imports done. In every process of the run: each xdist worker starts kernels of its own."""
+    current = settings.current()
+    if hasattr(os, "fork") and not current.cold_python:
+        from jupyter_client.provisioning.factory import KernelProvisionerFactory
+
+        from course.runtime import warm_kernel
+
+        KernelProvisionerFactory.instance().default_provisioner_name = warm_kernel.NAME
+
+
 def pytest_configure(config):
     # Stored outputs are the SQLite reading of each notebook. On MariaDB or PostgreSQL the
     # text legitimately differs (dialect names, error wording), so there the notebooks are
@@ -25,6 +38,7 @@ def pytest_configure(config):
         engine = engines.engine_name()
     except (settings.SettingsError, engines.EngineSetupError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    _fork_kernels_from_the_warm_interpreter()
     if engine != "sqlite" and config.option.nbval:
         config.option.nbval = False
         config.option.nbval_lax = True
@@ -44,8 +58,9 @@ def pytest_configure(config):
         # One warm interpreter for every notebook kernel and worker of the run (see
         # course/runtime/warm_python.py), instead of one per kernel.
         if hasattr(os, "fork") and given.warm_python_socket is None:
-            config._warm_python = warm_python.start_server(os.path.join(workdir, "warm.sock"))
-            os.environ[warm_python.SOCKET_SETTING] = config._warm_python.args[-1]
+            socket_path = os.path.join(workdir, "warm.sock")
+            config._warm_python = warm_python.start_server(socket_path, kernels=True)
+            os.environ[warm_python.SOCKET_SETTING] = socket_path
         # A learner's check gives each step of their code 20 s; a test run on a loaded machine
         # must never fail a correct solution for being slow, so it allows far more.
         run_defaults = {

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from helpers import stuck_check, wait_until
 
 from course import REPO
-from course.runtime import engines, reaper, warm_python
+from course.runtime import engines, reaper, warm_kernel, warm_python
 
 
 def databases(server) -> set[str]:
@@ -42,6 +42,9 @@ def test_a_kernel_ended_as_jupyterlab_ends_it_leaves_nothing_behind(server_url, 
     env.pop(warm_python.SOCKET_SETTING, None)  # the kernel starts its own, as in JupyterLab
     manager = KernelManager(kernel_name="python3")
     manager.start_kernel(env=env, cwd=str(REPO / "notebooks"))
+    # Started as JupyterLab starts it (a new process), not forked as a test run's notebooks
+    # are (course/runtime/warm_kernel.py): its environment names no warm interpreter.
+    assert not isinstance(manager.provisioner.process, warm_kernel.ForkedKernel)
     kernel_pid = manager.provisioner.pid
     client = manager.client()
     client.start_channels()

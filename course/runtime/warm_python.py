@@ -53,6 +53,11 @@ PRELOAD_LATER = (
     "sqlalchemy.dialects.postgresql.psycopg", "psycopg",
     "fastapi", "fastapi.testclient", "pwdlib", "email_validator",
 )
+# What a kernel imports (ipykernel, IPython, jupyter_client, zmq: ~0.5 s): imported before the
+# helper is ready when it is to fork a test run's notebook kernels (course/runtime/warm_kernel.py),
+# never otherwise. Not ipykernel.kernelapp: its class reads JPY_PARENT_PID from the environment
+# when it is defined, so each kernel defines it with its own environment.
+KERNEL_PRELOAD = ("ipykernel.ipkernel", "ipykernel.zmqshell")
 # Modules run as `-m module` in every check step, compiled once in the warm process instead
 # of once per step: the children of a helper never write bytecode (PYTHONDONTWRITEBYTECODE),
 # so each compiled learner_code.py from source, ~15-30 ms a step.
@@ -73,12 +78,14 @@ def cold(argv: list[str], cwd, env: dict) -> tuple[int, str]:
 SOCKET_SETTING = settings.variable(settings.CourseSettings, "warm_python_socket")
 
 
-def start_server(socket_path: str, *, wait: bool = True) -> subprocess.Popen:
+def start_server(socket_path: str, *, wait: bool = True, kernels: bool = False) -> subprocess.Popen:
     """Start a helper listening on `socket_path`; it ends when its stdin is closed, and then
     removes the socket's folder if it made it (a mip-warm-<pid>-... folder). With
-    wait=False it is left starting; ready() waits for it."""
+    wait=False it is left starting; ready() waits for it. kernels=True: it also imports what
+    a notebook kernel needs, to fork kernels (a test run's)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "course.runtime.warm_python", socket_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, "-m", "course.runtime.warm_python", socket_path, *(["--kernels"] if kernels else [])],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         # A session of its own: a kernel killed with its process group does not take the
         # helper with it mid-command; the helper sees its stdin close and tidies up.
@@ -264,11 +271,13 @@ class _Terminal(io.TextIOWrapper):
         return True
 
 
-def _child(argv: list[str], cwd: str, env: dict, output_fd: int, terminal: bool = False) -> None:
+def _child(argv: list[str], cwd: str, env: dict, output_fd: int, terminal: bool = False, session: bool = False) -> None:
     """In the forked child: become `python *argv` and never return."""
     import signal
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if session:
+        os.setsid()  # as jupyter_client starts a kernel (start_new_session): signals go to its group
     status = 0
     try:
         os.chdir(cwd)
@@ -311,17 +320,34 @@ def _child(argv: list[str], cwd: str, env: dict, output_fd: int, terminal: bool 
         os._exit(status)
 
 
+def _wait_for_own_group(pid: int) -> None:
+    """Until the child `pid` leads its own process group (its first act), or has ended: a
+    signal to its group never reaches this helper's."""
+    import time
+
+    for _ in range(10_000):  # a bound, for a child that never gets to run: 10 s
+        try:
+            if os.getpgid(pid) == pid:
+                return
+        except ProcessLookupError:
+            return
+        time.sleep(0.001)
+
+
 def _handle(connection: socket.socket) -> None:
     """In a forked handler: read one request, run it in a child of its own, reply.
 
     If the caller goes away first (Ctrl-C, a kernel interrupted or killed), the child is
     killed: nothing keeps running for a caller that no longer waits.
 
-    A request with "stream" (a `course` command forwarded from a terminal) gets the output as
-    it is written, one {"output": ...} line at a time, then {"status": ...}; a line
+    A request with "stream" (a `course` command forwarded from a terminal, a kernel) gets the
+    output as it is written, one {"output": ...} line at a time, then {"status": ...}; a line
     "interrupt" from its caller is passed on to the child as SIGINT (Ctrl-C), which then stops
-    as it would at a terminal. A request naming another environment ("prefix", a caller's
-    sys.prefix) is refused: the child would run other versions of the libraries.
+    as it would at a terminal. With "session" (a kernel, course/runtime/warm_kernel.py), the
+    child leads a session and process group of its own, as jupyter_client starts a kernel, and
+    the first line is {"pid": ...}, sent once that is so: its caller signals it directly. A request naming another environment
+    ("prefix", a caller's sys.prefix) is refused: the child would run other versions of the
+    libraries.
     """
     import codecs
     import select
@@ -333,12 +359,18 @@ def _handle(connection: socket.socket) -> None:
             stream.write(json.dumps({"refused": f"this helper runs in {sys.prefix}"}) + "\n")
             return
         streaming = bool(request.get("stream"))
+        session = bool(request.get("session"))
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
-            _child(request["argv"], request["cwd"], request["env"], write_fd, terminal=bool(request.get("terminal")))
+            _child(request["argv"], request["cwd"], request["env"], write_fd, terminal=bool(request.get("terminal")),
+                   session=session)
         os.close(write_fd)
+        if session:
+            _wait_for_own_group(pid)
+            stream.write(json.dumps({"pid": pid}) + "\n")
+            stream.flush()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")  # a character may span chunks
         chunks = []
         while True:
@@ -411,6 +443,7 @@ def warm_up() -> bool:
     # would make runpy warn in every child that runs it with -m.
     steps = {"__name__": "course.learner.learner_code.warm_up", "__file__": compiled[0].origin}
     saved = builtins.__import__, importlib.import_module, os.getcwd()
+    swept = workspace._swept  # fresh()'s first sweep is still to come in the children
     folder = reaper.scratch_dir("mip-warm-", reaper.fast_scratch_parent())
     try:
         exec(compiled[1], steps)
@@ -430,18 +463,19 @@ def warm_up() -> bool:
         return False
     finally:
         builtins.__import__, importlib.import_module = saved[:2]
+        workspace._swept = swept
         os.chdir(saved[2])
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _serve(socket_path: str) -> None:
+def _serve(socket_path: str, kernels: bool = False) -> None:
     import select
     import signal
 
     # The kernel's process group gets SIGINT on an interrupt or at shutdown: the helper
     # ends when its stdin closes instead, and each child restores Python's usual handler.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in PRELOAD:
+    for name in PRELOAD + (KERNEL_PRELOAD if kernels else ()):
         _quietly_import(name)
     for name in PRECOMPILE:
         _compiled(name)
@@ -496,4 +530,4 @@ def _serve(socket_path: str) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1])
+    _serve(sys.argv[1], kernels="--kernels" in sys.argv[2:])

@@ -1,0 +1,93 @@
+"""A test run's notebook kernels, forked from its warm interpreter (course/runtime/warm_kernel.py),
+behave as kernels that jupyter_client starts: they run code in the directory and environment
+given, lead a session of their own, stop a running cell on an interrupt, and end on shutdown
+and on kill. (Every notebook of the run runs in one, compared with its stored outputs.)
+"""
+
+import os
+
+import pytest
+from jupyter_client.manager import KernelManager
+from helpers import wait_until
+
+from course.runtime import reaper, warm_kernel, warm_python
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm interpreter forks")
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    """A kernel as nbval starts one in a test run (the run's default provisioner)."""
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(env={**os.environ, "PROBE": "given"}, cwd=str(tmp_path))
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    yield manager, client
+    client.stop_channels()
+    if manager.has_kernel:
+        manager.shutdown_kernel(now=True)
+
+
+def _run(client, code: str) -> tuple[str, dict]:
+    printed = []
+    reply = client.execute_interactive(code, timeout=120, output_hook=lambda msg: printed.append(
+        msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""))
+    return "".join(printed), reply["content"]
+
+
+def test_a_kernel_is_forked_from_the_warm_interpreter_and_runs_as_one_started_anew(kernel, tmp_path):
+    manager, client = kernel
+    assert isinstance(manager.provisioner, warm_kernel.WarmKernelProvisioner)
+    assert isinstance(manager.provisioner.process, warm_kernel.ForkedKernel)
+    pid = manager.provisioner.pid
+    out, _ = _run(client, "import os, sys\nprint(os.getpid(), os.getsid(0), os.getcwd(), os.environ['PROBE'], "
+                          "'sqlalchemy' in sys.modules)")
+    kernel_pid, session, cwd, probe, preloaded = out.split()
+    assert int(kernel_pid) == pid and int(session) == pid  # leads its own session, as with Popen
+    assert (cwd, probe) == (str(tmp_path), "given")
+    assert preloaded == "True"  # forked from the helper, imports done
+    assert os.getppid() != pid and reaper.alive(pid)
+
+
+def test_an_interrupt_stops_the_running_cell_and_the_kernel_goes_on(kernel):
+    manager, client = kernel
+    client.execute("import time\nprint('looping', flush=True)\nwhile True:\n    time.sleep(0.01)\n")
+    wait_until(lambda: _printed(client, "looping"), "the cell's code to run")
+    manager.interrupt_kernel()
+    reply = client.get_shell_msg(timeout=120)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+    out, content = _run(client, "print('still here')")
+    assert out == "still here\n" and content["status"] == "ok"
+
+
+def _printed(client, text: str) -> bool:
+    """Whether the next message the kernel publishes is `text` printed (the cell's code runs:
+    an interrupt then reaches it, not the kernel's own code around it)."""
+    try:
+        message = client.get_iopub_msg(timeout=0.2)
+    except Exception:  # noqa: BLE001 - queue.Empty: nothing yet
+        return False
+    return message["msg_type"] == "stream" and text in message["content"]["text"]
+
+
+@pytest.mark.parametrize("ending", ["shutdown", "kill"])
+def test_a_kernel_ends_when_its_manager_ends_it(kernel, ending):
+    manager, client = kernel
+    pid = manager.provisioner.pid
+    if ending == "shutdown":
+        manager.shutdown_kernel(now=False)
+    else:
+        manager._kill_kernel()  # what "shutdown now" and a dead kernel come to: SIGKILL
+    wait_until(lambda: not reaper.alive(pid), "the kernel to end")
+
+
+def test_a_kernel_whose_environment_names_no_warm_interpreter_is_started_as_usual(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != warm_python.SOCKET_SETTING}
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(env=env, cwd=str(tmp_path))
+    try:
+        assert not isinstance(manager.provisioner.process, warm_kernel.ForkedKernel)
+        assert manager.provisioner.pgid == os.getpgid(manager.provisioner.pid)
+    finally:
+        manager.shutdown_kernel(now=True)
