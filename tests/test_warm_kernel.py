@@ -50,6 +50,14 @@ def test_a_kernel_is_forked_from_the_warm_interpreter_and_runs_as_one_started_an
     assert os.getppid() != pid and reaper.alive(pid)
 
 
+def test_what_a_library_imported_before_the_fork_prints_reaches_the_notebook(kernel):
+    """alembic's Config keeps sys.stdout as it was at import, which was in the helper: the text
+    must still arrive as the cell's output, as in a kernel started anew (`command.check`)."""
+    manager, client = kernel
+    out, content = _run(client, "from alembic.config import Config\nConfig().print_stdout('to the notebook')")
+    assert content["status"] == "ok" and out == "to the notebook\n"
+
+
 def test_an_interrupt_stops_the_running_cell_and_the_kernel_goes_on(kernel):
     manager, client = kernel
     client.execute("import time\nprint('looping', flush=True)\nwhile True:\n    time.sleep(0.01)\n")

@@ -18,20 +18,53 @@ Where fork does not exist (Windows), or COURSE_COLD_PYTHON=1 is set, commands ru
 subprocesses. tests/test_warm_python.py checks that all three ways print the same thing.
 """
 
-import contextlib
-import importlib.util
-import io
-import json
-import os
-import pathlib
-import shutil
-import socket
-import subprocess
 import sys
-import types
 
-from course import settings
-from course.runtime import reaper
+
+class _CurrentStream:
+    """sys.stdout (or sys.stderr) as it is when written to, whoever kept a reference to it.
+
+    A module can keep the stream it found when it was imported: alembic's Config takes
+    `stdout=sys.stdout` as a default argument. Imported here, before a fork, that would be the
+    helper's stream in every child, not the one the child writes to: in a kernel forked for a
+    notebook (course/runtime/warm_kernel.py), `command.check()` would print past the notebook.
+    The helper puts these in place before it imports anything, so what a module kept writes
+    wherever the process's sys.stdout or sys.stderr is at that moment.
+    """
+
+    def __init__(self, name: str, fallback):
+        self._name, self._fallback = name, fallback
+
+    def _target(self):
+        current = getattr(sys, self._name)
+        return self._fallback if current is self else current
+
+    def write(self, text):
+        return self._target().write(text)
+
+    def flush(self):
+        return self._target().flush()
+
+    def __getattr__(self, attribute):
+        return getattr(self._target(), attribute)
+
+
+if __name__ == "__main__":  # the helper, before its first import
+    sys.stdout, sys.stderr = _CurrentStream("stdout", sys.stdout), _CurrentStream("stderr", sys.stderr)
+
+import contextlib  # noqa: E402 - after the streams above
+import importlib.util  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import pathlib  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import types  # noqa: E402
+
+from course import settings  # noqa: E402
+from course.runtime import reaper  # noqa: E402
 
 # Imported before the helper says it is ready: what every Alembic command and check step needs.
 PRELOAD = (
