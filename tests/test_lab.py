@@ -258,16 +258,28 @@ def _notebook_panel(page):
 
 def _open_from_file_browser(page, *names: str) -> None:
     """Double-click through the file browser from the root, as a learner does. Going to the
-    root reads its listing afresh (the terminal may just have made work/). A double-click that
-    lands while the listing is being redrawn counts as two clicks: it is repeated until the
-    folder's contents show."""
+    root reads its listing afresh (the terminal may just have made work/). A click that lands
+    while the listing is being redrawn can be lost, and a double-click count as two clicks:
+    each is repeated until what it opens shows."""
     browser = page.locator(".jp-FileBrowser")
 
     def item(name):
         text = page.locator(".jp-DirListing-itemText", has_text=re.compile(f"^{re.escape(name)}$"))
         return browser.locator(".jp-DirListing-content .jp-DirListing-item", has=text)
 
-    browser.locator(".jp-BreadCrumbs-home").click()
+    def at_root():
+        # A click on the root that lands while the listing is redrawn can be lost (seen under
+        # load, the browser then stayed in notebooks/): clicked again until the root shows.
+        if item(names[0]).count():
+            return True
+        browser.locator(".jp-BreadCrumbs-home").click()
+        try:
+            item(names[0]).first.wait_for(timeout=10_000)
+        except Exception:  # playwright's TimeoutError: click the root again
+            return False
+        return True
+
+    _wait_for(at_root, f"the file browser showing the root (with {names[0]}/)")
     for folder, inside in zip(names, names[1:]):
         def opened(folder=folder, inside=inside):
             if item(inside).count():
