@@ -8,7 +8,7 @@ There, `course check ...` sends its command line to that interpreter: a child fo
 runs the very same command (`course.learner.cli.main`), in the terminal's directory with the
 terminal's environment, and its output comes back as it is written. Ctrl-C is passed on, so
 the check stops and cleans up as it does at a terminal; a second Ctrl-C hangs up, and then
-the child is killed (its scratch folder and databases are removed by course/runtime/reaper.py).
+the helper stops the child as SIGTERM does (it tidies up), and kills it after 5 s.
 
 Only `check`, and only when stdin, stdout and stderr are all a terminal: there the output is
 the same (colours included; stderr's lines arrive on the terminal as they would). Redirected
@@ -58,16 +58,26 @@ def helper_for(argv: list[str]) -> str | None:
     return path if os.path.exists(path) else None
 
 
+class _Ended(Exception):
+    """SIGTERM or SIGHUP (the terminal closed) while the command ran."""
+
+
 def forward(argv: list[str], prog: str, path: str, output=None) -> int | None:
     """Run `prog argv` in the helper at `path`, writing its output to `output` (default this
     process's stdout) as it comes: its exit status, or None if the helper did not take it
     (then nothing was run and nothing written)."""
+    import signal
+
     output = output or sys.stdout
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the terminal's directory was removed: let the command say so itself
+        return None
     env = dict(os.environ)
     size = shutil.get_terminal_size()  # the child writes to a pipe: tell it this terminal's width
     env.setdefault("COLUMNS", str(size.columns))
     env.setdefault("LINES", str(size.lines))
-    request = {"argv": ["-c", COMMAND, prog, *argv], "cwd": os.getcwd(), "env": env,
+    request = {"argv": ["-c", COMMAND, prog, *argv], "cwd": cwd, "env": env,
                "stream": True, "terminal": True, "prefix": sys.prefix}
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -75,34 +85,61 @@ def forward(argv: list[str], prog: str, path: str, output=None) -> int | None:
     except OSError:  # gone (Lab stopped) or not listening: run here
         connection.close()
         return None
-    with connection, connection.makefile("rw", encoding="utf-8") as stream:
-        try:
-            stream.write(json.dumps(request) + "\n")
-            stream.flush()
-        except OSError:
-            return None
-        interrupted = False
-        while True:
+
+    def ended(signum, frame):
+        raise _Ended(signum)
+
+    # Closed by SIGTERM or its terminal (SIGHUP): hang up, and the helper stops the command as
+    # those signals stop it at home (it tidies up first); the status is 128 + the signal's.
+    previous = {number: signal.signal(number, ended) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with connection, connection.makefile("rw", encoding="utf-8") as stream:
             try:
-                line = stream.readline()
-                if not line and interrupted:  # stopped on Ctrl-C before it could say so
-                    print("\nInterrupted.", file=sys.stderr)
-                    return 130
-                if not line:  # the helper ended mid-command (Lab stopped)
-                    print("\nthe warm interpreter of JupyterLab stopped during the command; run it again",
-                          file=sys.stderr)
-                    return 1
-                reply = json.loads(line)
-                if "refused" in reply:
-                    return None
-                if "output" in reply and reply["output"]:
-                    output.write(reply["output"])
-                    output.flush()
-                if "status" in reply:
-                    return reply["status"]
-            except KeyboardInterrupt:
-                if interrupted:  # a second Ctrl-C: hang up, and the helper kills the command
-                    print("\nInterrupted.", file=sys.stderr)
-                    return 130
-                interrupted = True
+                stream.write(json.dumps(request) + "\n")
+                stream.flush()
+            except OSError:
+                return None
+            return _follow(stream, connection, output)
+    except _Ended as stop:
+        return 128 + stop.args[0]
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _follow(stream, connection, output) -> int | None:
+    """Write the command's output as it comes; its exit status (as a shell reports it: 128 + n
+    for a command ended by signal n)."""
+    interrupted = False
+    while True:
+        try:
+            line = stream.readline()
+            try:
+                reply = json.loads(line) if line else None
+            except ValueError:  # a line cut short by Ctrl-C: the command is ending
+                reply = None
+            if reply is None and interrupted:  # stopped on Ctrl-C before it could say so
+                print("\nInterrupted.", file=sys.stderr)
+                return 130
+            if reply is None:  # the helper ended mid-command (Lab stopped)
+                print("\nthe warm interpreter of JupyterLab stopped during the command; run it again",
+                      file=sys.stderr)
+                return 1
+            if "refused" in reply:
+                return None
+            if reply.get("output"):
+                output.write(reply["output"])
+                output.flush()
+            if "status" in reply:
+                status = reply["status"]
+                return 128 - status if status < 0 else status
+        except KeyboardInterrupt:
+            if interrupted:  # a second Ctrl-C: hang up, and the helper stops the command
+                print("\nInterrupted.", file=sys.stderr)
+                return 130
+            interrupted = True
+            try:
                 connection.sendall(b"interrupt\n")  # the command stops as at a terminal, and says so
+            except OSError:  # it has just ended
+                print("\nInterrupted.", file=sys.stderr)
+                return 130

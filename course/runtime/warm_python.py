@@ -353,6 +353,30 @@ def _child(argv: list[str], cwd: str, env: dict, output_fd: int, terminal: bool 
         os._exit(status)
 
 
+def _stop(pid: int, session: bool, graceful: bool) -> None:
+    """End the child of a caller that went away, and reap it. A command forwarded from a
+    terminal or a kernel (`graceful`) first gets SIGTERM, as when its terminal closes, and up to
+    5 s to tidy up (`course check` removes its scratch copy and databases); a step or a
+    notebook's command is killed at once. A kernel's whole process group goes with it."""
+    import signal
+    import time
+
+    def send(signum):
+        try:
+            os.killpg(pid, signum) if session else os.kill(pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    if graceful:
+        send(signal.SIGTERM)
+        for _ in range(500):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+            time.sleep(0.01)
+    send(signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
 def _wait_for_own_group(pid: int) -> None:
     """Until the child `pid` leads its own process group (its first act), or has ended: a
     signal to its group never reaches this helper's."""
@@ -406,27 +430,29 @@ def _handle(connection: socket.socket) -> None:
             stream.flush()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")  # a character may span chunks
         chunks = []
-        while True:
-            readable, _, _ = select.select([read_fd, connection], [], [])
-            if connection in readable:
-                said = connection.recv(64)
-                if not said:  # the caller hung up
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                    os.close(read_fd)
-                    return
-                if streaming and b"interrupt" in said:
-                    os.kill(pid, signal.SIGINT)
-            if read_fd in readable:
-                chunk = os.read(read_fd, 65536)
-                if not chunk:
-                    break
-                if streaming:
-                    stream.write(json.dumps({"output": decoder.decode(chunk)}) + "\n")
-                    stream.flush()
-                else:
-                    chunks.append(chunk)
-        os.close(read_fd)
+        try:
+            while True:
+                readable, _, _ = select.select([read_fd, connection], [], [])
+                if connection in readable:
+                    said = connection.recv(64)
+                    if not said:  # the caller hung up
+                        raise ConnectionResetError
+                    if streaming and b"interrupt" in said:
+                        os.kill(pid, signal.SIGINT)
+                if read_fd in readable:
+                    chunk = os.read(read_fd, 65536)
+                    if not chunk:
+                        break
+                    if streaming:
+                        stream.write(json.dumps({"output": decoder.decode(chunk)}) + "\n")
+                        stream.flush()  # a caller gone raises here (BrokenPipeError) as well
+                    else:
+                        chunks.append(chunk)
+        except OSError:  # the caller hung up (or went away while output was written to it)
+            _stop(pid, session, graceful=streaming)
+            return
+        finally:
+            os.close(read_fd)
         output = decoder.decode(b"".join(chunks), final=True)
         _, wait_status = os.waitpid(pid, 0)
         stream.write(json.dumps({"status": os.waitstatus_to_exitcode(wait_status), "output": output}) + "\n")
