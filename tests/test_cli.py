@@ -517,6 +517,9 @@ def test_processes_updating_the_progress_at_once_keep_every_change(tmp_path):
     kept = json.loads(progress_file.read_text(encoding="utf-8"))["exercises"]
     assert sorted(kept) == sorted(f"ex-{w}-{n}" for w in range(4) for n in range(25))
     assert [p.name for p in progress_file.parent.iterdir()] == [progress_file.name]  # no temporary file left
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert progress_file.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() makes a file
 
 
 # -- a learner's first hour (found by a learner's trial, in Chinese) ---------------------------------

@@ -89,11 +89,26 @@ from course.runtime import warm_python
 before = (list(sys.path), os.environ.get("DATABASE_URL"), os.getcwd(), builtins.__import__)
 done = warm_python.warm_up()
 after = (list(sys.path), os.environ.get("DATABASE_URL"), os.getcwd(), builtins.__import__)
+
+
+def open_databases():
+    found = []
+    for fd in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []:
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the listing's own descriptor, closed by now
+            continue
+        if ".db" in target:  # app.db, or "app.db (deleted)"
+            found.append(target)
+    return sorted(found)
+
+
 print(json.dumps({
     "done": done,
     "put_back": before == after,
     "app_modules": [m for m in sys.modules if m == "app" or m.startswith("app.")],
     "first_use_done": "pydantic.v1" in sys.modules,  # what FastAPI imports at an app's first route
+    "open_files": open_databases(),
     "pid": os.getpid(),
 }))
 """
@@ -102,7 +117,7 @@ print(json.dumps({
 def test_the_warm_up_runs_a_check_s_steps_and_leaves_nothing_of_the_project(tmp_path):
     """What the helper does once before its forks: the steps ran (the lazy imports they make
     are done), and the process is as it was: no `app` module, the same sys.path, DATABASE_URL,
-    working directory and import function, and no scratch folder left."""
+    working directory and import function, no database file open, and no scratch folder left."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     env = {**os.environ, "DATABASE_URL": "sqlite:///unchanged.db", "TMPDIR": str(scratch)}
@@ -111,9 +126,18 @@ def test_the_warm_up_runs_a_check_s_steps_and_leaves_nothing_of_the_project(tmp_
     assert found.returncode == 0, found.stderr
     report = json.loads(found.stdout)
     pid = report.pop("pid")
-    assert report == {"done": True, "put_back": True, "app_modules": [], "first_use_done": True}
+    assert report == {"done": True, "put_back": True, "app_modules": [], "first_use_done": True,
+                      "open_files": []}  # no connection to the warm-up's database left for children
     places = [scratch, Path(reaper.fast_scratch_parent() or scratch)]
     assert not [p for place in places for p in place.glob(f"mip-warm-{pid}-*")]
+
+
+def test_a_shared_helper_that_does_not_answer_is_replaced_by_one_of_this_process(project, tmp_path, monkeypatch):
+    """JupyterLab's helper died or was stopped: a notebook's commands still run, in a helper
+    the kernel starts for itself, with the same output."""
+    monkeypatch.setenv(warm_python.SOCKET_SETTING, str(tmp_path / "gone" / "warm.sock"))
+    argv = ["-c", "import sys; print('ran', sys.argv)"]
+    assert warm_python.run(argv, project.path, dict(os.environ)) == warm_python.cold(argv, project.path, dict(os.environ))
 
 
 def test_the_learner_code_runner_is_compiled_once_and_again_when_edited(tmp_path, monkeypatch):

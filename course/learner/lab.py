@@ -178,11 +178,28 @@ def start_warm_python():
     `course check` at Lab's terminal is answered by it (course/learner/forwarding.py) in a
     fraction of a new process's start-up. It ends with this process: its stdin is a pipe from
     here, which closes however Lab ends."""
+    from course import settings
     from course.runtime import reaper
 
-    helper = warm_python.start_server(os.path.join(reaper.scratch_dir("mip-warm-"), "warm.sock"), wait=False)
-    os.environ[warm_python.SOCKET_SETTING] = helper.args[-1]
+    if not hasattr(os, "fork") or settings.current().cold_python:
+        return None  # each kernel runs its commands as it would anyway; `course check` runs at home
+    socket_path = os.path.join(reaper.scratch_dir("mip-warm-"), "warm.sock")
+    helper = warm_python.start_server(socket_path, wait=False)
+    os.environ[warm_python.SOCKET_SETTING] = socket_path
     return helper
+
+
+def warm_python_ready(helper) -> None:
+    """Wait for the session's warm interpreter; if it did not start, Lab starts without it
+    (each kernel then starts its own, and `course check` runs in its own process)."""
+    if helper is None:
+        return
+    try:
+        warm_python.ready(helper)
+    except RuntimeError:
+        os.environ.pop(warm_python.SOCKET_SETTING, None)
+        print("note: the warm interpreter did not start; notebooks and `course check` run without it",
+              file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
@@ -211,7 +228,7 @@ def main(argv: list[str]) -> int:
     write_settings(prefix)
     for line in server_notes():
         print(line, file=sys.stderr)  # beside Jupyter's own start-up lines
-    warm_python.ready(helper)
+    warm_python_ready(helper)
     LabApp.launch_instance(argv=lab_arguments(prefix, argv, language))
     return 0
 

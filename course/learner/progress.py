@@ -9,8 +9,8 @@ says so. Never a crash.
 import contextlib
 import json
 import os
+import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -105,13 +105,15 @@ def save(data: dict) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     # A temporary file of this call's own: two processes saving at once (two notebooks'
     # checks, a notebook and the terminal) never write into, or rename away, each other's.
-    handle, temporary = tempfile.mkstemp(prefix=file.name + ".", suffix=".tmp", dir=file.parent)
+    # Made as open() makes a file (0666 less the umask), so the progress file keeps its mode.
+    temporary = file.with_name(f"{file.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
         os.replace(temporary, file)  # atomic: a crash mid-write never leaves half a file
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -119,7 +121,8 @@ def save(data: dict) -> None:
 def _changing():
     """Hold the progress file's lock while its contents are read, changed and written back, so
     that two processes updating it at once both keep their change (where there is no flock,
-    on Windows, a change made meanwhile by another process can be lost)."""
+    on Windows or where the folder cannot be locked, a change made meanwhile by another
+    process can be lost)."""
     file = path()
     file.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -128,10 +131,18 @@ def _changing():
         yield
         return
     # The lock is the folder's: the file itself is replaced by every save, and a lock file
-    # would be one more file left beside it.
-    folder = os.open(file.parent, os.O_RDONLY)
+    # would be one more file left beside it. Where a folder cannot be locked (NFS emulates
+    # flock with locks that need a file open for writing), the update goes on without it.
     try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
+        folder = os.open(file.parent, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+        except OSError:
+            pass
         yield
     finally:
         os.close(folder)  # releases the lock

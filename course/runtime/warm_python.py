@@ -139,27 +139,43 @@ _own_server: subprocess.Popen | None = None
 _own_server_ready = False
 
 
-def prepare() -> None:
+def prepare(*, even_if_shared: bool = False) -> None:
     """Start this process's helper now, without waiting for it: it imports its libraries on
-    the other core while the caller imports its own (a notebook's first command starts it)."""
+    the other core while the caller imports its own (a notebook's first command starts it).
+    Not where a shared helper is named, unless that one does not answer (`even_if_shared`)."""
     global _own_server, _own_server_ready
-    if settings.current().warm_python_socket or not hasattr(os, "fork") or settings.current().cold_python:
+    current = settings.current()
+    if (current.warm_python_socket and not even_if_shared) or not hasattr(os, "fork") or current.cold_python:
         return
     if _own_server is None or _own_server.poll() is not None:
         _own_server = start_server(os.path.join(reaper.scratch_dir("mip-warm-"), "warm.sock"), wait=False)
         _own_server_ready = False
 
 
-def _socket_path() -> str:
+def _own_socket_path() -> str:
     global _own_server_ready
-    shared = settings.current().warm_python_socket
-    if shared:
-        return shared
-    prepare()
+    prepare(even_if_shared=True)
     if not _own_server_ready:
         ready(_own_server)
         _own_server_ready = True
     return _own_server.args[-1]
+
+
+def _connect() -> socket.socket:
+    """A connection to the shared helper (a test run's, JupyterLab's); if that one does not
+    answer (Lab's died, or was stopped), to this process's own, started on first use."""
+    shared = settings.current().warm_python_socket
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(shared or _own_socket_path())
+        return connection
+    except OSError:
+        connection.close()
+        if not shared:
+            raise
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.connect(_own_socket_path())
+    return connection
 
 
 _fork_here = False
@@ -195,8 +211,7 @@ def run(argv: list[str], cwd, env: dict) -> tuple[int, str]:
         return cold(argv, cwd, env)
     if _fork_here:
         return _run_here(argv, cwd, env)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.connect(_socket_path())
+    with _connect() as connection:
         with connection.makefile("rw", encoding="utf-8") as stream:
             stream.write(json.dumps({"argv": argv, "cwd": str(cwd), "env": env}) + "\n")
             stream.flush()
@@ -477,6 +492,15 @@ WARM_UP_STEPS = (
 )
 
 
+def _engines() -> set:
+    """Every SQLAlchemy Engine this process holds now."""
+    import gc
+
+    from sqlalchemy.engine import Engine
+
+    return {o for o in gc.get_objects() if isinstance(o, Engine)}
+
+
 def warm_up() -> bool:
     """Run WARM_UP_STEPS here, once, on a throwaway copy of the sample project on SQLite.
 
@@ -506,6 +530,7 @@ def warm_up() -> bool:
     folder = reaper.scratch_dir("mip-warm-", reaper.fast_scratch_parent())
     try:
         exec(compiled[1], steps)
+        engines_before = _engines()
         with workspace.isolated(), contextlib.redirect_stdout(io.StringIO()):
             ws = workspace.fresh("warm-up", server="sqlite", root=pathlib.Path(folder))
             try:
@@ -517,6 +542,10 @@ def warm_up() -> bool:
                         return False
             finally:
                 ws.discard()
+                # The app's own engine outlives its modules (functools caches keep its
+                # get_engine reachable): closed here, no child inherits a connection to it.
+                for engine in _engines() - engines_before:
+                    engine.dispose()
         return True
     except Exception:  # noqa: BLE001 - an optimisation only: never a reason for the helper to fail
         return False
