@@ -147,7 +147,7 @@ def test_lab_starts_one_helper_for_kernels_and_terminals(monkeypatch):
     try:
         warm_python.ready(helper)
         path = os.environ[warm_python.SOCKET_SETTING]
-        assert path == helper.args[-1] and os.path.exists(path)
+        assert path == helper.args[-1] and os.path.exists(path)  # no --kernels: Lab forks no kernels
     finally:
         helper.stdin.close()  # as when Lab ends: the helper tidies up and goes
         helper.wait(timeout=60)

@@ -3,8 +3,8 @@
 A notebook shows Alembic's command line as a reader types it, so each `alembic ...` cell is a
 real process run by the kernel's own interpreter, with its exit status checked. Most of such a
 process's ~0.6 s is importing SQLAlchemy and Alembic. This module keeps a helper process that
-has imported those libraries once (one per kernel, or one for a whole test run, listening on a
-Unix socket); for each command it forks a child, which sets
+has imported those libraries once (one per kernel, one for a JupyterLab session, or one for a
+whole test run, listening on a Unix socket); for each command it forks a child, which sets
 the command's directory, environment and argv, runs it as `python` would (`-m module` or
 `-c code`), and exits with its status. Nothing of the project (`app`) is imported before the
 fork, so each command reads the project's files as they are at that moment.
@@ -152,13 +152,17 @@ def prepare(*, even_if_shared: bool = False) -> None:
         _own_server_ready = False
 
 
+def _socket_of(helper: subprocess.Popen) -> str:
+    return helper.args[3]  # python -m course.runtime.warm_python SOCKET [--kernels]
+
+
 def _own_socket_path() -> str:
     global _own_server_ready
     prepare(even_if_shared=True)
     if not _own_server_ready:
         ready(_own_server)
         _own_server_ready = True
-    return _own_server.args[-1]
+    return _socket_of(_own_server)
 
 
 def _connect() -> socket.socket:
