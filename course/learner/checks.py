@@ -245,42 +245,51 @@ def downgrade() -> None:
     def quote(self, name: str) -> str:
         return self.ws.engine.dialect.identifier_preparer.quote(name)
 
+    @contextlib.contextmanager
+    def inspector(self) -> Iterator[sa.Inspector]:
+        """An Inspector on one connection: an Engine's would open one for each question
+        (NullPool), a new server process per table and question on PostgreSQL."""
+        with self.ws.engine.connect() as connection:
+            yield sa.inspect(connection)
+
     def tables(self) -> set[str]:
-        return set(sa.inspect(self.ws.engine).get_table_names()) - {"alembic_version"}
+        with self.inspector() as inspector:
+            return set(inspector.get_table_names()) - {"alembic_version"}
 
     def columns(self, table: str) -> dict[str, dict]:
-        inspector = sa.inspect(self.ws.engine)
-        if table not in inspector.get_table_names():
-            return {}
-        return {c["name"]: c for c in inspector.get_columns(table)}
+        with self.inspector() as inspector:
+            if table not in inspector.get_table_names():
+                return {}
+            return {c["name"]: c for c in inspector.get_columns(table)}
 
     def type_name(self, column: dict) -> str:
         return str(column["type"].compile(dialect=self.ws.engine.dialect))
 
     def foreign_keys(self, table: str) -> list[dict]:
-        return sa.inspect(self.ws.engine).get_foreign_keys(table)
+        with self.inspector() as inspector:
+            return inspector.get_foreign_keys(table)
 
     def snapshot(self) -> dict:
         """The schema as the database reports it, in a form two snapshots can be compared in."""
-        inspector = sa.inspect(self.ws.engine)
         shot: dict = {}
-        for table in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
-            shot[table] = {
-                "columns": {
-                    c["name"]: {"type": self.type_name(c), "nullable": bool(c["nullable"]), "comment": c.get("comment")}
-                    for c in inspector.get_columns(table)
-                },
-                "indexes": {
-                    i["name"]: (tuple(i["column_names"]), bool(i["unique"]))
-                    for i in inspector.get_indexes(table)
-                    if not i.get("duplicates_constraint")
-                },
-                "uniques": {u["name"] or "(unnamed)": tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)},
-                "foreign_keys": {
-                    fk["name"] or "(unnamed)": (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
-                    for fk in inspector.get_foreign_keys(table)
-                },
-            }
+        with self.inspector() as inspector:
+            for table in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
+                shot[table] = {
+                    "columns": {
+                        c["name"]: {"type": self.type_name(c), "nullable": bool(c["nullable"]), "comment": c.get("comment")}
+                        for c in inspector.get_columns(table)
+                    },
+                    "indexes": {
+                        i["name"]: (tuple(i["column_names"]), bool(i["unique"]))
+                        for i in inspector.get_indexes(table)
+                        if not i.get("duplicates_constraint")
+                    },
+                    "uniques": {u["name"] or "(unnamed)": tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)},
+                    "foreign_keys": {
+                        fk["name"] or "(unnamed)": (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+                        for fk in inspector.get_foreign_keys(table)
+                    },
+                }
         return shot
 
     # -- the models ---------------------------------------------------------------------
@@ -402,7 +411,9 @@ def _columns(constraint) -> str:
     return ", ".join(c.name for c in constraint.columns)
 
 
-def describe(diff: tuple, engine: sa.Engine | None = None) -> str:
+def describe(diff: tuple, engine: sa.Engine | sa.Connection | None = None) -> str:
+    """One difference autogenerate found, as a sentence; `engine` (or a connection, to ask on
+    that one) names its types in the database's dialect and looks up what the database has."""
     kind = diff[0]
     dialect = engine.dialect if engine is not None else None
 

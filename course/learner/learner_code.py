@@ -129,32 +129,34 @@ def op_differences(request: dict, project: Path) -> list[str]:
 
     metadata = importlib.import_module("app.models").Base.metadata
     engine = sa.create_engine(os.environ["DATABASE_URL"], poolclass=NullPool)
+    # One connection for every question: an Inspector on the Engine would open one for each
+    # (NullPool), a new server process per table and question on PostgreSQL.
     try:
         with engine.connect() as connection:
             found = compare_metadata(MigrationContext.configure(connection), metadata)
-        problems = []
-        for diff in found:
-            for one in (diff if isinstance(diff, list) else [diff]):
-                problems.append(describe(one, engine))
-        # Autogenerate lets VARCHAR pass for VARCHAR(50); a migration should not.
-        inspector = sa.inspect(engine)
-        existing = set(inspector.get_table_names())
-        for table in metadata.sorted_tables:
-            if table.name not in existing:
-                continue
-            types = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                wanted = getattr(column.type, "length", None)
-                if wanted is None or column.name not in types:
+            problems = []
+            for diff in found:
+                for one in (diff if isinstance(diff, list) else [diff]):
+                    problems.append(describe(one, connection))
+            # Autogenerate lets VARCHAR pass for VARCHAR(50); a migration should not.
+            inspector = sa.inspect(connection)
+            existing = set(inspector.get_table_names())
+            for table in metadata.sorted_tables:
+                if table.name not in existing:
                     continue
-                if getattr(types[column.name], "length", None) != wanted:
-                    dialect = engine.dialect
-                    problems.append(
-                        _('{name}.{name2} is {compile} in the database, but the model says {compile2}').format(
-                            name=table.name, name2=column.name, compile=types[column.name].compile(dialect=dialect), compile2=column.type.compile(dialect=dialect))
-                    )
-        problems += _what_autogenerate_ignores(metadata, inspector)
-        return problems
+                types = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    wanted = getattr(column.type, "length", None)
+                    if wanted is None or column.name not in types:
+                        continue
+                    if getattr(types[column.name], "length", None) != wanted:
+                        dialect = engine.dialect
+                        problems.append(
+                            _('{name}.{name2} is {compile} in the database, but the model says {compile2}').format(
+                                name=table.name, name2=column.name, compile=types[column.name].compile(dialect=dialect), compile2=column.type.compile(dialect=dialect))
+                        )
+            problems += _what_autogenerate_ignores(metadata, inspector)
+            return problems
     finally:
         engine.dispose()
 

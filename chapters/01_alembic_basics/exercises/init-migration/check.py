@@ -53,10 +53,9 @@ def _expect_convention_names(run, when: str) -> None:
     finds them by those names. Autogenerate matches a unique constraint by its columns, so
     one named otherwise can pass it, and it never compares primary keys. (An unnamed one is
     named by the convention: op.create_table applies target_metadata's naming_convention.)"""
-    import sqlalchemy as sa
-
-    inspector = sa.inspect(run.ws.engine)
-    found = {tuple(u["column_names"]): u["name"] for u in inspector.get_unique_constraints("user")}
+    with run.inspector() as inspector:
+        found = {tuple(u["column_names"]): u["name"] for u in inspector.get_unique_constraints("user")}
+        primary = inspector.get_pk_constraint("user")
     name = found.get(("username",), "uq_user_username")
     if name != "uq_user_username":
         called = _('is named {name}').format(name=name) if name else _("has no name")
@@ -64,7 +63,6 @@ def _expect_convention_names(run, when: str) -> None:
                      'app/models/base.py calls it uq_user_username, and later revisions drop it by that '
                      "name: sa.UniqueConstraint('username', name=op.f('uq_user_username'))").format(when=when, called=called))
     if run.ws.engine_name != "mariadb":  # MariaDB calls every primary key PRIMARY
-        primary = inspector.get_pk_constraint("user")
         primary = primary.get("name") if primary.get("constrained_columns") else "pk_user"
         if primary != "pk_user":
             called = _('is named {primary}').format(primary=primary) if primary else _("has no name")
