@@ -1,7 +1,5 @@
 """`python -m course ...`: the same as the `course` command."""
 
-import sys
+from course import command
 
-from course import main
-
-sys.exit(main(prog="python -m course"))
+command(prog="python -m course")

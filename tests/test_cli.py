@@ -465,6 +465,39 @@ def test_ctrl_c_while_the_command_is_still_loading_prints_one_line():
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "\nInterrupted.\n")
 
 
+ENDS_AFTER = """
+import atexit, sys, threading, time
+import course
+
+class Module:
+    def __del__(self):  # Python's own shutdown tears module globals down, and this prints
+        print("torn down", flush=True)
+
+kept = Module()
+atexit.register(lambda: print("exit handler ran", flush=True))
+if "--thread" in sys.argv:
+    def late():
+        time.sleep(0.2)
+        print("thread finished", flush=True)
+    threading.Thread(target=late).start()
+sys.argv = ["course", "list"]
+course.command()
+"""
+
+
+def test_the_command_runs_its_exit_handlers_then_ends_without_tearing_python_down():
+    """`course` (course.command): the exit handlers run (where a check's databases are dropped),
+    the output is all there, and the process ends without Python's shutdown, ~0.1 s of a
+    check; but never before a thread of its own (not a daemon) has finished."""
+    done = subprocess.run([sys.executable, "-c", ENDS_AFTER], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "wire-env" in done.stdout and done.stdout.endswith("exit handler ran\n")
+    assert "torn down" not in done.stdout
+    waited = subprocess.run([sys.executable, "-c", ENDS_AFTER, "--thread"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert waited.returncode == 0, waited.stderr
+    assert "thread finished" in waited.stdout and "exit handler ran" in waited.stdout
+
+
 def test_progress_is_kept_per_engine(capsys, progress_file, monkeypatch):
     """A pass on SQLite stays a pass on SQLite after a failing check on PostgreSQL: `course list`
     shows it done where it passed, and says where it passed elsewhere. An older file, with
