@@ -26,6 +26,24 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm interp
 
 def test_the_socket_is_read_under_the_setting_s_own_name():
     assert forwarding.SOCKET_VARIABLE == settings.variable(settings.CourseSettings, "warm_python_socket")
+    assert forwarding.COLD_VARIABLE == settings.variable(settings.CourseSettings, "cold_python")
+
+
+@pytest.mark.parametrize("value, forwarded", [
+    ("1", False), ("true", False), ("YES", False), ("maybe", False),  # not a boolean: said here
+    ("0", True), ("false", True), ("", True),
+])
+def test_cold_python_typed_in_lab_s_terminal_runs_the_check_here(value, forwarded, monkeypatch):
+    """As the setting reads it: a value pydantic takes for False forwards, any other does not."""
+    monkeypatch.setattr(forwarding, "at_a_terminal", lambda: True)
+    monkeypatch.setenv(forwarding.COLD_VARIABLE, value)
+    parsed = None
+    try:
+        parsed = settings.CourseSettings().cold_python
+    except Exception:  # noqa: BLE001 - pydantic's error: not a boolean
+        pass
+    assert (parsed is False) == forwarded
+    assert (forwarding.helper_for(["check"]) is not None) == forwarded
 
 
 @pytest.fixture

@@ -16,8 +16,10 @@ output, other commands, no helper, a helper that does not answer or that runs in
 environment (another virtualenv's `course`): the command runs in this process as usual.
 
 This module imports nothing heavy: it decides before anything else is loaded. So it reads
-one setting itself, the helper's socket (settings.CourseSettings.warm_python_socket; a test
-keeps the two names the same); the forwarded command reads every setting as usual.
+two settings itself, the helper's socket and COURSE_COLD_PYTHON (settings.CourseSettings's
+warm_python_socket and cold_python; a test keeps the names the same): COURSE_COLD_PYTHON=1,
+typed in Lab's terminal, runs the check here, as it does outside Lab. The forwarded command
+reads every setting as usual.
 """
 
 import json
@@ -28,6 +30,10 @@ import sys
 
 FORWARDED = ("check",)
 SOCKET_VARIABLE = "COURSE_WARM_PYTHON_SOCKET"
+COLD_VARIABLE = "COURSE_COLD_PYTHON"
+# What pydantic reads as False; any other value keeps the command here, where the settings
+# are read (and a value that is not a boolean is reported).
+FALSE_WORDS = ("", "0", "off", "f", "false", "n", "no")
 # The forwarded command: course.learner.cli.main itself, not course.main (which would forward again).
 COMMAND = "import sys; from course.learner import cli; sys.exit(cli.main(sys.argv[2:], prog=sys.argv[1]))"
 
@@ -53,7 +59,8 @@ def at_a_terminal() -> bool:
 def helper_for(argv: list[str]) -> str | None:
     """The helper's socket if this command line is to be forwarded to it, else None."""
     path = os.environ.get(SOCKET_VARIABLE, "").strip()
-    if not path or command_of(argv) not in FORWARDED or not hasattr(os, "fork") or not at_a_terminal():
+    cold = os.environ.get(COLD_VARIABLE, "").strip().lower() not in FALSE_WORDS
+    if not path or cold or command_of(argv) not in FORWARDED or not hasattr(os, "fork") or not at_a_terminal():
         return None
     return path if os.path.exists(path) else None
 
