@@ -16,7 +16,7 @@ import pytest
 
 import course
 from course import REPO, syllabus
-from course.learner import cli, exercises
+from course.learner import cli, exercises, progress
 from course.runtime import reaper
 
 ALL = exercises.all_exercises()
@@ -553,6 +553,27 @@ def test_processes_updating_the_progress_at_once_keep_every_change(tmp_path):
     umask = os.umask(0o022)
     os.umask(umask)
     assert progress_file.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() makes a file
+
+
+def test_a_save_killed_before_its_rename_leaves_nothing_behind_the_next_save(progress_file, monkeypatch):
+    """A save killed between writing its temporary file and renaming it (a closed terminal, a
+    kernel restarted) leaves progress.json.<pid>-<hex>.tmp; the next save removes it. A
+    temporary of a process still running (its save under way) is left alone."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = int(ended.stdout)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        progress_file.parent.mkdir(parents=True, exist_ok=True)
+        stale = progress_file.with_name(f"{progress_file.name}.{gone}-0badc0de.tmp")
+        underway = progress_file.with_name(f"{progress_file.name}.{running.pid}-5afe5afe.tmp")
+        other = progress_file.with_name("notes.1-2.tmp")  # not the progress file's
+        for file in (stale, underway, other):
+            file.write_text("{", encoding="utf-8")
+        progress.update("exercises", "add-email", {"done": True})
+        assert not stale.exists() and underway.exists() and other.exists()
+    finally:
+        running.kill()
+        running.wait()
 
 
 # -- a learner's first hour (found by a learner's trial, in Chinese) ---------------------------------

@@ -7,6 +7,7 @@ says so. Never a crash.
 """
 
 import contextlib
+import glob
 import json
 import os
 import secrets
@@ -115,6 +116,22 @@ def save(data: dict) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _remove_stale_temporaries(file)
+
+
+def _remove_stale_temporaries(file: Path) -> None:
+    """Remove what saves killed before their rename left beside `file`: temporaries named
+    after a process that no longer runs. A running one's (a save under way) is left alone."""
+    for stale in file.parent.glob(f"{glob.escape(file.name)}.*-*.tmp"):
+        pid = stale.name[len(file.name) + 1:].partition("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            stale.unlink(missing_ok=True)
+        except OSError:  # another user's process (PermissionError): it runs
+            pass
 
 
 @contextlib.contextmanager
