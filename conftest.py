@@ -175,8 +175,7 @@ def pytest_unconfigure(config):
     if hasattr(config, "workerinput") or settings.current().run_id is None:
         return
     if hasattr(config, "_warm_python"):
-        config._warm_python.stdin.close()
-        config._warm_python.wait(timeout=10)
+        warm_python.stop(config._warm_python)
     if hasattr(config, "_course_workdir"):
         shutil.rmtree(config._course_workdir, ignore_errors=True)
     servers = set()

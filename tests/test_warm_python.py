@@ -140,6 +140,29 @@ def test_a_shared_helper_that_does_not_answer_is_replaced_by_one_of_this_process
     assert warm_python.run(argv, project.path, dict(os.environ)) == warm_python.cold(argv, project.path, dict(os.environ))
 
 
+OWN_HELPER = """
+import os, sys
+from course.runtime import warm_python
+print(warm_python.run(["-c", "print('ran')"], os.getcwd(), dict(os.environ)))
+print(warm_python._own_server.pid, warm_python._socket_of(warm_python._own_server))
+"""
+
+
+def test_a_process_s_own_helper_ends_with_it(tmp_path):
+    """A kernel's (or any process's) own helper is stopped on the way out: gone, its socket's
+    folder removed, by the time the process has ended, and no running Popen left behind."""
+    env = {key: value for key, value in os.environ.items() if key != warm_python.SOCKET_SETTING}
+    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", OWN_HELPER], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, "")
+    ran, helper = done.stdout.splitlines()
+    assert ran == "(0, 'ran\\n')"
+    pid, socket_path = helper.split()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid), 0)
+    assert not Path(socket_path).parent.exists()
+
+
 def test_the_learner_code_runner_is_compiled_once_and_again_when_edited(tmp_path, monkeypatch):
     module = tmp_path / "runner_probe.py"
     module.write_text("print('one')\n", encoding="utf-8")

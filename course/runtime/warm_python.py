@@ -52,7 +52,8 @@ class _CurrentStream:
 if __name__ == "__main__":  # the helper, before its first import
     sys.stdout, sys.stderr = _CurrentStream("stdout", sys.stdout), _CurrentStream("stderr", sys.stderr)
 
-import contextlib  # noqa: E402 - after the streams above
+import atexit  # noqa: E402 - after the streams above
+import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
@@ -129,6 +130,21 @@ def start_server(socket_path: str, *, wait: bool = True, kernels: bool = False) 
     return process
 
 
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """End a helper as its owner's exit would: its stdin closes, it removes its socket's
+    folder and goes; killed if it has not within `timeout` seconds."""
+    for stream in (process.stdin, process.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def ready(process: subprocess.Popen) -> None:
     """Wait until a helper that start_server(wait=False) started listens."""
     if process.stdout.readline().strip() != "ready":
@@ -150,6 +166,9 @@ def prepare(*, even_if_shared: bool = False) -> None:
     if _own_server is None or _own_server.poll() is not None:
         _own_server = start_server(os.path.join(reaper.scratch_dir("mip-warm-"), "warm.sock"), wait=False)
         _own_server_ready = False
+        # Ended with this process (it would end anyway once its stdin closes): by then, not
+        # some moment after, and without a still-running Popen left to the garbage collector.
+        atexit.register(stop, _own_server)
 
 
 def _socket_of(helper: subprocess.Popen) -> str:
