@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -211,6 +212,46 @@ def _gone(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+FD_AUDIT = """
+import os, stat
+kept = []
+for name in os.listdir("/proc/self/fd"):
+    fd = int(name)
+    try:
+        found = os.fstat(fd)
+    except OSError:
+        continue  # the listing's own descriptor, closed by now
+    if fd > 2 and not stat.S_ISDIR(found.st_mode):  # the directory: the listing's own
+        kept.append((fd, stat.filemode(found.st_mode)))
+print("kept:", kept)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd")
+def test_a_helper_s_child_keeps_no_other_request_s_descriptors(tmp_path, monkeypatch):
+    """The helper serves each request in a thread and forks the command from there, while
+    other requests' pipes and connections are open in it. A child that kept one (a kernel
+    keeps running for hours) would keep that request from ever seeing its command end: each
+    child has only its standard streams."""
+    helper = warm_python.start_server(str(tmp_path / "warm.sock"))
+    monkeypatch.setenv(warm_python.SOCKET_SETTING, str(tmp_path / "warm.sock"))
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    waiting = {}
+    held = threading.Thread(target=lambda: waiting.update(result=warm_python.run(
+        ["-c", f"print(open({str(fifo)!r}).read())"], tmp_path, dict(os.environ))))
+    held.start()  # in flight in the helper, its command blocked until the fifo is written
+    try:
+        status, output = warm_python.run(["-c", FD_AUDIT], tmp_path, dict(os.environ))
+        assert (status, output) == (0, "kept: []\n")
+    finally:
+        with open(fifo, "w") as release:
+            release.write("released")
+        held.join(timeout=120)
+        warm_python.stop(helper)
+    assert waiting["result"] == (0, "released\n")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
