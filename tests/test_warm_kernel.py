@@ -5,6 +5,7 @@ and on kill. (Every notebook of the run runs in one, compared with its stored ou
 """
 
 import os
+import stat
 
 import pytest
 from jupyter_client.manager import KernelManager
@@ -48,6 +49,27 @@ def test_a_kernel_is_forked_from_the_warm_interpreter_and_runs_as_one_started_an
     assert (cwd, probe) == (str(tmp_path), "given")
     assert preloaded == "True"  # forked from the helper, imports done
     assert os.getppid() != pid and reaper.alive(pid)
+
+
+def test_a_forked_kernel_listens_on_unix_sockets_removed_when_it_ends(tmp_path):
+    """No TCP port for another process to take between jupyter_client's choice and the
+    kernel's bind: the kernel's five channels are Unix sockets, gone after its shutdown."""
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(env=dict(os.environ), cwd=str(tmp_path))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        info = manager.get_connection_info()
+        assert info["transport"] == "ipc"
+        sockets = [f"{info['ip']}-{info[name]}" for name in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
+        assert all(stat.S_ISSOCK(os.stat(path).st_mode) for path in sockets)
+        out, content = _run(client, "print(6 * 7)")
+        assert (out, content["status"]) == ("42\n", "ok")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert not [path for path in sockets if os.path.exists(path)]
 
 
 def test_what_a_library_imported_before_the_fork_prints_reaches_the_notebook(kernel):

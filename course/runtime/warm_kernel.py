@@ -9,8 +9,12 @@ runs the same command (`python -m ipykernel_launcher -f <connection file>`) in t
 and with the environment the kernel manager gives, in a session of its own, as jupyter_client's
 launcher starts one; only its imports are done already.
 
-Everything else is jupyter_client's LocalProvisioner: ports, connection file, interrupt (to the
-kernel's process group), kill, wait. `ForkedKernel` stands in for the Popen it would hold: the
+Everything else is jupyter_client's LocalProvisioner: connection file, interrupt (to the
+kernel's process group), kill, wait. But these kernels listen on Unix sockets (jupyter's "ipc"
+transport), not on TCP ports: a port that jupyter_client found free can be taken before the
+kernel binds it (by another worker's kernel, or by one of the run's thousands of database
+connections, which take their local ports from the same range), and the kernel then dies at
+start ("Address already in use", seen once in a full run). `ForkedKernel` stands in for the Popen it would hold: the
 kernel's pid, and its exit status when the helper reports it. If the test process goes away,
 its connection to the helper closes and the helper kills the kernel.
 
@@ -21,6 +25,7 @@ tests/test_cleanup.py still ends kernels started as JupyterLab starts them). `ma
 Jupyter elsewhere are not affected: their kernels are started as usual.
 """
 
+import atexit
 import json
 import os
 import pathlib
@@ -99,15 +104,44 @@ def _same_python(program: str) -> bool:
     return found is not None and os.path.realpath(found) == os.path.realpath(sys.executable)
 
 
+def _warm_socket(env: dict | None) -> str:
+    from course.runtime.warm_python import SOCKET_SETTING
+
+    return ((env if env is not None else os.environ).get(SOCKET_SETTING) or "").strip()
+
+
+_ipc_folder: list[str] = []  # this process's folder for its kernels' sockets, made on first use
+UNIX_PATH_MAX = 100  # a socket's path must fit in sockaddr_un (108 bytes on Linux)
+
+
+def _ipc_prefix(kernel_id: str) -> str | None:
+    """Where a kernel's sockets go (<folder>/<id>-1 ... -5), or None if the path is too long."""
+    from course.runtime import reaper
+
+    if not _ipc_folder:
+        # Removed when this process ends (its kernels end with it), or by a later sweep if it is killed.
+        _ipc_folder.append(reaper.scratch_dir("mip-kernels-"))
+        atexit.register(shutil.rmtree, _ipc_folder[0], ignore_errors=True)
+    prefix = os.path.join(_ipc_folder[0], kernel_id)
+    return prefix if len(prefix) + 3 <= UNIX_PATH_MAX else None
+
+
 class WarmKernelProvisioner(LocalProvisioner):
     """LocalProvisioner, with the kernel forked from the warm interpreter that the kernel's
     environment names (COURSE_WARM_PYTHON_SOCKET) when it runs this Python; else as usual."""
 
-    async def launch_kernel(self, cmd: list[str], **kwargs):
-        from course.runtime.warm_python import SOCKET_SETTING
+    async def pre_launch(self, **kwargs):
+        km = self.parent
+        if km is not None and _warm_socket(kwargs.get("env")) and km.transport == "tcp" and not km.connection_file:
+            prefix = _ipc_prefix(self.kernel_id)
+            if prefix is not None:
+                km.transport, km.ip = "ipc", prefix
+                km.cache_ports = False  # no TCP ports to find
+        return await super().pre_launch(**kwargs)
 
+    async def launch_kernel(self, cmd: list[str], **kwargs):
         env = dict(kwargs.get("env") or os.environ)
-        socket_path = (env.get(SOCKET_SETTING) or "").strip()
+        socket_path = _warm_socket(env)
         if not socket_path or not cmd or not _same_python(cmd[0]) or not hasattr(os, "fork"):
             return await super().launch_kernel(cmd, **kwargs)
         # What jupyter_client's launcher adds: the kernel then knows it has a parent (and does
