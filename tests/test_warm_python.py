@@ -164,6 +164,44 @@ def test_a_process_s_own_helper_ends_with_it(tmp_path):
     assert not Path(socket_path).parent.exists()
 
 
+SOURCES = """
+import pathlib, sys, warnings
+from course.runtime import warm_python, workspace
+warnings.simplefilter("always")
+root = pathlib.Path(sys.argv[1])
+warns = root / "warns.py"
+warns.write_text('PATTERN = "\\\\d"\\n')  # an invalid escape: Python warns when it compiles it
+warm_python.remember_sources()
+warm_python.remember_sources([warns])
+compiled = []
+original = warm_python._compile_source
+def counted(self, data, path, *, _optimize=-1):
+    compiled.append(pathlib.Path(path).name)
+    return original(self, data, path, _optimize=_optimize)
+warm_python._compile_source = counted
+ws = workspace.fresh("sources", "0002", server="sqlite", root=root)
+config = ws.path / "app" / "config.py"
+config.write_text(config.read_text() + "\\nEDITED = True\\n")
+import app.config, app.db, app.main
+print(app.config.EDITED, app.db.get_engine.__wrapped__.__code__.co_filename == str(ws.path / "app" / "db.py"))
+sys.path.insert(0, str(root))
+import warns
+print(sorted(compiled))
+"""
+
+
+def test_a_child_reuses_the_course_s_own_sources_compiled_once(tmp_path):
+    """The helper compiles the sample project (every stage) and the exercises' files once; a
+    child importing a file with the same bytes takes that code, named after its own file. An
+    edited file is compiled anew (the edit is seen), and so is one whose compiling warns."""
+    done = subprocess.run([sys.executable, "-c", SOURCES, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen, compiled = done.stdout.splitlines()
+    assert seen == "True True"  # the edit is there; the reused code names the copy's file
+    assert compiled == "['config.py', 'warns.py']"  # the edited file and the one that warns; the rest reused
+    assert "invalid escape sequence" in done.stderr  # and its warning was seen
+
+
 def test_the_learner_code_runner_is_compiled_once_and_again_when_edited(tmp_path, monkeypatch):
     module = tmp_path / "runner_probe.py"
     module.write_text("print('one')\n", encoding="utf-8")

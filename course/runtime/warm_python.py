@@ -54,6 +54,7 @@ if __name__ == "__main__":  # the helper, before its first import
 
 import atexit  # noqa: E402 - after the streams above
 import contextlib  # noqa: E402
+import importlib.machinery  # noqa: E402
 import importlib.util  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
@@ -607,6 +608,74 @@ def warm_up() -> bool:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# -- the course's own sources, compiled once -------------------------------------------------
+# Each step imports the copy of the project it runs in from source (no bytecode is written
+# there: an edited file must never be read from a stale .pyc), about a dozen files, ~3 ms of
+# compiling a step. Most of them are byte for byte the course's own files: the sample project
+# at each stage, an exercise's starter, solution, given files and wrong attempts. The helper
+# compiles those once (remember_sources); a child importing a file with the same bytes takes
+# that code, named after the file it imports. Any other file, an edited one included, is
+# compiled as before, and so is one whose compiling warned (its warning must still be seen).
+_compiled_sources: dict[bytes, types.CodeType] = {}
+
+
+def _renamed(code: types.CodeType, filename: str) -> types.CodeType:
+    """`code`, and every function and class body in it, as compiled from `filename`."""
+    if code.co_filename == filename:
+        return code
+    consts = tuple(_renamed(c, filename) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
+def _source_to_code(self, data, path, *, _optimize=-1):
+    known = _compiled_sources.get(data) if _optimize == -1 and isinstance(data, bytes) else None
+    if known is None:
+        return _compile_source(self, data, path, _optimize=_optimize)
+    return _renamed(known, str(path))
+
+
+_compile_source = importlib.machinery.SourceFileLoader.source_to_code
+
+
+def remember_sources(paths=None) -> int:
+    """Compile `paths` here (default: the course's own project and exercise files), for every
+    child to reuse, and have imports look them up; how many sources are known."""
+    import tempfile
+
+    from course import REPO
+    from course.runtime import workspace
+
+    with tempfile.TemporaryDirectory(prefix="mip-sources-") as folder:
+        if paths is None:
+            for stage in workspace.SAMPLE.stages:
+                workspace.SAMPLE.copy_to(pathlib.Path(folder) / stage, stage)
+            paths = [*pathlib.Path(folder).rglob("*.py"), *sorted((REPO / "chapters").glob("*/exercises/**/*.py"))]
+        for path in paths:
+            if path.name != "check.py":  # a checker runs in the caller, not in a child
+                _remember(path)
+    importlib.machinery.SourceFileLoader.source_to_code = _source_to_code
+    return len(_compiled_sources)
+
+
+def _remember(path: pathlib.Path) -> None:
+    import warnings
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return
+    if data in _compiled_sources:
+        return
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            code = compile(data, str(path), "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):  # a wrong attempt may be broken on purpose
+            return
+    if not seen:
+        _compiled_sources[data] = code
+
+
 def _serve_one(connection: socket.socket) -> None:
     try:
         _handle(connection)
@@ -647,6 +716,7 @@ def _serve(socket_path: str, kernels: bool = False) -> None:
                         # one per connection otherwise)
                         share_pymysql_tls_context(build_now=True)
                         warm_up()
+                        remember_sources()
                 continue
             if sys.stdin in readable and not sys.stdin.readline():
                 return  # whoever started us is gone
