@@ -24,6 +24,14 @@ def copy_course(target: Path) -> Path:
 
 
 # -- a `course check` stuck in the learner's code ---------------------------------------------
+def close_client(client) -> None:
+    """Stop a kernel client's channels and close the zmq context it made. Left to the garbage
+    collector, the context can be finalized before the client that would close it, and the
+    warning then fails whichever test is running (seen once)."""
+    client.stop_channels()
+    client.context.destroy(linger=0)
+
+
 def wait_until(condition, what: str, limit: float = 60.0) -> None:
     """Wait for an event, polling; fail only after a generous limit (nothing is timed)."""
     import time

@@ -15,7 +15,7 @@ from jupyter_client.manager import KernelManager
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from helpers import stuck_check, wait_until
+from helpers import close_client, stuck_check, wait_until
 
 from course import REPO
 from course.runtime import engines, reaper, warm_kernel, warm_python
@@ -74,7 +74,7 @@ def test_a_kernel_ended_as_jupyterlab_ends_it_leaves_nothing_behind(server_url, 
         wait_until(lambda: name not in databases(server_url), f"{name} to be dropped")
         wait_until(lambda: not list(tmp_path.glob(f"mip-warm-{kernel_pid}-*")), "the warm interpreter's folder to go")
     finally:
-        client.stop_channels()
+        close_client(client)
         if manager.is_alive():
             manager.shutdown_kernel(now=True)
 
