@@ -71,14 +71,16 @@ def command(prog: str = "course") -> None:
     import threading
 
     status = main(prog=prog)
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+    if (any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread())
+            or sys.gettrace() is not None or sys.getprofile() is not None):  # coverage, cProfile: they write at exit
         sys.exit(status)
     atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # the reader left (`course list | head`): stop quietly
-        status = status or 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # the reader left, the disk is full, the stream is closed
+            status = status or 120  # as Python itself ends when it cannot flush at exit
     os._exit(status)
 
 

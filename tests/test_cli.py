@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -496,6 +497,10 @@ def test_the_command_runs_its_exit_handlers_then_ends_without_tearing_python_dow
     waited = subprocess.run([sys.executable, "-c", ENDS_AFTER, "--thread"], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert waited.returncode == 0, waited.stderr
     assert "thread finished" in waited.stdout and "exit handler ran" in waited.stdout
+    # Started with no stdout at all (`course list >&-`): it ends as Python would, no traceback.
+    closed = subprocess.run(["sh", "-c", f"{sys.executable} -m course list >&-"], capture_output=True, text=True,
+                            timeout=60, cwd=REPO)
+    assert "Traceback" not in closed.stderr
 
 
 def test_progress_is_kept_per_engine(capsys, progress_file, monkeypatch):
@@ -557,20 +562,29 @@ def test_processes_updating_the_progress_at_once_keep_every_change(tmp_path):
 
 def test_a_save_killed_before_its_rename_leaves_nothing_behind_the_next_save(progress_file, monkeypatch):
     """A save killed between writing its temporary file and renaming it (a closed terminal, a
-    kernel restarted) leaves progress.json.<pid>-<hex>.tmp; the next save removes it. A
-    temporary of a process still running (its save under way) is left alone."""
+    kernel restarted) leaves progress.json.<pid>-<hex>.tmp; a later save removes it once its
+    process has ended and it has not been written to for progress.STALE_AFTER seconds. A
+    temporary of a process still running, or a recent one (a save under way, perhaps in a
+    container whose pids this process cannot see), is left alone; a name that holds no pid
+    never makes a save fail."""
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     gone = int(ended.stdout)
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         progress_file.parent.mkdir(parents=True, exist_ok=True)
-        stale = progress_file.with_name(f"{progress_file.name}.{gone}-0badc0de.tmp")
-        underway = progress_file.with_name(f"{progress_file.name}.{running.pid}-5afe5afe.tmp")
+        named = lambda middle: progress_file.with_name(f"{progress_file.name}.{middle}.tmp")  # noqa: E731
+        stale, recent, underway = named(f"{gone}-0badc0de"), named(f"{gone}-5ecen7"), named(f"{running.pid}-5afe5afe")
+        odd = [named("99999999999999999999-ab"), named("\u00b2-ab"), named("x-ab")]  # no pid a process can have
         other = progress_file.with_name("notes.1-2.tmp")  # not the progress file's
-        for file in (stale, underway, other):
+        for file in (stale, recent, underway, other, *odd):
             file.write_text("{", encoding="utf-8")
+        old = time.time() - progress.STALE_AFTER - 60
+        for file in (stale, underway, other, *odd):
+            os.utime(file, (old, old))
         progress.update("exercises", "add-email", {"done": True})
-        assert not stale.exists() and underway.exists() and other.exists()
+        assert not stale.exists()
+        assert all(f.exists() for f in (recent, underway, other, *odd))
+        assert json.loads(progress_file.read_text())["exercises"]["add-email"]["done"] is True
     finally:
         running.kill()
         running.wait()

@@ -30,7 +30,7 @@ def test_the_socket_is_read_under_the_setting_s_own_name():
 
 
 @pytest.mark.parametrize("value, forwarded", [
-    ("1", False), ("true", False), ("YES", False), ("maybe", False),  # not a boolean: said here
+    ("1", False), ("true", False), ("YES", False), ("maybe", False), (" 0", False),  # not a boolean: said here
     ("0", True), ("false", True), ("", True),
 ])
 def test_cold_python_typed_in_lab_s_terminal_runs_the_check_here(value, forwarded, monkeypatch):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from course.runtime import reaper, warm_python
+from helpers import wait_until
 
 COMMANDS = [
     ["-m", "alembic", "upgrade", "head"],
@@ -290,6 +291,93 @@ def test_a_helper_s_child_keeps_no_other_request_s_descriptors(tmp_path, monkeyp
         held.join(timeout=120)
         warm_python.stop(helper)
     assert waiting["result"] == (0, "released\n")
+
+
+@pytest.fixture
+def helper(tmp_path, monkeypatch):
+    """A helper of this test's own, named where run() looks for one."""
+    process = warm_python.start_server(str(tmp_path / "warm.sock"))
+    monkeypatch.setenv(warm_python.SOCKET_SETTING, str(tmp_path / "warm.sock"))
+    yield process
+    warm_python.stop(process)
+
+
+def _in_flight(tmp_path, code: str) -> tuple[threading.Thread, dict]:
+    """run(code) in a thread; returns once its command has started (it writes `started`)."""
+    started = tmp_path / "started"
+    result: dict = {}
+    command = f"open({str(started)!r}, 'w').close()\n{code}"
+    thread = threading.Thread(target=lambda: result.update(reply=warm_python.run(["-c", command], tmp_path, dict(os.environ))))
+    thread.start()
+    wait_until(started.exists, "the command to start")
+    return thread, result
+
+
+def test_a_helper_told_to_end_still_answers_the_request_in_flight(helper, tmp_path):
+    """When its owner ends (Lab stops, a run finishes) while a command runs, the command's
+    caller still gets its output and status, and only then does the helper go."""
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    thread, result = _in_flight(tmp_path, f"print(open({str(fifo)!r}).read())")
+    helper.stdin.close()  # told to end
+    wait_until(lambda: not (tmp_path / "warm.sock").exists(), "the helper to stop listening")
+    try:  # a helper that did not wait for the request would be gone by now (or soon: a loaded
+        helper.wait(timeout=3)  # machine can only make this test pass, never fail, wrongly)
+    except subprocess.TimeoutExpired:
+        pass
+    assert helper.poll() is None, "the helper ended with a request in flight"
+    with open(fifo, "w") as release:
+        release.write("released")
+    thread.join(timeout=120)
+    assert result["reply"] == (0, "released\n")
+    assert helper.wait(timeout=120) == 0
+
+
+def test_a_command_whose_ending_fails_still_ends_at_once(helper, tmp_path):
+    """Something raising on the way out of a command (here: flushing a stdout it closed) ends
+    its process there and then, even while a thread of its own still runs: the helper's code
+    never goes on in the child, and the caller is answered."""
+    fifo = tmp_path / "never"
+    os.mkfifo(fifo)
+    thread, result = _in_flight(tmp_path, (
+        "import sys, threading\n"
+        f"threading.Thread(target=lambda: open({str(fifo)!r}).read()).start()  # blocks until released\n"
+        "print('hi')\nsys.stdout.close()\n"))
+    thread.join(timeout=120)
+    try:
+        assert not thread.is_alive(), "the command's process was kept alive by its thread"
+        assert result["reply"] == (1, "hi\n")
+    finally:  # release the thread, if it still waits (a writer that finds no reader fails at once)
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+
+
+def _reaped(pid: int) -> bool:
+    """Ended and reaped: no /proc entry left (a zombie keeps one)."""
+    return not Path(f"/proc/{pid}").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_kernel_whose_caller_hangs_up_leaves_no_process_and_no_descriptor(helper, tmp_path):
+    """A caller that starts a kernel and goes (a test process killed): the kernel is stopped
+    and reaped, and the helper keeps no descriptor of it."""
+    import socket as sockets
+
+    assert warm_python.run(["-c", "pass"], tmp_path, dict(os.environ)) == (0, "")  # serving
+    # What the helper has open now (perhaps a file it reads while it warms up, just then).
+    descriptors = set(os.listdir(f"/proc/{helper.pid}/fd"))
+    kernels = []
+    for _ in range(3):
+        with sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM) as caller:
+            caller.connect(str(tmp_path / "warm.sock"))
+            caller.sendall((json.dumps({"argv": ["-c", "import time; time.sleep(600)"], "cwd": str(tmp_path),
+                                        "env": dict(os.environ), "stream": True, "session": True}) + "\n").encode())
+            with caller.makefile("r", encoding="utf-8") as replies:
+                kernels.append(json.loads(replies.readline())["pid"])  # it runs; then the caller goes
+    wait_until(lambda: all(_reaped(pid) for pid in kernels), "the kernels to be stopped and reaped")
+    wait_until(lambda: set(os.listdir(f"/proc/{helper.pid}/fd")) <= descriptors, "the helper's descriptors to close")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")

@@ -59,7 +59,7 @@ def at_a_terminal() -> bool:
 def helper_for(argv: list[str]) -> str | None:
     """The helper's socket if this command line is to be forwarded to it, else None."""
     path = os.environ.get(SOCKET_VARIABLE, "").strip()
-    cold = os.environ.get(COLD_VARIABLE, "").strip().lower() not in FALSE_WORDS
+    cold = os.environ.get(COLD_VARIABLE, "").lower() not in FALSE_WORDS  # " 0" is not a boolean to pydantic
     if not path or cold or command_of(argv) not in FORWARDED or not hasattr(os, "fork") or not at_a_terminal():
         return None
     return path if os.path.exists(path) else None

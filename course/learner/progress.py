@@ -119,18 +119,30 @@ def save(data: dict) -> None:
     _remove_stale_temporaries(file)
 
 
+# A save writes its temporary file and renames it within milliseconds: one older than this was
+# left by a save that was killed. (Its process is dead too; but a checkout shared with a
+# container sees other pids, so a pid alone does not tell.)
+STALE_AFTER = 600  # seconds
+
+
 def _remove_stale_temporaries(file: Path) -> None:
     """Remove what saves killed before their rename left beside `file`: temporaries named
-    after a process that no longer runs. A running one's (a save under way) is left alone."""
+    after a process that no longer runs, and not written to for STALE_AFTER seconds. Never
+    a reason for a save that succeeded to fail."""
     for stale in file.parent.glob(f"{glob.escape(file.name)}.*-*.tmp"):
         pid = stale.name[len(file.name) + 1:].partition("-")[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
         try:
+            if not pid.isascii() or not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            if time.time() - stale.stat().st_mtime < STALE_AFTER:
+                continue
             os.kill(int(pid), 0)
         except ProcessLookupError:
-            stale.unlink(missing_ok=True)
-        except OSError:  # another user's process (PermissionError): it runs
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError:  # another user's, in a shared folder
+                pass
+        except (OSError, OverflowError, ValueError):  # it runs (another user's), or not a pid at all
             pass
 
 

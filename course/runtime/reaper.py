@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 # Scratch folders named <kind>-<pid>-<random>: swept once <pid> is gone.
-SCRATCH_PREFIXES = ("mip-warm-", "mip-record-", "mip-run-", "mip-probes-", "mip-kernels-", "course-check-")
+SCRATCH_PREFIXES = ("mip-warm-", "mip-record-", "mip-run-", "mip-probes-", "mip-kernels-", "mip-sources-", "course-check-")
 
 
 def registry() -> Path:

@@ -71,8 +71,13 @@ class ForkedKernel:
         except (OSError, ValueError):
             pass
         finally:
-            if self.returncode is None:
-                self.returncode = -signal.SIGKILL  # the helper went away: so did its kernels
+            if self.returncode is None:  # the helper went away (killed): end its kernel here
+                try:
+                    if os.getpgid(self.pid) == self.pid:  # still the kernel's own group
+                        os.killpg(self.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                self.returncode = -signal.SIGKILL
             stream.close()
             self._connection.close()
             self._ended.set()

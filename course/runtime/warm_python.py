@@ -258,10 +258,13 @@ def _run_here(argv: list[str], cwd, env: dict) -> tuple[int, str]:
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
     if pid == 0:
-        os.close(read_fd)
-        reaper.close_inherited_pipe()  # this process's watcher must see it end, not wait for the child
-        _die_with(parent)
-        _child(argv, str(cwd), env, write_fd)
+        try:
+            os.close(read_fd)
+            reaper.close_inherited_pipe()  # this process's watcher must see it end, not wait for the child
+            _die_with(parent)
+            _child(argv, str(cwd), env, write_fd)
+        finally:  # whatever escapes _child ends this process, never the caller's code
+            os._exit(1)
     os.close(write_fd)
     chunks = []
     try:
@@ -349,6 +352,7 @@ def _child(argv: list[str], cwd: str, env: dict, output_fd: int, terminal: bool 
     import signal
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.current_thread().name = "MainThread"  # forked from a helper's request thread: as python names it
     if session:
         os.setsid()  # as jupyter_client starts a kernel (start_new_session): signals go to its group
     status = 0
@@ -456,7 +460,7 @@ def _fork_alone(keep: int) -> int:
     return pid
 
 
-_MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536
+_MAX_FD = max(os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 0, 1 << 16)  # -1: no limit set
 
 
 def _handle(connection: socket.socket) -> None:
@@ -486,18 +490,27 @@ def _handle(connection: socket.socket) -> None:
         streaming = bool(request.get("stream"))
         session = bool(request.get("session"))
         read_fd, write_fd = os.pipe()
-        pid = _fork_alone(keep=write_fd)
-        if pid == 0:
-            _child(request["argv"], request["cwd"], request["env"], write_fd, terminal=bool(request.get("terminal")),
-                   session=session)
-        os.close(write_fd)
-        if session:
-            _wait_for_own_group(pid)
-            stream.write(json.dumps({"pid": pid}) + "\n")
-            stream.flush()
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")  # a character may span chunks
-        chunks = []
         try:
+            pid = _fork_alone(keep=write_fd)
+        except OSError:  # no process to be had (EAGAIN): the caller sees the connection close
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
+        if pid == 0:
+            try:
+                _child(request["argv"], request["cwd"], request["env"], write_fd,
+                       terminal=bool(request.get("terminal")), session=session)
+            finally:  # whatever escapes _child ends this process, never the helper's code
+                os._exit(1)
+        os.close(write_fd)
+        reaped = False
+        try:
+            if session:
+                _wait_for_own_group(pid)
+                stream.write(json.dumps({"pid": pid}) + "\n")
+                stream.flush()
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")  # a character may span chunks
+            chunks = []
             while True:
                 readable, _, _ = select.select([read_fd, connection], [], [])
                 if connection in readable:
@@ -515,14 +528,16 @@ def _handle(connection: socket.socket) -> None:
                         stream.flush()  # a caller gone raises here (BrokenPipeError) as well
                     else:
                         chunks.append(chunk)
-        except OSError:  # the caller hung up (or went away while output was written to it)
-            _stop(pid, session, graceful=streaming)
-            return
+            output = decoder.decode(b"".join(chunks), final=True)
+            _, wait_status = os.waitpid(pid, 0)
+            reaped = True
+            stream.write(json.dumps({"status": os.waitstatus_to_exitcode(wait_status), "output": output}) + "\n")
+        except OSError:  # the caller hung up (or went away while we wrote to it)
+            pass
         finally:
             os.close(read_fd)
-        output = decoder.decode(b"".join(chunks), final=True)
-        _, wait_status = os.waitpid(pid, 0)
-        stream.write(json.dumps({"status": os.waitstatus_to_exitcode(wait_status), "output": output}) + "\n")
+            if not reaped:  # its caller is gone, or this thread failed: nobody waits for it
+                _stop(pid, session, graceful=streaming)
 
 
 def _quietly_import(name: str) -> None:
@@ -640,12 +655,11 @@ _compile_source = importlib.machinery.SourceFileLoader.source_to_code
 def remember_sources(paths=None) -> int:
     """Compile `paths` here (default: the course's own project and exercise files), for every
     child to reuse, and have imports look them up; how many sources are known."""
-    import tempfile
-
     from course import REPO
     from course.runtime import workspace
 
-    with tempfile.TemporaryDirectory(prefix="mip-sources-") as folder:
+    folder = reaper.scratch_dir("mip-sources-")  # swept if this process dies meanwhile
+    try:
         if paths is None:
             for stage in workspace.SAMPLE.stages:
                 workspace.SAMPLE.copy_to(pathlib.Path(folder) / stage, stage)
@@ -653,6 +667,8 @@ def remember_sources(paths=None) -> int:
         for path in paths:
             if path.name != "check.py":  # a checker runs in the caller, not in a child
                 _remember(path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     importlib.machinery.SourceFileLoader.source_to_code = _source_to_code
     return len(_compiled_sources)
 
@@ -716,15 +732,20 @@ def _serve(socket_path: str, kernels: bool = False) -> None:
                         # one per connection otherwise)
                         share_pymysql_tls_context(build_now=True)
                         warm_up()
-                        remember_sources()
+                        try:
+                            remember_sources()
+                        except Exception:  # noqa: BLE001 - an optimisation only, as warm_up()
+                            pass
                 continue
             if sys.stdin in readable and not sys.stdin.readline():
                 return  # whoever started us is gone
             if listener in readable:
                 connection, _ = listener.accept()
                 # A thread, not a forked handler: each request then costs one fork of this
-                # large process (its child), not two (~5 ms of CPU a command, measured).
-                threading.Thread(target=_serve_one, args=(connection,), daemon=True).start()
+                # large process (its child), not two (~5 ms of CPU a command, measured). Not a
+                # daemon: when the helper is told to end, a request in flight is still
+                # answered (and a kernel still looked after) before the process goes.
+                threading.Thread(target=_serve_one, args=(connection,)).start()
     finally:
         listener.close()
         try:
