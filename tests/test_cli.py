@@ -486,7 +486,7 @@ course.command()
 """
 
 
-def test_the_command_runs_its_exit_handlers_then_ends_without_tearing_python_down():
+def test_the_command_runs_its_exit_handlers_then_ends_without_tearing_python_down(tmp_path):
     """`course` (course.command): the exit handlers run (where a check's databases are dropped),
     the output is all there, and the process ends without Python's shutdown, ~0.1 s of a
     check; but never before a thread of its own (not a daemon) has finished."""
@@ -497,6 +497,11 @@ def test_the_command_runs_its_exit_handlers_then_ends_without_tearing_python_dow
     waited = subprocess.run([sys.executable, "-c", ENDS_AFTER, "--thread"], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert waited.returncode == 0, waited.stderr
     assert "thread finished" in waited.stdout and "exit handler ran" in waited.stdout
+    # Under a profiler (or coverage), Python's own exit runs, where they write what they measured.
+    profile = tmp_path / "profile.out"
+    profiled = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "course", "list"],
+                              capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert profiled.returncode == 0 and profile.stat().st_size > 0, profiled.stderr[-2000:]
     # Started with no stdout at all (`course list >&-`): it ends as Python would, no traceback.
     closed = subprocess.run(["sh", "-c", f"{sys.executable} -m course list >&-"], capture_output=True, text=True,
                             timeout=60, cwd=REPO)

@@ -74,6 +74,26 @@ def test_a_forked_kernel_listens_on_unix_sockets_removed_when_it_ends(tmp_path):
     assert not [path for path in sockets if os.path.exists(path)]
 
 
+def test_a_kernel_whose_helper_is_killed_is_ended_by_its_manager(tmp_path):
+    """The helper that forked a kernel is killed (nothing relays or watches the kernel then):
+    the kernel's manager sees it ended, and it ends. (ipykernel ends a kernel whose parent is
+    gone by itself; ForkedKernel also kills the kernel's group, for where it would not notice.)"""
+    helper = warm_python.start_server(str(tmp_path / "warm.sock"), kernels=True)
+    manager = KernelManager(kernel_name="python3")
+    try:
+        manager.start_kernel(env={**os.environ, warm_python.SOCKET_SETTING: str(tmp_path / "warm.sock")},
+                             cwd=str(tmp_path))
+        assert isinstance(manager.provisioner.process, warm_kernel.ForkedKernel)
+        pid = manager.provisioner.pid
+        helper.kill()
+        helper.wait()
+        assert manager.provisioner.process.wait(timeout=120) == -9
+        wait_until(lambda: not reaper.alive(pid), "the kernel to end")
+    finally:
+        warm_python.stop(helper)
+        manager.cleanup_resources()
+
+
 def test_what_a_library_imported_before_the_fork_prints_reaches_the_notebook(kernel):
     """alembic's Config keeps sys.stdout as it was at import, which was in the helper: the text
     must still arrive as the cell's output, as in a kernel started anew (`command.check`)."""
