@@ -319,18 +319,29 @@ def test_a_helper_told_to_end_still_answers_the_request_in_flight(helper, tmp_pa
     fifo = tmp_path / "go"
     os.mkfifo(fifo)
     thread, result = _in_flight(tmp_path, f"print(open({str(fifo)!r}).read())")
-    helper.stdin.close()  # told to end
-    wait_until(lambda: not (tmp_path / "warm.sock").exists(), "the helper to stop listening")
-    try:  # a helper that did not wait for the request would be gone by now (or soon: a loaded
-        helper.wait(timeout=3)  # machine can only make this test pass, never fail, wrongly)
-    except subprocess.TimeoutExpired:
-        pass
-    assert helper.poll() is None, "the helper ended with a request in flight"
-    with open(fifo, "w") as release:
-        release.write("released")
+    try:
+        helper.stdin.close()  # told to end
+        wait_until(lambda: not (tmp_path / "warm.sock").exists(), "the helper to stop listening")
+        try:  # a helper that did not wait for the request would be gone by now (or soon: a loaded
+            helper.wait(timeout=3)  # machine can only make this test pass, never fail, wrongly)
+        except subprocess.TimeoutExpired:
+            pass
+        assert helper.poll() is None, "the helper ended with a request in flight"
+    finally:  # the command goes on (and ends) whatever the test found
+        _release(fifo, "released")
     thread.join(timeout=120)
     assert result["reply"] == (0, "released\n")
     assert helper.wait(timeout=120) == 0
+
+
+def _release(fifo, text: str = "") -> None:
+    """Write to `fifo` if a command waits to read it (a writer that finds no reader fails at once)."""
+    try:
+        handle = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return
+    with os.fdopen(handle, "w") as release:
+        release.write(text)
 
 
 def test_a_command_whose_ending_fails_still_ends_at_once(helper, tmp_path):
@@ -347,11 +358,8 @@ def test_a_command_whose_ending_fails_still_ends_at_once(helper, tmp_path):
     try:
         assert not thread.is_alive(), "the command's process was kept alive by its thread"
         assert result["reply"] == (1, "hi\n")
-    finally:  # release the thread, if it still waits (a writer that finds no reader fails at once)
-        try:
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-        except OSError:
-            pass
+    finally:
+        _release(fifo)
 
 
 def _reaped(pid: int) -> bool:
