@@ -129,20 +129,17 @@ def _remove_stale_temporaries(file: Path) -> None:
     """Remove what saves killed before their rename left beside `file`: temporaries named
     after a process that no longer runs, and not written to for STALE_AFTER seconds. Never
     a reason for a save that succeeded to fail."""
+    from course.runtime import reaper
+
     for stale in file.parent.glob(f"{glob.escape(file.name)}.*-*.tmp"):
         pid = stale.name[len(file.name) + 1:].partition("-")[0]
+        if not (pid.isascii() and pid.isdigit()) or int(pid) == os.getpid():
+            continue
         try:
-            if not pid.isascii() or not pid.isdigit() or int(pid) == os.getpid():
+            if time.time() - stale.stat().st_mtime < STALE_AFTER or reaper.alive(int(pid)):
                 continue
-            if time.time() - stale.stat().st_mtime < STALE_AFTER:
-                continue
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            try:
-                stale.unlink(missing_ok=True)
-            except OSError:  # another user's, in a shared folder
-                pass
-        except (OSError, OverflowError, ValueError):  # it runs (another user's), or not a pid at all
+            stale.unlink(missing_ok=True)
+        except (OSError, OverflowError):  # gone meanwhile, another user's file, or no pid a process can have
             pass
 
 
