@@ -104,14 +104,18 @@ def test_what_a_library_imported_before_the_fork_prints_reaches_the_notebook(ker
 
 def test_an_interrupt_stops_the_running_cell_and_the_kernel_goes_on(kernel):
     manager, client = kernel
-    client.execute("import time\nprint('looping', flush=True)\nwhile True:\n    time.sleep(0.01)\n")
+    # stop_on_error=False: by default ipykernel, after sending a failed cell's reply, aborts the
+    # execute requests that reach it until its own "stop aborting" message comes round; a request
+    # sent the moment that reply arrives can win the race and come back "aborted" (seen in CI).
+    # That is ipykernel's queue policy, the same in any kernel; this test is about the kernel
+    # going on after an interrupt.
+    client.execute("import time\nprint('looping', flush=True)\nwhile True:\n    time.sleep(0.01)\n",
+                   stop_on_error=False)
     wait_until(lambda: _printed(client, "looping"), "the cell's code to run")
     manager.interrupt_kernel()
     reply = client.get_shell_msg(timeout=120)
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
-    # The kernel goes on: it computes what it is asked, read from the execute reply itself. (The
-    # output of a print() in the next cell was once missing from that cell's messages under a
-    # loaded run; the cause was not found, and this test is about the kernel, not its streams.)
+    # The kernel goes on: it computes what it is asked, read from the execute reply itself.
     reply = client.execute_interactive("answer = 6 * 7", user_expressions={"answer": "answer"}, timeout=120)
     assert reply["content"]["status"] == "ok"
     assert reply["content"]["user_expressions"]["answer"]["data"]["text/plain"] == "42"
