@@ -1,4 +1,6 @@
-"""The course's connections to MariaDB: PyMySQL's TLS context is built once per process."""
+"""The course's connections to the servers: PyMySQL's TLS context is built once per process; a
+process creates, renames and drops its databases through one session per server, and a forked
+child opens its own."""
 
 import subprocess
 import sys
@@ -28,3 +30,50 @@ def test_pymysql_gets_one_tls_context_per_process_and_still_needs_the_course_to_
     assert unpatched_shared == "False", "PyMySQL now shares its TLS context: the course's workaround can go"
     assert patched_shared == "True" and has_context == "True"
     assert explicit_shared == "False", "explicit TLS options must still get a context of their own"
+
+
+SESSIONS = """
+import os, sys
+from sqlalchemy import event, make_url, text
+from course.runtime import engines
+
+server = make_url(sys.argv[1])
+QUERY = "SELECT pg_backend_pid()" if engines.name_of(server) == "postgresql" else "SELECT CONNECTION_ID()"
+
+def session_id():
+    with engines._admin_session(server).connect() as connection:
+        return connection.execute(text(QUERY)).scalar()
+
+opened = []  # sessions opened on the server URL's own database (not on the ones made)
+create_engine = engines.create_engine
+
+def counted(url, **options):
+    engine = create_engine(url, **options)
+    if make_url(url) == server:
+        event.listen(engine, "connect", lambda *args: opened.append(1))
+    return engine
+
+engines.create_engine = counted
+for _ in range(3):
+    engines.drop_database(engines.create_database("sessions", server), server)
+parent = session_id()
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:  # the child's own session; and it lets go of its parent's when forked
+    os.write(write, str(session_id()).encode())
+    os._exit(0)
+os.close(write)
+child = int(os.read(read, 64))
+os.waitpid(pid, 0)
+print(len(opened), parent, child, session_id())
+"""
+
+
+def test_databases_are_made_and_dropped_through_one_session_and_a_forked_child_opens_its_own(server_url):
+    shown = server_url.render_as_string(hide_password=False)
+    out = subprocess.run([sys.executable, "-c", SESSIONS, shown], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    opened, parent, child, parent_after = out.stdout.split()
+    assert opened == "1", f"three databases made and dropped opened {opened} sessions"
+    assert child != parent, "a forked child used its parent's session"
+    assert parent_after == parent, "the parent's session did not outlive its child"

@@ -13,6 +13,7 @@ code talks to SQLAlchemy or Alembic, as a reader's own migration would.
 """
 
 import atexit
+import os
 import secrets
 
 from sqlalchemy import create_engine, text
@@ -195,26 +196,53 @@ def connected_name(engine: Engine) -> str:
     return engine.dialect.name
 
 
-def _admin_engine(url: URL, setting: str = SETTING):
+def _admin_engine(url: URL, setting: str = SETTING, **options):
     try:
-        return create_engine(url, isolation_level="AUTOCOMMIT")
+        return create_engine(url, isolation_level="AUTOCOMMIT", **options)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise EngineSetupError(_("{setting} needs a driver that is not installed: {error}").format(
             setting=setting, error=exc)) from None
 
 
+# CREATE, DROP and RENAME DATABASE go through one session per server and process, kept open:
+# a new session costs a server process on PostgreSQL and SQLAlchemy's four first-connect
+# queries, ~25 ms of CPU between client and server, and a check makes and drops several
+# databases (four such statements per workspace on PostgreSQL). The session is on the server
+# URL's own database, never on one it creates, renames or drops. pool_pre_ping: a session the
+# server ended (a restart) is replaced instead of failing the next statement.
+_admin_engines: dict[str, Engine] = {}
+
+
+def _admin_session(url: URL, setting: str = SETTING) -> Engine:
+    key = url.render_as_string(hide_password=False)
+    engine = _admin_engines.get(key)
+    if engine is None:  # no connection yet: a second one made by a racing thread costs nothing
+        engine = _admin_engines.setdefault(key, _admin_engine(url, setting, pool_size=1, pool_pre_ping=True))
+    return engine
+
+
+def _forget_admin_sessions(*, close: bool) -> None:
+    """close=False in a forked child: the sessions are its parent's; the child drops its
+    references without a word to the server (SQLAlchemy's way for a fork, and psycopg and
+    PyMySQL then end nothing of the parent's) and opens its own when it needs one."""
+    for engine in _admin_engines.values():
+        engine.dispose(close=close)
+    _admin_engines.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _forget_admin_sessions(close=False))
+
+
 def _run_admin(url: URL, statement: str, setting: str = SETTING) -> None:
-    engine = _admin_engine(url, setting)
     shown = url.render_as_string(hide_password=True)
     try:
-        with engine.connect() as connection:
+        with _admin_session(url, setting).connect() as connection:
             connection.execute(text(statement))
     except OperationalError as exc:
         reason = errors.one_line(errors.driver_error(exc))  # psycopg's message spans lines
         raise EngineSetupError(_("cannot reach {server} ({reason}); check {setting}").format(
             server=shown, reason=reason, setting=setting)) from None
-    finally:
-        engine.dispose()
 
 
 def _quote(server: URL, name: str) -> str:
@@ -347,6 +375,7 @@ def _drop_pending() -> None:
     _closing = True
     for name, server in list(_pending.items()):
         drop_database(server.set(database=name), server)
+    _forget_admin_sessions(close=True)
 
 
 def sweep(server: URL, run: str) -> list[str]:
@@ -357,10 +386,8 @@ def sweep(server: URL, run: str) -> list[str]:
     else:
         query = "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :pattern"
     try:
-        engine = _admin_engine(server)
-        with engine.connect() as connection:
+        with _admin_session(server).connect() as connection:
             names = list(connection.execute(text(query), {"pattern": pattern}).scalars())
-        engine.dispose()
     except (EngineSetupError, OperationalError):
         return []
     for name in names:
