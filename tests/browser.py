@@ -49,9 +49,21 @@ def require(reason: str | None) -> None:
         pytest.skip(reason)
 
 
-def launch(playwright):
-    """Headless Chromium: the system's, never a downloaded one."""
-    return playwright.chromium.launch(executable_path=chromium(), headless=True)
+def launch(playwright, *, proxy: str | None = None):
+    """Headless Chromium: the system's, never a downloaded one. `proxy`: where requests to any
+    host but 127.0.0.1 go."""
+    return playwright.chromium.launch(executable_path=chromium(), headless=True,
+                                      **({"proxy": {"server": proxy, "bypass": "127.0.0.1"}} if proxy else {}))
+
+
+@contextmanager
+def nowhere():
+    """A local address that refuses every connection (bound, never listening): as the proxy of
+    launch(), it makes a request to any other host fail at once, without leaving the machine,
+    and without a round trip through Python for every request as a Playwright route takes."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def free_port() -> int:

@@ -363,26 +363,20 @@ def test_the_site_in_a_browser(browser_ready, built, served):
     report.mkdir(exist_ok=True)
     host = urlsplit(served).netloc
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        chromium = browser_helpers.launch(playwright)
+    with sync_playwright() as playwright, browser_helpers.nowhere() as nowhere:
+        # Any request to another host is a failure, and never leaves the machine: it goes to a
+        # proxy that refuses it.
+        chromium = browser_helpers.launch(playwright, proxy=nowhere)
         try:
             context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-
-            def route(route_):
-                # Any request to another host is a failure, and never leaves the machine.
-                if urlsplit(route_.request.url).netloc != host and not route_.request.url.startswith("data:"):
-                    problems.append(f"request to another host: {route_.request.url}")
-                    route_.abort()
-                else:
-                    route_.continue_()
-
-            context.route("**/*", route)
+            _elsewhere_is_refused(context)
+            context.on("request", lambda r: urlsplit(r.url).netloc != host and not r.url.startswith("data:")
+                       and problems.append(f"request to another host: {r.url}"))
             page = context.new_page()
             page.set_default_timeout(WAIT_MS)
             page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: console error: {m.text}"))
             page.on("pageerror", lambda e: problems.append(f"{page.url}: script error: {e}"))
-            # ERR_ABORTED: cancelled, by the next navigation (a favicon still loading) or by the
-            # route above, which has recorded it.
+            # ERR_ABORTED: cancelled by the next navigation (a favicon still loading).
             page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED" and problems.append(f"{r.url}: failed ({r.failure})"))
             page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.url}: HTTP {r.status}"))
             with browser_helpers.screenshot_on_failure(page, report / "failure.png"):
@@ -411,6 +405,17 @@ def test_the_site_in_a_browser(browser_ready, built, served):
     assert not heavy, f"lesson pages above {LESSON_BUDGET // 1024} KB of HTML, CSS and JavaScript: {heavy}"
 
 
+def _elsewhere_is_refused(context) -> None:
+    """The browser's guard holds: a request to another host goes to the refusing proxy."""
+    page = context.new_page()
+    try:
+        with page.expect_event("requestfailed") as failed:
+            page.evaluate("fetch('http://example.com/').catch(() => null)")
+    finally:
+        page.close()
+    assert failed.value.failure == "net::ERR_PROXY_CONNECTION_FAILED", failed.value.failure
+
+
 def _every_page(page, context, served, html) -> dict[str, int]:
     """Open every page with an empty cache; returns each page's weight: the bytes of HTML, CSS
     and JavaScript it loaded (images apart)."""
@@ -420,8 +425,9 @@ def _every_page(page, context, served, html) -> dict[str, int]:
     loaded: list[int] = []
 
     def counted(response):
+        # Its size on disk: the bytes http.server sent, without asking the browser for a copy.
         if response.request.resource_type in ("document", "stylesheet", "script"):
-            loaded.append(len(response.body()))
+            loaded.append((html / unquote(urlsplit(response.url).path).lstrip("/")).stat().st_size)
 
     page.on("response", counted)
     weights = {}
