@@ -339,12 +339,14 @@ def while_it_waits(run: Run, statement_start: str, when_waiting, release, bound:
     def watch():
         try:
             deadline = time.monotonic() + bound
-            while not finished.is_set() and time.monotonic() < deadline:
-                if waiting(run.ws.engine, statement_start):
-                    seen["waited"] = True
-                    seen["then"] = when_waiting()
-                    break
-                time.sleep(0.02)
+            with run.ws.engine.connect() as watcher:  # one session for every question
+                while not finished.is_set() and time.monotonic() < deadline:
+                    if waiting(watcher, statement_start):
+                        seen["waited"] = True
+                        break
+                    time.sleep(0.02)
+            if seen["waited"]:
+                seen["then"] = when_waiting()
         except Exception as exc:  # noqa: BLE001 - a bug of the check, raised below
             seen["error"] = exc
         finally:

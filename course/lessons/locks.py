@@ -202,17 +202,25 @@ def sessions(engine: sa.Engine, names: dict[int, str], statements: dict[str, str
                 for ident, info, command, state in rows]
 
 
-def waiting(engine: sa.Engine, statement_start: str) -> int:
+def waiting(bind: sa.Engine | sa.Connection, statement_start: str) -> int:
     """How many sessions running a statement that starts with `statement_start` (after any
-    leading white space: Alembic starts some with a line break) wait for a lock."""
-    with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            query = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND wait_event_type = 'Lock' AND ltrim(query, E' \\t\\r\\n') LIKE :start")
-        else:
-            query = ("SELECT count(*) FROM information_schema.processlist WHERE db = database() "
-                     "AND state LIKE 'Waiting for%lock' AND TRIM(LEADING '\\n' FROM TRIM(info)) LIKE :start")
-        return connection.execute(sa.text(query), {"start": statement_start + "%"}).scalar()
+    leading white space: Alembic starts some with a line break) wait for a lock. `bind`: an
+    engine (a new session asks), or the connection of a watcher that asks again and again (a
+    new session for each question would cost a server process on PostgreSQL); its transaction
+    is ended after each question, because PostgreSQL reads pg_stat_activity once per transaction."""
+    if isinstance(bind, sa.Engine):
+        with bind.connect() as connection:
+            return waiting(connection, statement_start)
+    if bind.dialect.name == "postgresql":
+        query = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND wait_event_type = 'Lock' AND ltrim(query, E' \\t\\r\\n') LIKE :start")
+    else:
+        query = ("SELECT count(*) FROM information_schema.processlist WHERE db = database() "
+                 "AND state LIKE 'Waiting for%lock' AND TRIM(LEADING '\\n' FROM TRIM(info)) LIKE :start")
+    try:
+        return bind.execute(sa.text(query), {"start": statement_start + "%"}).scalar()
+    finally:
+        bind.rollback()
 
 
 def table_locks(engine: sa.Engine, table: str, names: dict[int, str], statements: dict[str, str] | None = None) -> list[tuple]:

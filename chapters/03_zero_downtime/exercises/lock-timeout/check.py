@@ -59,10 +59,11 @@ def _upgrade_behind_a_reader(run) -> tuple[str | None, bool]:
     def hold_on():
         # The migration waits: the reader holds on until it stops waiting, or HOLD seconds.
         deadline = time.monotonic() + HOLD
-        while waiting(engine, "ALTER TABLE"):
-            if time.monotonic() > deadline:
-                return True
-            time.sleep(0.02)
+        with engine.connect() as watcher:
+            while waiting(watcher, "ALTER TABLE"):
+                if time.monotonic() > deadline:
+                    return True
+                time.sleep(0.02)
         return False
 
     with engine.connect() as reader:
