@@ -81,8 +81,9 @@ class Run:
     recorded: list[dict] = field(default_factory=list)
 
     # -- the learner's code, run in a child process (course/learner/learner_code.py) ---------------
-    def _child(self, op: str, doing: str, **request: Any) -> Any:
-        """Run one step that executes learner code in a process of its own; its value, or Fail."""
+    def _child(self, op: str, doing: str, environment: Mapping[str, str] | None = None, **request: Any) -> Any:
+        """Run one step that executes learner code in a process of its own; its value, or Fail.
+        `environment`: variables that process gets besides the checker's own."""
         folder = Path(tempfile.mkdtemp(prefix="step-", dir=self.ws.path.parent))
         try:
             request.update(
@@ -91,7 +92,7 @@ class Run:
                 time_limit=step_time_limit(),
             )
             (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
-            env = {**os.environ, "DATABASE_URL": self.ws.url, "PYTHONDONTWRITEBYTECODE": "1"}
+            env = {**os.environ, **(environment or {}), "DATABASE_URL": self.ws.url, "PYTHONDONTWRITEBYTECODE": "1"}
             status, output = warm_python.run(["-m", "course.learner.learner_code", str(folder / "request.json")], self.ws.path, env)
             try:
                 result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
@@ -111,8 +112,9 @@ class Run:
             raise Fail(Text(result["message"], result.get("english", result["message"])))
         return from_json(result["value"])  # a Text keeps its English (course/i18n.py)
 
-    def _alembic(self, doing: str, name: str, *args: Any, record: bool = False, **kwargs: Any) -> Any:
-        return self._child("alembic", doing, command=name, args=list(args), kwargs=kwargs, record=record)
+    def _alembic(self, doing: str, name: str, *args: Any, record: bool = False,
+                 environment: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
+        return self._child("alembic", doing, environment, command=name, args=list(args), kwargs=kwargs, record=record)
 
     @contextlib.contextmanager
     def quiet(self, doing: str):
@@ -127,14 +129,19 @@ class Run:
         except Exception as exc:
             raise Fail(self.explain(exc, doing)) from None
 
-    def upgrade(self, revision: str = "head", *, doing: str | None = None, record: bool = False) -> list[dict]:
+    def upgrade(self, revision: str = "head", *, doing: str | None = None, record: bool = False,
+                environment: Mapping[str, str] | None = None) -> list[dict]:
         """Upgrade; with record=True, what the step sent the database (also in self.recorded,
-        kept when the step fails)."""
-        self._alembic(doing or _('upgrading to {revision}').format(revision=revision), "upgrade", revision, record=record)
+        kept when the step fails). `environment`: what the migration's process gets besides
+        the checker's own variables (env.py's MIGRATION_LOCK_TIMEOUT, say)."""
+        self._alembic(doing or _('upgrading to {revision}').format(revision=revision), "upgrade", revision,
+                      record=record, environment=environment)
         return self.recorded if record else []
 
-    def downgrade(self, revision: str, *, doing: str | None = None, record: bool = False) -> list[dict]:
-        self._alembic(doing or _('downgrading to {revision}').format(revision=revision), "downgrade", revision, record=record)
+    def downgrade(self, revision: str, *, doing: str | None = None, record: bool = False,
+                  environment: Mapping[str, str] | None = None) -> list[dict]:
+        self._alembic(doing or _('downgrading to {revision}').format(revision=revision), "downgrade", revision,
+                      record=record, environment=environment)
         return self.recorded if record else []
 
     def stamp(self, revision: str, *, doing: str | None = None) -> None:

@@ -10,8 +10,6 @@ whose lock queues nobody, must wait it out and finish. Nothing is decided by how
 lasted: a statement under lock_timeout = LIMIT has had its timer expire before the lock is let
 go, and PostgreSQL then reports the lock timeout even if the lock was granted meanwhile."""
 
-import contextlib
-import os
 import time
 
 import sqlalchemy as sa
@@ -21,6 +19,7 @@ from course.i18n import _
 
 FK = "fk_post_user_id_user"
 LIMIT = 1  # s: the migration's lock_timeout (env.py's MIGRATION_LOCK_TIMEOUT) in steps 0 and 4
+SHORT_LIMIT = {"MIGRATION_LOCK_TIMEOUT": str(LIMIT)}  # the migration's process gets it (Run.upgrade)
 PAST = 0.5  # s: the lock is held until the migration has waited LIMIT + PAST (server clock)
 BOUND = 60  # s: the longest the check holds a lock in any case
 USERS = [{"id": n, "username": f"user{n}", "password_hash": "x", "email": f"user{n}@example.com"} for n in range(1, 6)]
@@ -58,20 +57,6 @@ def _app_inserts_a_post(run, post_id: int = 100, title: str = "written meanwhile
             return str(exc.orig).splitlines()[0]
 
 
-@contextlib.contextmanager
-def _short_lock_limit():
-    """env.py's lock limit (MIGRATION_LOCK_TIMEOUT, read by the migration's process) set to LIMIT."""
-    previous = os.environ.get("MIGRATION_LOCK_TIMEOUT")
-    os.environ["MIGRATION_LOCK_TIMEOUT"] = str(LIMIT)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("MIGRATION_LOCK_TIMEOUT", None)
-        else:
-            os.environ["MIGRATION_LOCK_TIMEOUT"] = previous
-
-
 def _hold_past_the_limit(run) -> None:
     """Return once the migration's ALTER TABLE has waited LIMIT + PAST seconds for its lock by the
     server's clock (pg_locks.waitstart is when its lock_timeout started), or waits no more.
@@ -99,7 +84,7 @@ def _behind_a_lock(run, lock_sql: str, step, meanwhile=None) -> tuple[str | None
         return then
 
     failure = None
-    with _short_lock_limit(), run.ws.engine.connect() as holder:
+    with run.ws.engine.connect() as holder:
         holder.execute(sa.text(lock_sql))
         with while_it_waits(run, "ALTER TABLE", when_waiting, holder.rollback, bound=BOUND) as seen:
             try:
@@ -120,7 +105,7 @@ def check(run):
     #    limit it gives up, with nothing left behind; step 1 is the retry.
     doing = _("upgrading to 0004 while a transaction that wrote to post stayed open")
     failure, seen = _behind_a_lock(run, "UPDATE post SET title = title WHERE id = 1",
-                                   lambda: run.upgrade("0004", doing=doing))
+                                   lambda: run.upgrade("0004", doing=doing, environment=SHORT_LIMIT))
     if failure is None and seen["waited"]:
         raise Fail(_("{doing}, 0004 waited for its lock longer than the migration's lock_timeout ({limit} "
                      's) and went on only when that transaction ended: meanwhile every write on post '
@@ -191,11 +176,10 @@ def check(run):
     #    CONCURRENTLY of post does. VALIDATE waits it out (the app writes meanwhile) and finishes.
     run.downgrade("0003", doing=_('downgrading to 0003 again'))
     _restore_orphans(run)
-    with _short_lock_limit():
-        run.upgrade("0004", doing=_('upgrading to 0004 again'))
+    run.upgrade("0004", doing=_('upgrading to 0004 again'), environment=SHORT_LIMIT)
     doing = _("upgrading to 0005 while another session held SHARE UPDATE EXCLUSIVE on post (as VACUUM does)")
     failure, seen = _behind_a_lock(run, "LOCK TABLE post IN SHARE UPDATE EXCLUSIVE MODE",
-                                   lambda: run.upgrade("0005", doing=doing),
+                                   lambda: run.upgrade("0005", doing=doing, environment=SHORT_LIMIT),
                                    meanwhile=lambda: _app_inserts_a_post(run, 101, "written while 0005 waited"))
     if failure is not None and "lock timeout" in failure:
         raise Fail(_("{failure}: VALIDATE waited longer than the migration's lock_timeout ({limit} s) and "
