@@ -157,39 +157,23 @@ class Workspace:
         forget_app_modules()
         cfg = Config(str(self.path / "alembic.ini"))
         cfg.attributes["configure_logger"] = False
+        # env.py uses this engine instead of reading DATABASE_URL: a notebook may keep two
+        # workspaces (one per server) and migrate the older one too.
+        cfg.attributes["connection"] = self.engine
         return cfg
 
-    @contextmanager
-    def _database(self):
-        """DATABASE_URL names this workspace's database while an Alembic command runs: a
-        notebook may keep two workspaces (one per server) and migrate the older one too."""
-        saved = os.environ.get("DATABASE_URL")
-        os.environ["DATABASE_URL"] = self.url
-        try:
-            yield
-        finally:
-            if saved is None:
-                os.environ.pop("DATABASE_URL", None)
-            else:
-                os.environ["DATABASE_URL"] = saved
-
     def upgrade(self, revision: str = "head") -> None:
-        with self._database():
-            command.upgrade(self.config(), revision)
+        command.upgrade(self.config(), revision)
 
     def downgrade(self, revision: str) -> None:
-        with self._database():
-            command.downgrade(self.config(), revision)
+        command.downgrade(self.config(), revision)
 
     def stamp(self, revision: str) -> None:
-        with self._database():
-            command.stamp(self.config(), revision)
+        command.stamp(self.config(), revision)
 
     def autogenerate(self, message: str, rev_id: str) -> Path:
         """Write a revision from the models, as `alembic revision --autogenerate` does."""
-        with self._database():
-            script = command.revision(self.config(), message=message, autogenerate=True, rev_id=rev_id)
-        return Path(script.path)
+        return Path(command.revision(self.config(), message=message, autogenerate=True, rev_id=rev_id).path)
 
     def current(self) -> str | None:
         from alembic.migration import MigrationContext
