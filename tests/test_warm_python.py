@@ -1,6 +1,7 @@
 """The warm interpreter prints what a new `python` process prints, with the same exit status."""
 
 import json
+import importlib.machinery
 import os
 import signal
 import subprocess
@@ -201,6 +202,19 @@ def test_a_child_reuses_the_course_s_own_sources_compiled_once(tmp_path):
     assert seen == "True True"  # the edit is there; the reused code names the copy's file
     assert compiled == "['config.py', 'warns.py']"  # the edited file and the one that warns; the rest reused
     assert "invalid escape sequence" in done.stderr  # and its warning was seen
+
+
+def test_a_helper_whose_source_cache_fails_serves_without_it(monkeypatch):
+    """remember_sources is an optimisation: if it fails (no room for its scratch copies, say),
+    the helper's warm-up ends as usual and imports compile as they would without it."""
+    def fails(paths=None):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(warm_python, "remember_sources", fails)
+    monkeypatch.setattr(warm_python, "warm_up", lambda: True)
+    before = importlib.machinery.SourceFileLoader.source_to_code
+    warm_python._finish_warming()
+    assert importlib.machinery.SourceFileLoader.source_to_code is before
 
 
 def test_the_learner_code_runner_is_compiled_once_and_again_when_edited(tmp_path, monkeypatch):

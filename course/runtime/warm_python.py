@@ -699,6 +699,20 @@ def _serve_one(connection: socket.socket) -> None:
         connection.close()
 
 
+def _finish_warming() -> None:
+    """Once everything is imported: what makes each child cheaper. Optimisations only: if one
+    fails, the helper serves as it would without it (and its children compile as usual)."""
+    from course.runtime.engines import share_pymysql_tls_context
+
+    # every child's connections then share one TLS context (PyMySQL builds one per connection otherwise)
+    share_pymysql_tls_context(build_now=True)
+    warm_up()
+    try:
+        remember_sources()
+    except Exception:  # noqa: BLE001 - as warm_up(), which reports failure with False
+        pass
+
+
 def _serve(socket_path: str, kernels: bool = False) -> None:
     import select
     import signal
@@ -726,16 +740,7 @@ def _serve(socket_path: str, kernels: bool = False) -> None:
                 with _forking:
                     _quietly_import(later.pop(0))
                     if not later:
-                        from course.runtime.engines import share_pymysql_tls_context
-
-                        # every child's connections then share one TLS context (PyMySQL builds
-                        # one per connection otherwise)
-                        share_pymysql_tls_context(build_now=True)
-                        warm_up()
-                        try:
-                            remember_sources()
-                        except Exception:  # noqa: BLE001 - an optimisation only, as warm_up()
-                            pass
+                        _finish_warming()
                 continue
             if sys.stdin in readable and not sys.stdin.readline():
                 return  # whoever started us is gone
