@@ -37,16 +37,20 @@ def tables(engine: Engine) -> list[str]:
 
 
 def schema(engine: Engine, table_name: str) -> None:
-    """Print a table's columns and constraints as the database reports them."""
-    inspector = inspect(engine)
-    columns = inspector.get_columns(table_name)
+    """Print a table's columns and constraints as the database reports them (read through one
+    connection: an Inspector on an Engine opens one for each question)."""
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        columns = inspector.get_columns(table_name)
+        uniques = inspector.get_unique_constraints(table_name)
+        foreign_keys = inspector.get_foreign_keys(table_name)
     table(
         ["column", "type", "nullable", "comment"],
         [(c["name"], c["type"], "yes" if c["nullable"] else "no", c.get("comment") or "") for c in columns],
     )
-    for unique in inspector.get_unique_constraints(table_name):
+    for unique in uniques:
         print(f"unique {unique['name']} ({', '.join(unique['column_names'])})")
-    for fk in inspector.get_foreign_keys(table_name):
+    for fk in foreign_keys:
         target = f"{fk['referred_table']}({', '.join(fk['referred_columns'])})"
         print(f"foreign key {fk['name']} ({', '.join(fk['constrained_columns'])}) -> {target}")
 
