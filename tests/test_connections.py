@@ -60,12 +60,27 @@ parent = session_id()
 read, write = os.pipe()
 pid = os.fork()
 if pid == 0:  # the child's own session; and it lets go of its parent's when forked
-    os.write(write, str(session_id()).encode())
-    os._exit(0)
+    import gc, warnings
+    try:
+        # As the warm interpreter's children do: every inherited descriptor closed, its
+        # numbers then reused. Collecting the parent's connections must touch none of them
+        # (PyMySQL closes its descriptor number) and say nothing (psycopg warns).
+        os.closerange(3, write)
+        os.closerange(write + 1, 4096)
+        reused = [os.open(os.devnull, os.O_RDONLY) for _ in range(8)]
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            gc.collect()
+        untouched = all(os.fstat(fd) for fd in reused)
+        os.write(write, f"{session_id()} {untouched} {len(warned)}".encode())
+    except OSError as exc:
+        os.write(write, f"{type(exc).__name__} False -1".encode())  # one word each
+    finally:
+        os._exit(0)
 os.close(write)
-child = int(os.read(read, 64))
+child, untouched, warned = os.read(read, 256).decode().split()
 os.waitpid(pid, 0)
-print(len(opened), parent, child, session_id())
+print(len(opened), parent, child, session_id(), untouched, warned)
 """
 
 
@@ -73,7 +88,9 @@ def test_databases_are_made_and_dropped_through_one_session_and_a_forked_child_o
     shown = server_url.render_as_string(hide_password=False)
     out = subprocess.run([sys.executable, "-c", SESSIONS, shown], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    opened, parent, child, parent_after = out.stdout.split()
+    opened, parent, child, parent_after, untouched, warned = out.stdout.split()
     assert opened == "1", f"three databases made and dropped opened {opened} sessions"
     assert child != parent, "a forked child used its parent's session"
     assert parent_after == parent, "the parent's session did not outlive its child"
+    assert untouched == "True", "collecting the parent's connections closed a descriptor the child reused"
+    assert warned == "0", "collecting the parent's connections warned in the child"

@@ -425,9 +425,12 @@ def _every_page(page, context, served, html) -> dict[str, int]:
     loaded: list[int] = []
 
     def counted(response):
-        # Its size on disk: the bytes http.server sent, without asking the browser for a copy.
-        if response.request.resource_type in ("document", "stylesheet", "script"):
-            loaded.append((html / unquote(urlsplit(response.url).path).lstrip("/")).stat().st_size)
+        # The size on disk of what http.server sent, without asking the browser for a copy
+        # (for a folder, its index.html; a redirect or an error sends no file, and is reported
+        # by the test's own listener).
+        if response.status == 200 and response.request.resource_type in ("document", "stylesheet", "script"):
+            sent = html / unquote(urlsplit(response.url).path).lstrip("/")
+            loaded.append((sent / "index.html" if sent.is_dir() else sent).stat().st_size)
 
     page.on("response", counted)
     weights = {}

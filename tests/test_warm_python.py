@@ -1,7 +1,6 @@
 """The warm interpreter prints what a new `python` process prints, with the same exit status."""
 
 import json
-import importlib.machinery
 import os
 import signal
 import subprocess
@@ -204,17 +203,30 @@ def test_a_child_reuses_the_course_s_own_sources_compiled_once(tmp_path):
     assert "invalid escape sequence" in done.stderr  # and its warning was seen
 
 
-def test_a_helper_whose_source_cache_fails_serves_without_it(monkeypatch):
+def test_the_helper_s_last_warm_up_steps_leave_it_no_session_and_survive_a_failing_source_cache(monkeypatch):
     """remember_sources is an optimisation: if it fails (no room for its scratch copies, say),
-    the helper's warm-up ends as usual and imports compile as they would without it."""
+    the warm-up still ends. And a session the warm-up opened to create or drop a database (its
+    sweep of a dead run's leftovers) is closed: no forked child inherits it."""
+    from course.runtime import engines
+
+    disposed = []
+
+    class Session:  # what engines keeps for CREATE and DROP DATABASE
+        def dispose(self, close=True):
+            disposed.append(close)
+
+    def warm_up():
+        engines._admin_engines["postgresql+psycopg://swept@127.0.0.1/test"] = Session()
+        return True
+
     def fails(paths=None):
         raise OSError("No space left on device")
 
+    monkeypatch.setattr(warm_python, "warm_up", warm_up)
     monkeypatch.setattr(warm_python, "remember_sources", fails)
-    monkeypatch.setattr(warm_python, "warm_up", lambda: True)
-    before = importlib.machinery.SourceFileLoader.source_to_code
-    warm_python._finish_warming()
-    assert importlib.machinery.SourceFileLoader.source_to_code is before
+    monkeypatch.setattr(engines, "_admin_engines", {})
+    warm_python._finish_warming()  # no OSError
+    assert disposed == [True] and engines._admin_engines == {}
 
 
 def test_the_learner_code_runner_is_compiled_once_and_again_when_edited(tmp_path, monkeypatch):

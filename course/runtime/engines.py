@@ -211,6 +211,11 @@ def _admin_engine(url: URL, setting: str = SETTING, **options):
 # URL's own database, never on one it creates, renames or drops. pool_pre_ping: a session the
 # server ended (a restart) is replaced instead of failing the next statement.
 _admin_engines: dict[str, Engine] = {}
+# A forked child's inherited pools, kept referenced for the child's life: collected, their
+# connections would close descriptor numbers that the child may have closed and reused by then
+# (the warm interpreter's children close every inherited descriptor first), and psycopg would
+# warn about them in the child's output.
+_inherited_pools: list = []
 
 
 def _admin_session(url: URL, setting: str = SETTING) -> Engine:
@@ -221,11 +226,19 @@ def _admin_session(url: URL, setting: str = SETTING) -> Engine:
     return engine
 
 
+def close_admin_sessions() -> None:
+    """End this process's sessions for CREATE, RENAME and DROP DATABASE (at exit; and in a
+    process that forks others, such as the warm interpreter, before it does)."""
+    _forget_admin_sessions(close=True)
+
+
 def _forget_admin_sessions(*, close: bool) -> None:
-    """close=False in a forked child: the sessions are its parent's; the child drops its
-    references without a word to the server (SQLAlchemy's way for a fork, and psycopg and
-    PyMySQL then end nothing of the parent's) and opens its own when it needs one."""
+    """close=False in a forked child: the sessions are its parent's; the child sets them aside
+    without a word to the server (SQLAlchemy's dispose(close=False)) and opens its own when it
+    needs one."""
     for engine in _admin_engines.values():
+        if not close:
+            _inherited_pools.append(engine.pool)
         engine.dispose(close=close)
     _admin_engines.clear()
 
@@ -375,7 +388,7 @@ def _drop_pending() -> None:
     _closing = True
     for name, server in list(_pending.items()):
         drop_database(server.set(database=name), server)
-    _forget_admin_sessions(close=True)
+    close_admin_sessions()
 
 
 def sweep(server: URL, run: str) -> list[str]:

@@ -702,11 +702,12 @@ def _serve_one(connection: socket.socket) -> None:
 def _finish_warming() -> None:
     """Once everything is imported: what makes each child cheaper. Optimisations only: if one
     fails, the helper serves as it would without it (and its children compile as usual)."""
-    from course.runtime.engines import share_pymysql_tls_context
+    from course.runtime.engines import close_admin_sessions, share_pymysql_tls_context
 
     # every child's connections then share one TLS context (PyMySQL builds one per connection otherwise)
     share_pymysql_tls_context(build_now=True)
     warm_up()
+    close_admin_sessions()  # the warm-up's sweep may have opened one: no child inherits a session
     try:
         remember_sources()
     except Exception:  # noqa: BLE001 - as warm_up(), which reports failure with False
