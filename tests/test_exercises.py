@@ -446,3 +446,19 @@ def test_a_full_width_character_in_the_learners_file_is_named_as_one(tmp_path):
     path.write_text("target_metadata = None；\n", encoding="utf-8")
     message = exercises.syntax_error({"env.py": path})
     assert "(U+FF1B) (a full-width character: type code with the input method in English, half-width mode)\n" in message
+
+
+def test_real_downgrade_reads_the_user_s_id_in_the_error_not_in_the_file_s_path(tmp_path):
+    """A refusal that names nobody fails wherever its file lives, even in a folder whose name
+    holds every small number (the check once took the digits of the file's path, which its
+    message quotes, for the id of the user with the long name)."""
+    exercise = exercises.get("real-downgrade")
+    vague = next(a for a in exercise.wrong if a.name == "vague_refusal")
+    folder = tmp_path / "users-1-2-3-4-5-6-7-8-9-10-11-12"
+    folder.mkdir()
+    files = {}
+    for name, source in vague.files.items():
+        files[name] = folder / name
+        files[name].write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    result = exercises.run_check(exercise, files, server="sqlite")
+    assert not result.ok and "does not name the user whose name is too long" in result.english_message, result.message

@@ -23,15 +23,15 @@ still the starter; returns True or False), `exercises.hint(...)`, `exercises.sol
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import difflib
 import importlib.util
-import os
 import re
 import shutil
-import tempfile
 import time
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -63,7 +63,7 @@ class Attempt:
     """Files that must fail the check: the untouched starter, or a plausible wrong attempt."""
 
     name: str
-    files: dict[str, Path]  # learner-area name -> file
+    files: Mapping[str, Path]  # learner-area name -> file
     expects: dict[str, str]  # "expect" (every engine) and "expect_<engine>" overrides
     why: str = ""
     only: tuple[str, ...] = ()  # the engines on which it must fail; empty: all of them
@@ -215,12 +215,12 @@ def _load(directory: Path, chapter: str) -> Exercise:
     )
 
 
-def _edited_attempt(exercise_id: str, chapter: str, entry: dict, files: list[LearnerFile]) -> dict[str, Path]:
+def _edited_attempt(exercise_id: str, chapter: str, entry: dict, files: list[LearnerFile]) -> Mapping[str, Path]:
     """A wrong attempt written as edits of the solution (or the starter): one copy of the
     file to maintain, and the toml shows exactly what the attempt gets wrong.
 
     Each edit replaces one exact, unique passage (`find`) of a file with `replace`. The
-    result is written once to a scratch folder, so checks and messages see a real file.
+    result is written, on first use, to a scratch folder, so checks and messages see a real file.
     """
     base = entry.get("base", "solution")
     texts = {f.name: getattr(f, base).read_text(encoding="utf-8") for f in files}
@@ -233,17 +233,43 @@ def _edited_attempt(exercise_id: str, chapter: str, entry: dict, files: list[Lea
                 f"in the {base} {name} (it must occur once):\n{edit['find']}"
             )
         texts[name] = texts[name].replace(edit["find"], edit["replace"])
-    folder = Path(tempfile.gettempdir()) / "migrations-in-practice" / "attempts" / chapter / exercise_id / entry["name"]
-    folder.mkdir(parents=True, exist_ok=True)
-    attempt = {}
-    for name, text in texts.items():
-        path = folder / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            scratch = path.with_name(f".{name}.{os.getpid()}")
-            scratch.write_text(text, encoding="utf-8")
-            scratch.replace(path)  # atomic: parallel test workers may write the same file
-        attempt[name] = path
-    return attempt
+    return _AttemptFiles(Path(chapter, exercise_id, entry["name"]), texts)
+
+
+class _AttemptFiles(Mapping):
+    """A wrong attempt's files (learner-area name -> file), written on first use to this
+    process's scratch folder, which goes when the process ends: loading the exercises (every
+    `course` command does) writes nothing, and a test run leaves nothing behind."""
+
+    def __init__(self, relative: Path, texts: dict[str, str]):
+        self._relative, self._texts, self._paths = relative, texts, None
+
+    def _written(self) -> dict[str, Path]:
+        if self._paths is None:
+            folder = _attempts_folder() / self._relative
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, text in self._texts.items():
+                (folder / name).write_text(text, encoding="utf-8")
+            self._paths = {name: folder / name for name in self._texts}
+        return self._paths
+
+    def __getitem__(self, name: str) -> Path:
+        return self._written()[name]
+
+    def __iter__(self):
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+@cache
+def _attempts_folder() -> Path:
+    from course.runtime import reaper
+
+    folder = Path(reaper.scratch_dir("mip-attempts-"))  # swept if this process is killed
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _expects(entry: dict) -> dict[str, str]:

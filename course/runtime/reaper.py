@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 
 # Scratch folders named <kind>-<pid>-<random>: swept once <pid> is gone.
-SCRATCH_PREFIXES = ("mip-warm-", "mip-record-", "mip-run-", "mip-probes-", "mip-kernels-", "mip-sources-", "course-check-")
+SCRATCH_PREFIXES = ("mip-warm-", "mip-record-", "mip-run-", "mip-probes-", "mip-kernels-", "mip-sources-", "mip-attempts-",
+                    "course-check-")
 
 
 def registry() -> Path:
