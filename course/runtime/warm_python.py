@@ -627,7 +627,8 @@ def warm_up() -> bool:
 # Each step imports the copy of the project it runs in from source (no bytecode is written
 # there: an edited file must never be read from a stale .pyc), about a dozen files, ~3 ms of
 # compiling a step. Most of them are byte for byte the course's own files: the sample project
-# at each stage, an exercise's starter, solution, given files and wrong attempts. The helper
+# at each stage, an exercise's starter, solution and given files (not the wrong attempts:
+# exercise.toml's edits, one file each, compiled where they run). The helper
 # compiles those once (remember_sources); a child importing a file with the same bytes takes
 # that code, named after the file it imports. Any other file, an edited one included, is
 # compiled as before, and so is one whose compiling warned (its warning must still be seen).
