@@ -201,6 +201,29 @@ def test_the_site_environment_pins_what_the_course_pins():
         name: pins("requirements.txt")[name] for name in shared}
 
 
+def test_a_load_from_another_host_is_found_however_the_page_writes_it(tmp_path):
+    (tmp_path / "zh").mkdir()
+    (tmp_path / "zh" / "page.html").write_text(
+        '<html><head><link rel="stylesheet" href="https://cdn.example/theme.css">'
+        '<link rel="canonical" href="https://course.example/page.html">'  # names the page: no load
+        '<script src="_static/local.js"></script><script async src="//cdn.example/a.js"></script></head>'
+        '<body><p>&lt;script src="https://cdn.example/in-text.js"&gt;</p>'  # text, not a tag
+        '<a href="https://example.org/">a link is followed, never loaded</a>'
+        '<img alt="1 > 0" src="http://img.example/i.png">'  # a '>' inside a quoted value
+        "<div class='cell' style=\"background: url('https://img.example/b.png')\">x</div>"
+        '<object data="https://obj.example/o.svg"></object><img src="data:image/png;base64,AAAA">'
+        '</body></html>', encoding="utf-8")
+    (tmp_path / "theme.css").write_text('@import "https://fonts.example/f.css";\nbody{}', encoding="utf-8")
+    assert site.remote_loads(tmp_path) == [
+        "zh/page.html: https://cdn.example/theme.css",
+        "zh/page.html: //cdn.example/a.js",
+        "zh/page.html: http://img.example/i.png",
+        "zh/page.html: https://img.example/b.png",
+        "zh/page.html: https://obj.example/o.svg",
+        "theme.css: https://fonts.example/f.css",
+    ]
+
+
 # -- the built site --------------------------------------------------------------------------------
 
 def _missing() -> str | None:
