@@ -112,6 +112,22 @@ def test_env_py_takes_a_connection(project, monkeypatch):
     assert column(project.engine, "email") is None
 
 
+def test_an_engine_handed_in_that_cannot_connect_is_named_as_the_cause(project):
+    if project.dialect != "sqlite":
+        pytest.skip("the engine handed in is what fails; the project's own engine does not matter")
+    config = project.config()  # DATABASE_URL names the project's database, which is fine
+    unreachable = sa.create_engine("postgresql+psycopg://app@127.0.0.1:1/app")
+    config.attributes["connection"] = unreachable
+    try:
+        with pytest.raises(CommandError) as caught:
+            command.upgrade(config, "head")
+    finally:
+        unreachable.dispose()
+    said = str(caught.value)
+    assert said.startswith("cannot connect to postgresql+psycopg://app@127.0.0.1:1/app: ")
+    assert said.endswith('. Check the Engine handed in as config.attributes["connection"].'), said
+
+
 
 # -- the migration's own lock wait is bounded (env.py, MIGRATION_LOCK_TIMEOUT) -------------------
 LOCK_TIMEOUT_ERRORS = {

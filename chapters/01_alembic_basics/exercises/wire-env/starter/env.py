@@ -61,13 +61,14 @@ def run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
-def connect(engine: Engine) -> Connection:
-    """Open a connection, turning the usual set-up mistakes into one readable line."""
+def connect(engine: Engine, where: str = "DATABASE_URL") -> Connection:
+    """Open a connection, turning the usual set-up mistakes into one readable line that names
+    `where` the URL came from."""
     shown = engine.url.render_as_string(hide_password=True)
     try:
         connection = engine.connect()
     except OperationalError as exc:
-        raise CommandError(f"cannot connect to {shown}: {' '.join(str(exc.orig).split())}. Check DATABASE_URL.") from None
+        raise CommandError(f"cannot connect to {shown}: {' '.join(str(exc.orig).split())}. Check {where}.") from None
     bound_lock_waits(connection)
     return connection
 
@@ -78,7 +79,7 @@ def run_migrations_online() -> None:
         run_migrations(given)
         return
     if isinstance(given, Engine):
-        with connect(given) as connection:
+        with connect(given, 'the Engine handed in as config.attributes["connection"]') as connection:
             run_migrations(connection)
         return
     url = database_url()
