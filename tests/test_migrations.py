@@ -2,6 +2,7 @@
 
 import re
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -154,6 +155,67 @@ def test_a_migration_waiting_for_a_table_lock_gives_up(project, monkeypatch):
     assert column(project.engine, "email") is None  # the statement that waited changed nothing
     project.upgrade("head")  # once the report has ended, the same upgrade goes through
     assert project.current() == "0002"
+
+
+# A revision that updates one row, as a backfill's batch does: it takes no table lock that an
+# app's open transaction would hold it behind, only the row's.
+TOUCH_ROW_1 = '''"""touch user 1, as a backfill's batch does
+
+Revision ID: 0003
+Revises: 0002
+"""
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    user = op.get_bind().dialect.identifier_preparer.quote("user")
+    op.execute(f"UPDATE {user} SET email = 'migrated@example.invalid' WHERE id = 1")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_migration_waiting_for_a_row_lock_gives_up(project, monkeypatch):
+    """env.py's limit bounds a wait for a row as well: InnoDB's row-lock wait on MariaDB (50 s
+    unless set), lock_timeout on PostgreSQL (none unless set)."""
+    if project.dialect not in LOCK_TIMEOUT_ERRORS:
+        pytest.skip("env.py sets nothing on SQLite: the sqlite3 busy timeout bounds the wait")
+    project.upgrade("0002")
+    project.file("alembic/versions/0003_touch_row_1.py").write_text(TOUCH_ROW_1)
+    with project.engine.begin() as connection:
+        connection.execute(USER_0002.insert(), [{"id": 1, "username": "ada", "password_hash": "x", "email": "a@example.com"}])
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "1")
+    whose = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}[project.dialect]
+    with project.engine.connect() as app, project.engine.connect() as admin:
+        # The app's open transaction has changed user 1: it holds that row until it ends.
+        app.execute(USER_0002.update().where(USER_0002.c.id == 1).values(email="app@example.com"))
+        app_session = app.exec_driver_sql(whose).scalar()
+        # Were the limit not set, the app's session is ended after 30 s (before InnoDB's own
+        # 50 s would refuse the migration), the migration then goes through, and the test
+        # fails on that: never a hang, nor a pass on the server's default.
+        end_app = {"postgresql": f"SELECT pg_terminate_backend({app_session})", "mysql": f"KILL {app_session}"}
+        guard = threading.Timer(30, lambda: admin.exec_driver_sql(end_app[project.dialect]))
+        guard.start()
+        try:
+            with pytest.raises(sa.exc.OperationalError) as caught:
+                command.upgrade(project.config(), "head")
+        finally:
+            guard.cancel()
+        # The app was not the one refused: its change is there for it to commit.
+        assert app.execute(sa.select(USER_0002.c.email).where(USER_0002.c.id == 1)).scalar() == "app@example.com"
+        app.commit()
+    assert LOCK_TIMEOUT_ERRORS[project.dialect] in str(caught.value.orig)
+    assert project.current() == "0002"
+    project.upgrade("head")  # once the app's transaction has ended, the same upgrade goes through
+    with project.engine.connect() as connection:
+        assert connection.execute(sa.select(USER_0002.c.email)).scalar() == "migrated@example.invalid"
 
 
 def test_the_lock_timeout_is_set_only_on_connections_env_py_opens(project, monkeypatch):
