@@ -59,8 +59,7 @@ def run_migrations(connection: Connection) -> None:
 
 
 def connect(engine: Engine, where: str = "DATABASE_URL") -> Connection:
-    """Open a connection, turning the usual set-up mistakes into one readable line that names
-    `where` the URL came from."""
+    """Open a connection, turning the usual set-up mistakes into one line naming `where`."""
     shown = engine.url.render_as_string(hide_password=True)
     try:
         connection = engine.connect()
