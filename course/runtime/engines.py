@@ -87,6 +87,9 @@ def server_url() -> URL | None:
     return _parse(raw, SETTING)
 
 
+TEMPLATE_DATABASES = ("template0", "template1")
+
+
 def _parse(raw: str, setting: str) -> URL:
     """A server URL read from `setting`, or EngineSetupError saying what to write instead."""
     scheme = raw.partition("://")[0]
@@ -105,6 +108,13 @@ def _parse(raw: str, setting: str) -> URL:
     except (ArgumentError, ValueError):
         raise EngineSetupError(_("{setting} is not a database URL (e.g. {example})").format(
             setting=setting, example="postgresql+psycopg://user@host:5432/db")) from None
+    if url.get_backend_name() == "postgresql" and url.database in TEMPLATE_DATABASES:
+        # The course keeps a session on the URL's database (_admin_session), one per process,
+        # and PostgreSQL refuses CREATE DATABASE after 5 s while any other session is
+        # connected to the database it copies (template1) or cannot connect at all (template0).
+        raise EngineSetupError(_("{setting} names {database}, which PostgreSQL copies to create every other database "
+                                 "and refuses to copy while a session is connected to it; name another database "
+                                 "on that server, e.g. postgres").format(setting=setting, database=url.database))
     if url.get_backend_name() == "mysql":
         share_pymysql_tls_context()  # only where PyMySQL will connect: PostgreSQL never imports it
     return url
