@@ -392,9 +392,8 @@ def test_the_site_in_a_browser(browser_ready, built, served):
         chromium = browser_helpers.launch(playwright, proxy=nowhere)
         try:
             context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-            _elsewhere_is_refused(context)
-            context.on("request", lambda r: urlsplit(r.url).netloc != host and not r.url.startswith("data:")
-                       and problems.append(f"request to another host: {r.url}"))
+            _watch_other_hosts(context, host, problems)
+            _elsewhere_is_refused_and_reported(context, problems)
             page = context.new_page()
             page.set_default_timeout(WAIT_MS)
             page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: console error: {m.text}"))
@@ -428,15 +427,35 @@ def test_the_site_in_a_browser(browser_ready, built, served):
     assert not heavy, f"lesson pages above {LESSON_BUDGET // 1024} KB of HTML, CSS and JavaScript: {heavy}"
 
 
-def _elsewhere_is_refused(context) -> None:
-    """The browser's guard holds: a request to another host goes to the refusing proxy."""
+def _watch_other_hosts(context, host: str, problems: list[str]) -> None:
+    """Every request and every WebSocket to a host but the served site's is a problem."""
+    elsewhere = lambda url: urlsplit(url).netloc != host and not url.startswith("data:")  # noqa: E731
+    context.on("request", lambda r: elsewhere(r.url) and problems.append(f"request to another host: {r.url}"))
+    context.on("page", lambda page: page.on(
+        "websocket", lambda ws: elsewhere(ws.url) and problems.append(f"WebSocket to another host: {ws.url}")))
+
+
+def _elsewhere_is_refused_and_reported(context, problems: list[str]) -> None:
+    """The browser's guard holds: a request and a WebSocket to another host go to the refusing
+    proxy, and each is reported (then forgotten: they were this check's own)."""
     page = context.new_page()
+    refused = []
+    page.on("websocket", lambda ws: ws.on("socketerror", lambda error: refused.append(error)))
     try:
         with page.expect_event("requestfailed") as failed:
             page.evaluate("fetch('http://example.com/').catch(() => null)")
+        page.evaluate("new WebSocket('ws://example.com/socket')")
+        for _ in range(WAIT_MS // 100):  # Playwright delivers events only while it is called
+            if refused:
+                break
+            page.wait_for_timeout(100)
     finally:
         page.close()
     assert failed.value.failure == "net::ERR_PROXY_CONNECTION_FAILED", failed.value.failure
+    assert refused == ["Error in connection establishment: net::ERR_PROXY_CONNECTION_FAILED"], refused
+    assert problems == ["request to another host: http://example.com/",
+                        "WebSocket to another host: ws://example.com/socket"], problems
+    problems.clear()
 
 
 def _every_page(page, context, served, html) -> dict[str, int]:
