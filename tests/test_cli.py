@@ -439,7 +439,7 @@ def test_ctrl_c_during_a_check_prints_one_line_and_leaves_nothing_behind(tmp_pat
     ("not a url", "COURSE_DATABASE_URL is not a database URL"),
     ("postgresql+psycopg://postgres@127.0.0.1:9/x", "cannot reach postgresql+psycopg://postgres@127.0.0.1:9/x"),
     # Not reached: refused before anything connects (the port is closed).
-    ("postgresql+psycopg://postgres@127.0.0.1:9/template1", "COURSE_DATABASE_URL names template1, which PostgreSQL copies"),
+    ("postgresql+psycopg://postgres@127.0.0.1:9/template1", "COURSE_DATABASE_URL names template1, one of PostgreSQL's template databases"),
 ])
 def test_a_setup_problem_is_not_a_wrong_answer(capsys, monkeypatch, progress_file, url, fix):
     monkeypatch.setenv("COURSE_DATABASE_URL", url)

@@ -94,3 +94,20 @@ def test_databases_are_made_and_dropped_through_one_session_and_a_forked_child_o
     assert parent_after == parent, "the parent's session did not outlive its child"
     assert untouched == "True", "collecting the parent's connections closed a descriptor the child reused"
     assert warned == "0", "collecting the parent's connections warned in the child"
+
+
+def test_no_session_is_kept_on_a_template_database_however_the_url_came():
+    """The refusal is where the session would be opened, not only where settings are read: a
+    test run's server URL, say, reaches create_database() without engines._parse()."""
+    import pytest
+    from sqlalchemy.engine import make_url
+
+    from course.runtime import engines
+
+    for database in engines.TEMPLATE_DATABASES:
+        server = make_url(f"postgresql+psycopg://postgres@127.0.0.1:9/{database}")  # nothing listens
+        with pytest.raises(engines.EngineSetupError) as refused:
+            engines.create_database("x", server=server, setting="COURSE_TEST_POSTGRESQL_URL")
+        assert str(refused.value).startswith(f"COURSE_TEST_POSTGRESQL_URL names {database}, one of PostgreSQL's "
+                                             "template databases"), str(refused.value)
+        assert not engines._admin_engines

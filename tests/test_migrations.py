@@ -116,7 +116,7 @@ def test_env_py_takes_a_connection(project, monkeypatch):
 def test_an_engine_handed_in_that_cannot_connect_is_named_as_the_cause(project):
     if project.dialect != "sqlite":
         pytest.skip("the engine handed in is what fails; the project's own engine does not matter")
-    config = project.config()  # DATABASE_URL names the project's database, which is fine
+    config = project.config()  # it hands in the project's own Engine, replaced here
     unreachable = sa.create_engine("postgresql+psycopg://app@127.0.0.1:1/app")
     config.attributes["connection"] = unreachable
     try:
@@ -193,6 +193,13 @@ def test_a_migration_waiting_for_a_row_lock_gives_up(project, monkeypatch):
         connection.execute(USER_0002.insert(), [{"id": 1, "username": "ada", "password_hash": "x", "email": "a@example.com"}])
     monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "1")
     whose = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}[project.dialect]
+    # The server's own limit must be longer than the guard below, or it would refuse the
+    # migration without env.py: PostgreSQL's lock_timeout off, InnoDB's wait 50 s by default.
+    own_limit = {"postgresql": "SELECT setting::int / 1000.0 FROM pg_settings WHERE name = 'lock_timeout'",
+                 "mysql": "SELECT @@GLOBAL.innodb_lock_wait_timeout"}[project.dialect]
+    with project.engine.connect() as connection:
+        seconds = float(connection.exec_driver_sql(own_limit).scalar())
+    assert seconds == 0 or seconds > 30, f"the server's own row-lock limit is {seconds} s: this test proves nothing there"
     with project.engine.connect() as app, project.engine.connect() as admin:
         # The app's open transaction has changed user 1: it holds that row until it ends.
         app.execute(USER_0002.update().where(USER_0002.c.id == 1).values(email="app@example.com"))
@@ -208,6 +215,7 @@ def test_a_migration_waiting_for_a_row_lock_gives_up(project, monkeypatch):
                 command.upgrade(project.config(), "head")
         finally:
             guard.cancel()
+            guard.join()  # had it fired, it is done with `admin` before that closes
         # The app was not the one refused: its change is there for it to commit.
         assert app.execute(sa.select(USER_0002.c.email).where(USER_0002.c.id == 1)).scalar() == "app@example.com"
         app.commit()

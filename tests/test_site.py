@@ -201,7 +201,7 @@ def test_the_site_environment_pins_what_the_course_pins():
         name: pins("requirements.txt")[name] for name in shared}
 
 
-def test_a_load_from_another_host_is_found_however_the_page_writes_it(tmp_path):
+def test_a_load_from_another_host_is_found_in_tags_and_not_in_text(tmp_path):
     (tmp_path / "zh").mkdir()
     (tmp_path / "zh" / "page.html").write_text(
         '<html><head><link rel="stylesheet" href="https://cdn.example/theme.css">'
@@ -212,6 +212,11 @@ def test_a_load_from_another_host_is_found_however_the_page_writes_it(tmp_path):
         '<img alt="1 > 0" src="http://img.example/i.png">'  # a '>' inside a quoted value
         "<div class='cell' style=\"background: url('https://img.example/b.png')\">x</div>"
         '<object data="https://obj.example/o.svg"></object><img src="data:image/png;base64,AAAA">'
+        # Not markup: a comment, and a script's text, whose quotes and '<' must not swallow
+        # the image between them.
+        '<!-- <script src="https://cdn.example/commented-out.js"></script> -->'
+        "<script>if (a<b) { /* don't */ }</script><IMG\nSRC='https://img.example/after-script.png'>"
+        "<script>var s = '<img src=\"https://img.example/in-a-string.png\">'; /* it's */</script>"
         '</body></html>', encoding="utf-8")
     (tmp_path / "theme.css").write_text('@import "https://fonts.example/f.css";\nbody{}', encoding="utf-8")
     assert site.remote_loads(tmp_path) == [
@@ -220,6 +225,7 @@ def test_a_load_from_another_host_is_found_however_the_page_writes_it(tmp_path):
         "zh/page.html: http://img.example/i.png",
         "zh/page.html: https://img.example/b.png",
         "zh/page.html: https://obj.example/o.svg",
+        "zh/page.html: https://img.example/after-script.png",
         "theme.css: https://fonts.example/f.css",
     ]
 

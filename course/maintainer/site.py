@@ -502,11 +502,16 @@ class _Loads(HTMLParser):
 
 # A start tag, its quoted values skipped whole (a '>' inside one does not end the tag).
 _START_TAG = re.compile(r"""<([a-zA-Z][\w-]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
+# What html.parser reads as no tag at all: comments (conditional ones too), CDATA sections,
+# and the text of a <script> or <style> element (its start tag, which may load, is kept).
+_NOT_MARKUP = re.compile(r"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|(<(script|style)\b(?:[^>"']|"[^"]*"|'[^']*')*>).*?</\2\s*>""",
+                         re.S | re.I)
 
 
 def _loading_tags(page: str) -> Iterator[str]:
     """The start tags of `page` that _Loads looks at: html.parser then reads these alone, not
     the whole page (the site's 120 pages, mostly the notebooks' outputs: 2.1 s -> 0.3 s)."""
+    page = _NOT_MARKUP.sub(lambda found: found.group(1) or "", page)
     for tag in _START_TAG.finditer(page):
         if tag.group(1).lower() in _Loads.TAGS or "style" in tag.group(0).lower():
             yield tag.group(0)

@@ -90,6 +90,18 @@ def server_url() -> URL | None:
 TEMPLATE_DATABASES = ("template0", "template1")
 
 
+def _refuse_template_database(url: URL, setting: str) -> None:
+    """A PostgreSQL server URL must not name a template database. The course keeps a session
+    on the URL's database (_admin_session), one per process, and PostgreSQL refuses CREATE
+    DATABASE (after waiting 5 s) while any other session is connected to template1, which it
+    copies; template0 takes no connections at all."""
+    if url.get_backend_name() == "postgresql" and url.database in TEMPLATE_DATABASES:
+        raise EngineSetupError(_("{setting} names {database}, one of PostgreSQL's template databases: CREATE DATABASE "
+                                 "copies template1 and refuses while another session is connected to it, and template0 "
+                                 "takes no connections. Name another database on that server, e.g. postgres").format(
+            setting=setting, database=url.database))
+
+
 def _parse(raw: str, setting: str) -> URL:
     """A server URL read from `setting`, or EngineSetupError saying what to write instead."""
     scheme = raw.partition("://")[0]
@@ -108,13 +120,7 @@ def _parse(raw: str, setting: str) -> URL:
     except (ArgumentError, ValueError):
         raise EngineSetupError(_("{setting} is not a database URL (e.g. {example})").format(
             setting=setting, example="postgresql+psycopg://user@host:5432/db")) from None
-    if url.get_backend_name() == "postgresql" and url.database in TEMPLATE_DATABASES:
-        # The course keeps a session on the URL's database (_admin_session), one per process,
-        # and PostgreSQL refuses CREATE DATABASE after 5 s while any other session is
-        # connected to the database it copies (template1) or cannot connect at all (template0).
-        raise EngineSetupError(_("{setting} names {database}, which PostgreSQL copies to create every other database "
-                                 "and refuses to copy while a session is connected to it; name another database "
-                                 "on that server, e.g. postgres").format(setting=setting, database=url.database))
+    _refuse_template_database(url, setting)  # at once, before anything connects
     if url.get_backend_name() == "mysql":
         share_pymysql_tls_context()  # only where PyMySQL will connect: PostgreSQL never imports it
     return url
@@ -229,6 +235,7 @@ _inherited_pools: list = []
 
 
 def _admin_session(url: URL, setting: str = SETTING) -> Engine:
+    _refuse_template_database(url, setting)  # a URL that did not come through _parse (the test run's, say)
     key = url.render_as_string(hide_password=False)
     engine = _admin_engines.get(key)
     if engine is None:  # no connection yet: a second one made by a racing thread costs nothing
