@@ -165,6 +165,52 @@ def test_fk_orphans_accepts_repair_then_not_valid_then_validate_on_postgresql(ch
     assert result.ok, result.message
 
 
+@pytest.mark.parametrize("check_engine", ENGINES, indirect=True)
+def test_expand_contract_solution_finishes_0005_s_downgrade_where_it_stopped(check_engine, tmp_path):
+    """A rollback is when a step gives up (a lock limit, a duplicate): the solution's 0005
+    downgrade, stopped half-way, runs again to the end. Half-way here: username back and
+    filled, with a duplicate C's renames could leave, and the unique build failed on it
+    (PostgreSQL keeps the failed CONCURRENTLY build as an INVALID index)."""
+    import shutil
+
+    import sqlalchemy as sa
+
+    exercise = exercises.get("expand-contract")
+    ws = workspace.fresh("ec-rerun", exercise.stage, server=exercises.check_server(exercise, check_engine[1]),
+                         root=tmp_path)
+    try:
+        shutil.copytree(exercise.directory / "given", ws.path, dirs_exist_ok=True)
+        for file in exercise.files:
+            shutil.copyfile(file.solution, ws.path / file.path)
+        ws.upgrade("head")
+        user = sa.table("user", sa.column("id"), sa.column("login"), sa.column("username"),
+                        sa.column("email"), sa.column("password_hash"))
+        quoted = ws.engine.dialect.identifier_preparer.quote("user")
+        with ws.engine.begin() as connection:
+            connection.execute(user.insert(), [{"id": i, "login": name, "email": f"{name}@example.com", "password_hash": "x"}
+                                               for i, name in ((1, "ann"), (2, "bob"))])
+            connection.exec_driver_sql(f"ALTER TABLE {quoted} ADD COLUMN username VARCHAR(50)")
+            connection.execute(user.update().values(username="ann"))
+        if ws.dialect == "postgresql":
+            with ws.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                with pytest.raises(sa.exc.IntegrityError):
+                    connection.exec_driver_sql(f"CREATE UNIQUE INDEX CONCURRENTLY uq_user_username ON {quoted} (username)")
+                assert connection.exec_driver_sql(
+                    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'uq_user_username'::regclass").scalar() is False
+        ws.downgrade("0004")
+        assert ws.current() == "0004"
+        with ws.engine.connect() as connection:
+            assert dict(connection.execute(sa.select(user.c.id, user.c.username)).all()) == {1: "ann", 2: "bob"}
+        with pytest.raises(sa.exc.IntegrityError), ws.engine.begin() as connection:  # unique again
+            connection.execute(user.update().where(user.c.id == 2).values(username="ann"))
+        if ws.dialect == "postgresql":
+            with ws.engine.connect() as connection:
+                assert connection.exec_driver_sql(
+                    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'uq_user_username'::regclass").scalar() is True
+    finally:
+        ws.discard()
+
+
 # -- the learner's files ------------------------------------------------------------------------
 
 def test_learner_files_come_from_the_starter_once_and_are_never_overwritten(learner_area):

@@ -38,8 +38,11 @@ def downgrade() -> None:
     # Back to the schema of 0004, with username complete for release B; runs while C still
     # serves. Copy first, in batches, while username has no unique rule: a name that C's
     # renames leave stale meanwhile cannot make the copy fail (0004's downgrade mends it).
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('username', sa.String(length=50), nullable=True))
+    # A run that stopped half-way (a lock limit ran out, say) is run again as it is: each
+    # step skips what is done.
+    if 'username' not in {c['name'] for c in sa.inspect(op.get_bind()).get_columns('user')}:
+        with op.batch_alter_table('user', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('username', sa.String(length=50), nullable=True))
     copy = (user.update().values(username=user.c.login)
             .where(user.c.id.between(sa.bindparam('first'), sa.bindparam('last')))
             .where(sa.or_(user.c.username.is_(None), user.c.username != user.c.login)))
@@ -51,12 +54,22 @@ def downgrade() -> None:
             connection.execute(copy, {'first': first, 'last': first + BATCH_SIZE - 1})
         # Then the unique rule, built online as in 0003.
         if dialect == 'postgresql':
-            op.create_index(op.f('uq_user_username'), 'user', ['username'], unique=True,
-                            postgresql_concurrently=True)
-            op.execute('ALTER TABLE "user" ADD CONSTRAINT uq_user_username '
-                       'UNIQUE USING INDEX uq_user_username')
+            valid = connection.scalar(sa.text(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('uq_user_username')"))
+            if valid is False:  # left INVALID by a run that stopped during the build
+                op.drop_index(op.f('uq_user_username'), table_name='user', postgresql_concurrently=True)
+            if not valid:  # no lock bound for the build (it waits for older transactions); env.py's after it
+                op.execute("SELECT set_config('migration.lock_timeout', current_setting('lock_timeout'), false)")
+                op.execute("SET lock_timeout = 0")
+                op.create_index(op.f('uq_user_username'), 'user', ['username'], unique=True,
+                                postgresql_concurrently=True)
+                op.execute("SELECT set_config('lock_timeout', current_setting('migration.lock_timeout'), false)")
+            # A short ACCESS EXCLUSIVE lock, under env.py's bound again.
+            if not connection.scalar(sa.text("SELECT count(*) FROM pg_constraint WHERE conname = 'uq_user_username'")):
+                op.execute('ALTER TABLE "user" ADD CONSTRAINT uq_user_username '
+                           'UNIQUE USING INDEX uq_user_username')
         elif dialect == 'mysql':
-            op.execute('ALTER TABLE `user` ADD UNIQUE INDEX uq_user_username (username), '
+            op.execute('ALTER TABLE `user` ADD UNIQUE INDEX IF NOT EXISTS uq_user_username (username), '
                        'ALGORITHM=INPLACE, LOCK=NONE')
     with op.batch_alter_table('user', schema=None) as batch_op:
         if dialect == 'sqlite':  # SQLite keeps a unique constraint in the table: batch copies it
