@@ -104,10 +104,11 @@ def test_no_session_is_kept_on_a_template_database_however_the_url_came():
 
     from course.runtime import engines
 
+    sessions = dict(engines._admin_engines)  # this process's, opened by earlier tests
     for database in engines.TEMPLATE_DATABASES:
         server = make_url(f"postgresql+psycopg://postgres@127.0.0.1:9/{database}")  # nothing listens
         with pytest.raises(engines.EngineSetupError) as refused:
             engines.create_database("x", server=server, setting="COURSE_TEST_POSTGRESQL_URL")
         assert str(refused.value).startswith(f"COURSE_TEST_POSTGRESQL_URL names {database}, one of PostgreSQL's "
                                              "template databases"), str(refused.value)
-        assert not engines._admin_engines
+        assert engines._admin_engines == sessions  # none opened for it
