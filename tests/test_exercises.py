@@ -6,12 +6,15 @@ Checks run on the engine COURSE_DATABASE_URL names (SQLite by default); the *_on
 run every solution on MariaDB and PostgreSQL too (skipped without a server, failed in CI).
 """
 
+import contextlib
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from course import REPO, i18n, syllabus
 from course.learner import exercises, progress
@@ -165,16 +168,15 @@ def test_fk_orphans_accepts_repair_then_not_valid_then_validate_on_postgresql(ch
     assert result.ok, result.message
 
 
-@pytest.mark.parametrize("check_engine", ENGINES, indirect=True)
-def test_expand_contract_solution_finishes_0005_s_downgrade_where_it_stopped(check_engine, tmp_path):
-    """A rollback is when a step gives up (a lock limit, a duplicate): the solution's 0005
-    downgrade, stopped half-way, runs again to the end. Half-way here: username back and
-    filled, with a duplicate C's renames could leave, and the unique build failed on it
-    (PostgreSQL keeps the failed CONCURRENTLY build as an INVALID index)."""
-    import shutil
+# The user table at 0005 as the tests below write it (the solution's revisions made it).
+EC_USER = sa.table("user", sa.column("id"), sa.column("login"), sa.column("username"),
+                   sa.column("email"), sa.column("password_hash"))
 
-    import sqlalchemy as sa
 
+@contextlib.contextmanager
+def expand_contract_at_head(check_engine, tmp_path, logins: dict[int, str], usernames: dict[int, str]):
+    """The expand-contract solution at 0005 with users `logins`, then, as a 0005 downgrade that
+    stopped half-way leaves it, username back and holding `usernames`."""
     exercise = exercises.get("expand-contract")
     ws = workspace.fresh("ec-rerun", exercise.stage, server=exercises.check_server(exercise, check_engine[1]),
                          root=tmp_path)
@@ -183,33 +185,60 @@ def test_expand_contract_solution_finishes_0005_s_downgrade_where_it_stopped(che
         for file in exercise.files:
             shutil.copyfile(file.solution, ws.path / file.path)
         ws.upgrade("head")
-        user = sa.table("user", sa.column("id"), sa.column("login"), sa.column("username"),
-                        sa.column("email"), sa.column("password_hash"))
         quoted = ws.engine.dialect.identifier_preparer.quote("user")
         with ws.engine.begin() as connection:
-            connection.execute(user.insert(), [{"id": i, "login": name, "email": f"{name}@example.com", "password_hash": "x"}
-                                               for i, name in ((1, "ann"), (2, "bob"))])
+            connection.execute(EC_USER.insert(), [{"id": i, "login": name, "email": f"{name}@example.com",
+                                                   "password_hash": "x"} for i, name in logins.items()])
             connection.exec_driver_sql(f"ALTER TABLE {quoted} ADD COLUMN username VARCHAR(50)")
-            connection.execute(user.update().values(username="ann"))
+            for i, name in usernames.items():
+                connection.execute(EC_USER.update().where(EC_USER.c.id == i).values(username=name))
+        yield ws, quoted
+    finally:
+        ws.discard()
+
+
+def expect_downgraded(ws, names: dict[int, str]) -> None:
+    """At 0004, username as release B reads it, and unique again."""
+    ws.downgrade("0004")
+    assert ws.current() == "0004"
+    with ws.engine.connect() as connection:
+        assert dict(connection.execute(sa.select(EC_USER.c.id, EC_USER.c.username)).all()) == names
+    first, second = sorted(names)
+    with pytest.raises(sa.exc.IntegrityError), ws.engine.begin() as connection:
+        connection.execute(EC_USER.update().where(EC_USER.c.id == second).values(username=names[first]))
+    if ws.dialect == "postgresql":
+        with ws.engine.connect() as connection:
+            assert connection.exec_driver_sql(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = 'uq_user_username'::regclass").scalar() is True
+
+
+@pytest.mark.parametrize("check_engine", ENGINES, indirect=True)
+def test_expand_contract_solution_finishes_0005_s_downgrade_where_it_stopped(check_engine, tmp_path):
+    """A rollback is when a step gives up (a lock limit, a duplicate): the solution's 0005
+    downgrade, stopped half-way, runs again to the end. Half-way here: username back and
+    filled, with a duplicate C's renames could leave, and the unique build failed on it
+    (PostgreSQL keeps the failed CONCURRENTLY build as an INVALID index)."""
+    with expand_contract_at_head(check_engine, tmp_path, {1: "ann", 2: "bob"}, {1: "ann", 2: "ann"}) as (ws, quoted):
         if ws.dialect == "postgresql":
             with ws.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 with pytest.raises(sa.exc.IntegrityError):
                     connection.exec_driver_sql(f"CREATE UNIQUE INDEX CONCURRENTLY uq_user_username ON {quoted} (username)")
                 assert connection.exec_driver_sql(
                     "SELECT indisvalid FROM pg_index WHERE indexrelid = 'uq_user_username'::regclass").scalar() is False
-        ws.downgrade("0004")
-        assert ws.current() == "0004"
-        with ws.engine.connect() as connection:
-            assert dict(connection.execute(sa.select(user.c.id, user.c.username)).all()) == {1: "ann", 2: "bob"}
-        with pytest.raises(sa.exc.IntegrityError), ws.engine.begin() as connection:  # unique again
-            connection.execute(user.update().where(user.c.id == 2).values(username="ann"))
-        if ws.dialect == "postgresql":
-            with ws.engine.connect() as connection:
-                assert connection.exec_driver_sql(
-                    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'uq_user_username'::regclass").scalar() is True
-    finally:
-        ws.discard()
+        expect_downgraded(ws, {1: "ann", 2: "bob"})
 
+
+@pytest.mark.parametrize("check_engine", ["mariadb", "postgresql"], indirect=True)
+def test_expand_contract_solution_re_runs_0005_s_downgrade_with_the_unique_rule_already_built(check_engine, tmp_path):
+    """Half-way later: the unique rule was built, then a last step gave up (the ALTER under
+    env.py's limit, say), while C's renames crossed two names: user 1 took 'bob', which user
+    2000 gave up and still holds as a stale username. Users 1 and 2000 fall in different
+    batches, so a copy in one pass gives user 1 'bob' while user 2000 still holds it.
+    (SQLite adds the rule in the downgrade's last batch operation, with nothing after it.)"""
+    with expand_contract_at_head(check_engine, tmp_path, {1: "bob", 2000: "dan"}, {1: "ann", 2000: "bob"}) as (ws, quoted):
+        with ws.engine.begin() as connection:
+            connection.exec_driver_sql(f"CREATE UNIQUE INDEX uq_user_username ON {quoted} (username)")
+        expect_downgraded(ws, {1: "bob", 2000: "dan"})
 
 # -- the learner's files ------------------------------------------------------------------------
 

@@ -36,31 +36,34 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Back to the schema of 0004, with username complete for release B; runs while C still
-    # serves. Copy first, in batches, while username has no unique rule: a name that C's
-    # renames leave stale meanwhile cannot make the copy fail (0004's downgrade mends it).
-    # A run that stopped half-way (a lock limit ran out, say) is run again as it is: each
-    # step skips what is done.
+    # serves. Copy first, in batches, then the unique rule. A run that stopped half-way (a
+    # lock limit ran out, say) is run again as it is: each step skips what is done.
     if 'username' not in {c['name'] for c in sa.inspect(op.get_bind()).get_columns('user')}:
         with op.batch_alter_table('user', schema=None) as batch_op:
             batch_op.add_column(sa.Column('username', sa.String(length=50), nullable=True))
-    copy = (user.update().values(username=user.c.login)
-            .where(user.c.id.between(sa.bindparam('first'), sa.bindparam('last')))
-            .where(sa.or_(user.c.username.is_(None), user.c.username != user.c.login)))
+    # The copy in two passes, as in 0004's downgrade: stale usernames to NULL (NULLs never
+    # collide), then the NULLs from login (which is unique). One pass could give a row a name
+    # that a row after it still holds, once a stopped run has left the unique rule in place.
+    # C, the only release serving, never reads username.
+    in_range = user.c.id.between(sa.bindparam('first'), sa.bindparam('last'))
+    passes = [user.update().where(in_range).where(user.c.username != user.c.login).values(username=None),
+              user.update().where(in_range).where(user.c.username.is_(None)).values(username=user.c.login)]
     dialect = op.get_bind().dialect.name
     with op.get_context().autocommit_block():  # one commit per batch; reads go on
         connection = op.get_bind()
         last_id = connection.scalar(sa.select(sa.func.max(user.c.id))) or 0
-        for first in range(1, last_id + 1, BATCH_SIZE):
-            connection.execute(copy, {'first': first, 'last': first + BATCH_SIZE - 1})
+        for copy in passes:
+            for first in range(1, last_id + 1, BATCH_SIZE):
+                connection.execute(copy, {'first': first, 'last': first + BATCH_SIZE - 1})
         # Then the unique rule, built online as in 0003.
         if dialect == 'postgresql':
             valid = connection.scalar(sa.text(
                 "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('uq_user_username')"))
-            if valid is False:  # left INVALID by a run that stopped during the build
-                op.drop_index(op.f('uq_user_username'), table_name='user', postgresql_concurrently=True)
             if not valid:  # no lock bound for the build (it waits for older transactions); env.py's after it
                 op.execute("SELECT set_config('migration.lock_timeout', current_setting('lock_timeout'), false)")
                 op.execute("SET lock_timeout = 0")
+                if valid is False:  # left INVALID by a run that stopped during the build
+                    op.drop_index(op.f('uq_user_username'), table_name='user', postgresql_concurrently=True)
                 op.create_index(op.f('uq_user_username'), 'user', ['username'], unique=True,
                                 postgresql_concurrently=True)
                 op.execute("SELECT set_config('lock_timeout', current_setting('migration.lock_timeout'), false)")
