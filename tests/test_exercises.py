@@ -9,7 +9,6 @@ run every solution on MariaDB and PostgreSQL too (skipped without a server, fail
 import contextlib
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -171,6 +170,7 @@ def test_fk_orphans_accepts_repair_then_not_valid_then_validate_on_postgresql(ch
 # The user table at 0005 as the tests below write it (the solution's revisions made it).
 EC_USER = sa.table("user", sa.column("id"), sa.column("login"), sa.column("username"),
                    sa.column("email"), sa.column("password_hash"))
+UQ_USERNAME_VALID = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'uq_user_username'::regclass"
 
 
 @contextlib.contextmanager
@@ -181,9 +181,7 @@ def expand_contract_at_head(check_engine, tmp_path, logins: dict[int, str], user
     ws = workspace.fresh("ec-rerun", exercise.stage, server=exercises.check_server(exercise, check_engine[1]),
                          root=tmp_path)
     try:
-        shutil.copytree(exercise.directory / "given", ws.path, dirs_exist_ok=True)
-        for file in exercise.files:
-            shutil.copyfile(file.solution, ws.path / file.path)
+        exercises.lay_out(exercise, ws.path, exercise.solution_files())
         ws.upgrade("head")
         quoted = ws.engine.dialect.identifier_preparer.quote("user")
         with ws.engine.begin() as connection:
@@ -208,8 +206,7 @@ def expect_downgraded(ws, names: dict[int, str]) -> None:
         connection.execute(EC_USER.update().where(EC_USER.c.id == second).values(username=names[first]))
     if ws.dialect == "postgresql":
         with ws.engine.connect() as connection:
-            assert connection.exec_driver_sql(
-                "SELECT indisvalid FROM pg_index WHERE indexrelid = 'uq_user_username'::regclass").scalar() is True
+            assert connection.exec_driver_sql(UQ_USERNAME_VALID).scalar() is True
 
 
 @pytest.mark.parametrize("check_engine", ENGINES, indirect=True)
@@ -223,8 +220,7 @@ def test_expand_contract_solution_finishes_0005_s_downgrade_where_it_stopped(che
             with ws.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 with pytest.raises(sa.exc.IntegrityError):
                     connection.exec_driver_sql(f"CREATE UNIQUE INDEX CONCURRENTLY uq_user_username ON {quoted} (username)")
-                assert connection.exec_driver_sql(
-                    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'uq_user_username'::regclass").scalar() is False
+                assert connection.exec_driver_sql(UQ_USERNAME_VALID).scalar() is False
         expect_downgraded(ws, {1: "ann", 2: "bob"})
 
 

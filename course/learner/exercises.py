@@ -391,13 +391,7 @@ def make_sandbox(exercise: Exercise) -> Path:
     ensure_learner_files(exercise)
     with workspace.isolated():
         ws = workspace.fresh("sandbox", exercise.stage, server=None, root=exercise.learner_dir())
-    given = exercise.directory / "given"
-    if given.is_dir():
-        shutil.copytree(given, ws.path, dirs_exist_ok=True)
-    for file in exercise.files:
-        target = ws.path / file.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(exercise.learner_path(file), target)
+    lay_out(exercise, ws.path, {f.name: exercise.learner_path(f) for f in exercise.files})
     (ws.path / "app.db").unlink(missing_ok=True)
     return ws.path
 
@@ -470,15 +464,7 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
                 if exercise.about_servers:  # the message names the variable: say what the server is for
                     raise engines.EngineSetupError(f"{_about(exercise)}: {exc}") from None
                 raise
-            given = exercise.directory / "given"
-            if given.is_dir():
-                shutil.copytree(given, ws.path, dirs_exist_ok=True)
-            mapping = {}
-            for file in exercise.files:
-                target = ws.path / file.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(files[file.name], target)
-                mapping[target] = files[file.name]
+            mapping = lay_out(exercise, ws.path, files)
             checker = _load_checker(exercise)
             with _time_limit(), _still_running(still_running):
                 message = checker(Run(ws, mapping)) or ""
@@ -497,6 +483,21 @@ def run_check(exercise: Exercise, files: dict[str, Path] | None = None, still_ru
                 ws.discard()
     english = english if english is not None else str(english_of(message))
     return Result(exercise, ok, message, time.perf_counter() - started, english, setup_problem)
+
+
+def lay_out(exercise: Exercise, project: Path, files: Mapping[str, Path]) -> dict[Path, Path]:
+    """Put the exercise's given files and `files` (learner-area name -> file) into the project
+    copy at `project`, as a check sees it; returns each copied file's path there -> its source."""
+    given = exercise.directory / "given"
+    if given.is_dir():
+        shutil.copytree(given, project, dirs_exist_ok=True)
+    mapping = {}
+    for file in exercise.files:
+        target = project / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(files[file.name], target)
+        mapping[target] = files[file.name]
+    return mapping
 
 
 def check_server(exercise: Exercise, server=None):
